@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libgpumem: GPU and dma-buf memory of every device and process, from the
+ * interfaces the kernel offers (DRM fdinfo, dma-buf fdinfo, /proc/PID/maps,
+ * sysfs), with every shared buffer counted once.
+ *
+ * All byte figures are uint64_t.  Functions return 0 or a negative errno.
+ */
+#ifndef GPUMEM_GPUMEM_H
+#define GPUMEM_GPUMEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GPUMEM_NAME_MAX 64
+#define GPUMEM_MAX_REGIONS 16
+#define GPUMEM_MAX_ENGINES 16
+
+/* The memory statistics of one DRM memory region (drm-<stat>-<region>). */
+enum gpumem_stat {
+	GPUMEM_STAT_TOTAL,
+	GPUMEM_STAT_SHARED,
+	GPUMEM_STAT_RESIDENT,
+	GPUMEM_STAT_PURGEABLE,
+	GPUMEM_STAT_ACTIVE,
+	GPUMEM_STAT_COUNT
+};
+
+struct gpumem_region {
+	char name[GPUMEM_NAME_MAX];
+	uint64_t bytes[GPUMEM_STAT_COUNT];
+	unsigned int present;		/* bit (1 << enum gpumem_stat) */
+	bool legacy;			/* resident came from drm-memory-<region> */
+};
+
+struct gpumem_engine {
+	char name[GPUMEM_NAME_MAX];
+	uint64_t busy_ns;		/* drm-engine-<e> */
+	uint64_t capacity;		/* drm-engine-capacity-<e>, default 1 */
+	uint64_t cycles;		/* drm-cycles-<e> */
+	uint64_t total_cycles;		/* drm-total-cycles-<e> */
+	uint64_t maxfreq_hz;		/* drm-maxfreq-<e> */
+	unsigned int present;		/* bit per field above, in order */
+};
+
+/* How a device's total was obtained. */
+enum gpumem_origin {
+	GPUMEM_ORIGIN_NONE,		/* not known */
+	GPUMEM_ORIGIN_SYSFS,		/* the driver's own counters */
+	GPUMEM_ORIGIN_DERIVED,		/* sum over the device's DRM clients */
+};
+
+struct gpumem_device {
+	int index;			/* primary minor: cardN */
+	int render_minor;		/* renderDN, -1 when none */
+	char driver[GPUMEM_NAME_MAX];
+	char pdev[GPUMEM_NAME_MAX];	/* PCI slot, "" when not PCI */
+	uint32_t vendor_id;
+	uint32_t device_id;
+	enum gpumem_origin origin;
+	uint64_t total_bytes;		/* see origin */
+	uint64_t clients_bytes;		/* sum over clients with known memory */
+	uint64_t clients_shared_bytes;	/* of which shared with another file */
+	uint64_t vram_used, vram_total;	/* 0 when the driver has no such file */
+	uint64_t gtt_used, gtt_total;
+	unsigned int nr_clients;
+	unsigned int nr_unknown_clients;/* clients that report no memory */
+};
+
+/* One DRM file (struct drm_file): counted once however many fds hold it. */
+struct gpumem_client {
+	int device;			/* index into the device array, or -1 */
+	int minor;			/* the minor it was opened through */
+	uint64_t client_id;
+	bool has_client_id;
+	bool mem_known;			/* false: the driver prints no memory */
+	char driver[GPUMEM_NAME_MAX];
+	char pdev[GPUMEM_NAME_MAX];
+	char name[GPUMEM_NAME_MAX];	/* drm-client-name */
+	uint64_t bytes;			/* the client's memory, see docs */
+	uint64_t shared_bytes;
+	uint64_t resident_bytes;
+	unsigned int nr_regions;
+	struct gpumem_region regions[GPUMEM_MAX_REGIONS];
+	unsigned int nr_engines;
+	struct gpumem_engine engines[GPUMEM_MAX_ENGINES];
+	unsigned int nr_holders;	/* processes holding it */
+};
+
+struct gpumem_dmabuf {
+	uint64_t ino;
+	uint64_t size;
+	char exporter[GPUMEM_NAME_MAX];
+	char name[GPUMEM_NAME_MAX];
+	unsigned int nr_holders;	/* processes holding it by fd or map */
+	bool mapped;			/* some process maps it */
+	bool fd_held;			/* some process holds an fd */
+	bool gpu_overlap;		/* exported by a GPU driver */
+	bool size_from_vma;		/* no fd, no sysfs: the mapping's length */
+};
+
+struct gpumem_process {
+	pid_t pid;
+	char comm[GPUMEM_NAME_MAX];
+	uint64_t gpu_total_bytes;	/* RSS-like: full size of each client */
+	uint64_t gpu_pss_bytes;		/* PSS-like: split among holders */
+	uint64_t dmabuf_rss_bytes;
+	uint64_t dmabuf_pss_bytes;
+	unsigned int nr_clients;
+	unsigned int nr_unknown_clients;
+	unsigned int nr_dmabufs;
+};
+
+struct gpumem_dmabuf_totals {
+	uint64_t total_bytes;		/* each buffer once */
+	uint64_t gpu_overlap_bytes;	/* of which exported by a GPU driver */
+	uint64_t userspace_bytes;	/* held by some process */
+	uint64_t kernel_bytes;		/* sysfs total minus userspace */
+	bool sysfs;			/* /sys/kernel/dmabuf/buffers read */
+	unsigned int nr_buffers;
+};
+
+/* What could not be read: never a silent undercount. */
+struct gpumem_scan_stats {
+	unsigned int processes;		/* processes scanned */
+	unsigned int unreadable_processes; /* EACCES/EPERM */
+	unsigned int vanished;		/* exited mid-scan */
+	unsigned int malformed_lines;	/* skipped kernel text */
+	unsigned int unresolved_fds;	/* DRM fds without id, no kcmp */
+};
+
+struct gpumem_opts {
+	const char *root;		/* NULL or "/": the live system */
+	pid_t pid;			/* 0: all processes */
+};
+
+struct gpumem_snapshot;
+
+int gpumem_snapshot_take(const struct gpumem_opts *opts,
+			 struct gpumem_snapshot **out);
+void gpumem_snapshot_free(struct gpumem_snapshot *snap);
+
+const struct gpumem_device *gpumem_devices(const struct gpumem_snapshot *s,
+					   size_t *nr);
+const struct gpumem_client *gpumem_clients(const struct gpumem_snapshot *s,
+					   size_t *nr);
+const struct gpumem_dmabuf *gpumem_dmabufs(const struct gpumem_snapshot *s,
+					   size_t *nr);
+/* Sorted by gpu_pss_bytes + dmabuf_pss_bytes, largest first. */
+const struct gpumem_process *gpumem_processes(const struct gpumem_snapshot *s,
+					      size_t *nr);
+const struct gpumem_dmabuf_totals *
+gpumem_dmabuf_totals(const struct gpumem_snapshot *s);
+const struct gpumem_scan_stats *
+gpumem_scan_stats(const struct gpumem_snapshot *s);
+
+/* Output formats; GPUMEM_PRINT_BYTES prints exact bytes, not IEC units. */
+#define GPUMEM_PRINT_BYTES 0x1u
+
+int gpumem_print_table(const struct gpumem_snapshot *s, FILE *f,
+		       unsigned int flags);
+/* The documented schema of docs/json-schema.md; one JSON document. */
+int gpumem_print_json(const struct gpumem_snapshot *s, FILE *f);
+
+const char *gpumem_stat_name(enum gpumem_stat stat);
+const char *gpumem_origin_name(enum gpumem_origin origin);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

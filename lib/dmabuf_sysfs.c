@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+/*
+ * CONFIG_DMABUF_SYSFS_STATS: /sys/kernel/dmabuf/buffers/<ino>/{size,
+ * exporter_name}.  Unlike /proc, it also lists buffers only the kernel holds.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gm.h"
+
+static int read_one(int dirfd, const char *name, struct gm_text *t,
+		    struct gpumem_dmabuf *b)
+{
+	char path[64];
+	int err;
+
+	snprintf(path, sizeof(path), "%s/size", name);
+	err = gm_read_at(dirfd, path, t);
+	if (err)
+		return err;
+	if (gm_parse_u64_all(t->buf, t->len, &b->size))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s/exporter_name", name);
+	err = gm_read_at(dirfd, path, t);
+	if (err)
+		return err;
+	while (t->len && t->buf[t->len - 1] == '\n')
+		t->len--;
+	gm_copy_field(b->exporter, sizeof(b->exporter), t->buf, t->len);
+	return 0;
+}
+
+int gm_dmabuf_sysfs_scan(int sysfd, gm_sysfs_buf_fn fn, void *ctx,
+			 unsigned int *malformed)
+{
+	struct gm_text t = { 0 };
+	struct dirent *de;
+	DIR *dir;
+	int fd, err = 0;
+
+	fd = openat(sysfd, "kernel/dmabuf/buffers",
+		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -errno;
+	}
+	while (!err && (de = readdir(dir))) {
+		struct gpumem_dmabuf b = { 0 };
+		int ret;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (gm_parse_u64_all(de->d_name, strlen(de->d_name), &b.ino)) {
+			(*malformed)++;
+			continue;
+		}
+		ret = read_one(fd, de->d_name, &t, &b);
+		if (ret == -ENOENT)
+			continue;	/* freed while we looked */
+		if (ret) {
+			(*malformed)++;
+			continue;
+		}
+		err = fn(&b, ctx);
+	}
+	closedir(dir);
+	gm_text_free(&t);
+	return err;
+}

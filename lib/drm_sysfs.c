@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: MIT
+/*
+ * DRM devices from /sys/class/drm: cardN (primary) and renderDN nodes, their
+ * driver and PCI identity from the parent device's uevent, and amdgpu's own
+ * counters (mem_info_{vram,gtt}_{used,total}) where present.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "gm.h"
+
+struct node {
+	int minor;
+	bool render;
+	dev_t st_dev;
+	ino_t st_ino;
+};
+
+/* "cardN" or "renderDN" exactly; connectors (card0-DP-1) are not nodes. */
+static bool node_name(const char *name, struct node *n)
+{
+	const char *digits;
+	uint64_t v;
+
+	if (!strncmp(name, "card", 4)) {
+		digits = name + 4;
+		n->render = false;
+	} else if (!strncmp(name, "renderD", 7)) {
+		digits = name + 7;
+		n->render = true;
+	} else {
+		return false;
+	}
+	if (gm_parse_u64_all(digits, strlen(digits), &v) || v > 1u << 20)
+		return false;
+	n->minor = (int)v;
+	return true;
+}
+
+static void parse_uevent(const struct gm_text *t, struct gpumem_device *d,
+			 unsigned int *malformed)
+{
+	const char *line;
+	size_t pos = 0, len;
+
+	while (gm_next_line(t->buf, t->len, &pos, &line, &len)) {
+		const char *eq = memchr(line, '=', len);
+		size_t klen, vlen;
+
+		if (!eq)
+			continue;
+		klen = (size_t)(eq - line);
+		vlen = len - klen - 1;
+		if (klen == 6 && !memcmp(line, "DRIVER", 6)) {
+			gm_copy_field(d->driver, sizeof(d->driver), eq + 1, vlen);
+		} else if (klen == 13 && !memcmp(line, "PCI_SLOT_NAME", 13)) {
+			gm_copy_field(d->pdev, sizeof(d->pdev), eq + 1, vlen);
+		} else if (klen == 6 && !memcmp(line, "PCI_ID", 6)) {
+			unsigned int v, dev;
+
+			if (sscanf(eq + 1, "%4x:%4x", &v, &dev) == 2) {
+				d->vendor_id = v;
+				d->device_id = dev;
+			} else {
+				(*malformed)++;
+			}
+		}
+	}
+}
+
+static uint64_t read_u64(int dirfd, const char *path, struct gm_text *t,
+			 unsigned int *malformed)
+{
+	uint64_t v;
+
+	if (gm_read_at(dirfd, path, t))
+		return 0;
+	if (gm_parse_u64_all(t->buf, t->len, &v)) {
+		(*malformed)++;
+		return 0;
+	}
+	return v;
+}
+
+static void read_amd_counters(int devfd, struct gpumem_device *d,
+			      struct gm_text *t, unsigned int *malformed)
+{
+	d->vram_used = read_u64(devfd, "mem_info_vram_used", t, malformed);
+	d->vram_total = read_u64(devfd, "mem_info_vram_total", t, malformed);
+	d->gtt_used = read_u64(devfd, "mem_info_gtt_used", t, malformed);
+	d->gtt_total = read_u64(devfd, "mem_info_gtt_total", t, malformed);
+	if (d->vram_total || d->gtt_total) {
+		d->origin = GPUMEM_ORIGIN_SYSFS;
+		d->total_bytes = d->vram_used + d->gtt_used;
+	}
+}
+
+static int add_card(struct gm_devices *devs, int classfd, const char *name,
+		    struct node *n, struct gm_text *t, unsigned int *malformed)
+{
+	char path[300];
+	struct gpumem_device *d;
+	struct stat st;
+	int devfd, err;
+
+	snprintf(path, sizeof(path), "%s/device", name);
+	devfd = openat(classfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (devfd < 0)
+		return 0;	/* a virtual node without a parent device */
+	if (fstat(devfd, &st)) {
+		close(devfd);
+		return 0;
+	}
+	n->st_dev = st.st_dev;
+	n->st_ino = st.st_ino;
+	if (n->render) {
+		close(devfd);
+		return 0;
+	}
+	err = gm_grow((void **)&devs->dev, &devs->cap, devs->nr + 1,
+		      sizeof(*devs->dev));
+	if (err) {
+		close(devfd);
+		return err;
+	}
+	d = &devs->dev[devs->nr++];
+	memset(d, 0, sizeof(*d));
+	d->index = n->minor;
+	d->render_minor = -1;
+	if (!gm_read_at(devfd, "uevent", t))
+		parse_uevent(t, d, malformed);
+	read_amd_counters(devfd, d, t, malformed);
+	close(devfd);
+	return 0;
+}
+
+static int cmp_dev(const void *a, const void *b)
+{
+	const struct gpumem_device *x = a, *y = b;
+
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+/* A render node belongs to the card whose parent device is the same inode. */
+static void link_render(struct gm_devices *devs, const struct node *nodes,
+			size_t nr)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < nr; i++) {
+		if (!nodes[i].render)
+			continue;
+		for (j = 0; j < nr; j++) {
+			if (nodes[j].render || nodes[j].st_ino != nodes[i].st_ino ||
+			    nodes[j].st_dev != nodes[i].st_dev)
+				continue;
+			for (k = 0; k < devs->nr; k++) {
+				if (devs->dev[k].index == nodes[j].minor)
+					devs->dev[k].render_minor = nodes[i].minor;
+			}
+		}
+	}
+}
+
+int gm_drm_sysfs_scan(int sysfd, struct gm_devices *devs,
+		      unsigned int *malformed)
+{
+	struct gm_text t = { 0 };
+	struct node *nodes = NULL;
+	size_t nr = 0, cap = 0;
+	struct dirent *de;
+	DIR *dir;
+	int fd, err = 0;
+
+	fd = openat(sysfd, "class/drm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		close(fd);
+		return -errno;
+	}
+	while (!err && (de = readdir(dir))) {
+		struct node n = { 0 };
+
+		if (!node_name(de->d_name, &n))
+			continue;
+		err = gm_grow((void **)&nodes, &cap, nr + 1, sizeof(*nodes));
+		if (!err)
+			err = add_card(devs, fd, de->d_name, &n, &t, malformed);
+		if (!err)
+			nodes[nr++] = n;
+	}
+	closedir(dir);
+	if (!err) {
+		link_render(devs, nodes, nr);
+		qsort(devs->dev, devs->nr, sizeof(*devs->dev), cmp_dev);
+	}
+	free(nodes);
+	gm_text_free(&t);
+	return err;
+}
+
+/* Returns the device index for a card or render minor, -1 when unknown. */
+int gm_devices_by_minor(const struct gm_devices *devs, int minor)
+{
+	size_t i;
+
+	for (i = 0; i < devs->nr; i++) {
+		if (devs->dev[i].index == minor ||
+		    devs->dev[i].render_minor == minor)
+			return (int)i;
+	}
+	return -1;
+}
+
+/*
+ * drm_gem_prime_export() names its exporter KBUILD_MODNAME of drm_prime.c,
+ * "drm"; drivers with their own dma_buf_ops use their module name.
+ */
+bool gm_is_gpu_exporter(const struct gm_devices *devs, const char *exporter)
+{
+	static const char *const known[] = {
+		"drm", "amdgpu", "i915", "xe", "nouveau", "radeon", "msm",
+		"panfrost", "panthor", "virtio_gpu", "vmwgfx", "etnaviv",
+		"lima", "v3d", "vc4", "tegra", "omapdrm", "exynos",
+	};
+	size_t i;
+
+	for (i = 0; i < GM_ARRAY_SIZE(known); i++) {
+		if (!strcmp(exporter, known[i]))
+			return true;
+	}
+	for (i = 0; i < devs->nr; i++) {
+		if (devs->dev[i].driver[0] && !strcmp(exporter, devs->dev[i].driver))
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+/* The JSON output: schema in docs/json-schema.md.  Byte figures are integers. */
+#include <errno.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "gm.h"
+
+#define SCHEMA_VERSION 1
+
+static json_t *bytes(uint64_t v)
+{
+	/* jansson's integers are signed 64-bit; larger sizes are not real. */
+	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+static json_t *card_name(const struct gpumem_snapshot *s, int device)
+{
+	char name[32];
+
+	if (device < 0)
+		return json_null();
+	snprintf(name, sizeof(name), "card%d", s->devs.dev[device].index);
+	return json_string(name);
+}
+
+static json_t *device_json(const struct gpumem_device *d)
+{
+	char card[32], id[16];
+	json_t *o = json_object();
+
+	snprintf(card, sizeof(card), "card%d", d->index);
+	json_object_set_new(o, "card", json_string(card));
+	json_object_set_new(o, "minor", json_integer(d->index));
+	json_object_set_new(o, "render_minor", d->render_minor < 0 ?
+			    json_null() : json_integer(d->render_minor));
+	json_object_set_new(o, "driver", json_string(d->driver));
+	json_object_set_new(o, "pdev", json_string(d->pdev));
+	snprintf(id, sizeof(id), "%04x:%04x", d->vendor_id, d->device_id);
+	json_object_set_new(o, "pci_id", json_string(id));
+	json_object_set_new(o, "total_bytes", d->origin == GPUMEM_ORIGIN_NONE ?
+			    json_null() : bytes(d->total_bytes));
+	json_object_set_new(o, "total_origin",
+			    json_string(gpumem_origin_name(d->origin)));
+	json_object_set_new(o, "clients_bytes", bytes(d->clients_bytes));
+	json_object_set_new(o, "clients_shared_bytes",
+			    bytes(d->clients_shared_bytes));
+	json_object_set_new(o, "clients", json_integer(d->nr_clients));
+	json_object_set_new(o, "unknown_clients",
+			    json_integer(d->nr_unknown_clients));
+	json_object_set_new(o, "vram_used_bytes", bytes(d->vram_used));
+	json_object_set_new(o, "vram_total_bytes", bytes(d->vram_total));
+	json_object_set_new(o, "gtt_used_bytes", bytes(d->gtt_used));
+	json_object_set_new(o, "gtt_total_bytes", bytes(d->gtt_total));
+	return o;
+}
+
+static json_t *region_json(const struct gpumem_region *r)
+{
+	json_t *o = json_object();
+	int st;
+
+	for (st = 0; st < GPUMEM_STAT_COUNT; st++) {
+		char key[32];
+
+		if (!(r->present & (1u << st)))
+			continue;
+		snprintf(key, sizeof(key), "%s_bytes", gpumem_stat_name(st));
+		json_object_set_new(o, key, bytes(r->bytes[st]));
+	}
+	json_object_set_new(o, "legacy", json_boolean(r->legacy));
+	return o;
+}
+
+static json_t *engine_json(const struct gpumem_engine *e)
+{
+	static const char *const keys[] = {
+		"busy_ns", "capacity", "cycles", "total_cycles", "maxfreq_hz",
+	};
+	const uint64_t vals[] = {
+		e->busy_ns, e->capacity, e->cycles, e->total_cycles,
+		e->maxfreq_hz,
+	};
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; i < GM_ARRAY_SIZE(keys); i++) {
+		if (e->present & (1u << i))
+			json_object_set_new(o, keys[i], bytes(vals[i]));
+	}
+	return o;
+}
+
+static json_t *client_json(const struct gpumem_snapshot *s,
+			   const struct gpumem_client *c)
+{
+	json_t *o = json_object(), *regions = json_object();
+	json_t *engines = json_object();
+	unsigned int i;
+
+	json_object_set_new(o, "device", card_name(s, c->device));
+	json_object_set_new(o, "minor", json_integer(c->minor));
+	json_object_set_new(o, "client_id", c->has_client_id ?
+			    bytes(c->client_id) : json_null());
+	json_object_set_new(o, "driver", json_string(c->driver));
+	json_object_set_new(o, "pdev", json_string(c->pdev));
+	json_object_set_new(o, "name", json_string(c->name));
+	json_object_set_new(o, "memory_known", json_boolean(c->mem_known));
+	json_object_set_new(o, "bytes", c->mem_known ? bytes(c->bytes) :
+			    json_null());
+	json_object_set_new(o, "shared_bytes", bytes(c->shared_bytes));
+	json_object_set_new(o, "resident_bytes", bytes(c->resident_bytes));
+	json_object_set_new(o, "holders", json_integer(c->nr_holders));
+	for (i = 0; i < c->nr_regions; i++)
+		json_object_set_new(regions, c->regions[i].name,
+				    region_json(&c->regions[i]));
+	for (i = 0; i < c->nr_engines; i++)
+		json_object_set_new(engines, c->engines[i].name,
+				    engine_json(&c->engines[i]));
+	json_object_set_new(o, "regions", regions);
+	json_object_set_new(o, "engines", engines);
+	return o;
+}
+
+static json_t *dmabuf_json(const struct gpumem_dmabuf *d)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "ino", bytes(d->ino));
+	json_object_set_new(o, "size_bytes", bytes(d->size));
+	json_object_set_new(o, "exporter", json_string(d->exporter));
+	json_object_set_new(o, "name", json_string(d->name));
+	json_object_set_new(o, "holders", json_integer(d->nr_holders));
+	json_object_set_new(o, "mapped", json_boolean(d->mapped));
+	json_object_set_new(o, "fd_held", json_boolean(d->fd_held));
+	json_object_set_new(o, "gpu_overlap", json_boolean(d->gpu_overlap));
+	json_object_set_new(o, "size_from_vma", json_boolean(d->size_from_vma));
+	return o;
+}
+
+static json_t *process_json(const struct gpumem_process *p)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "pid", json_integer(p->pid));
+	json_object_set_new(o, "comm", json_string(p->comm));
+	json_object_set_new(o, "gpu_total_bytes", bytes(p->gpu_total_bytes));
+	json_object_set_new(o, "gpu_pss_bytes", bytes(p->gpu_pss_bytes));
+	json_object_set_new(o, "dmabuf_rss_bytes", bytes(p->dmabuf_rss_bytes));
+	json_object_set_new(o, "dmabuf_pss_bytes", bytes(p->dmabuf_pss_bytes));
+	json_object_set_new(o, "clients", json_integer(p->nr_clients));
+	json_object_set_new(o, "unknown_clients",
+			    json_integer(p->nr_unknown_clients));
+	json_object_set_new(o, "dmabufs", json_integer(p->nr_dmabufs));
+	return o;
+}
+
+static json_t *totals_json(const struct gpumem_dmabuf_totals *t)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "total_bytes", bytes(t->total_bytes));
+	json_object_set_new(o, "gpu_overlap_bytes", bytes(t->gpu_overlap_bytes));
+	json_object_set_new(o, "userspace_bytes", bytes(t->userspace_bytes));
+	json_object_set_new(o, "kernel_bytes", t->sysfs ?
+			    bytes(t->kernel_bytes) : json_null());
+	json_object_set_new(o, "buffers", json_integer(t->nr_buffers));
+	json_object_set_new(o, "sysfs", json_boolean(t->sysfs));
+	return o;
+}
+
+static json_t *stats_json(const struct gpumem_scan_stats *st)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "processes", json_integer(st->processes));
+	json_object_set_new(o, "vanished", json_integer(st->vanished));
+	json_object_set_new(o, "malformed_lines",
+			    json_integer(st->malformed_lines));
+	json_object_set_new(o, "unresolved_fds", json_integer(st->unresolved_fds));
+	return o;
+}
+
+static json_t *snapshot_json(const struct gpumem_snapshot *s)
+{
+	json_t *root = json_object();
+	json_t *devs = json_array(), *procs = json_array();
+	json_t *clients = json_array(), *bufs = json_array();
+	size_t i;
+
+	for (i = 0; i < s->devs.nr; i++)
+		json_array_append_new(devs, device_json(&s->devs.dev[i]));
+	for (i = 0; i < s->nr_procs; i++)
+		json_array_append_new(procs, process_json(&s->procs[i]));
+	for (i = 0; i < s->nr_clients; i++)
+		json_array_append_new(clients, client_json(s, &s->clients[i]));
+	for (i = 0; i < s->nr_bufs; i++)
+		json_array_append_new(bufs, dmabuf_json(&s->bufs[i]));
+	json_object_set_new(root, "schema_version", json_integer(SCHEMA_VERSION));
+	json_object_set_new(root, "devices", devs);
+	json_object_set_new(root, "processes", procs);
+	json_object_set_new(root, "clients", clients);
+	json_object_set_new(root, "dmabufs", bufs);
+	json_object_set_new(root, "dmabuf", totals_json(&s->dmabuf));
+	json_object_set_new(root, "unreadable_processes",
+			    json_integer(s->stats.unreadable_processes));
+	json_object_set_new(root, "scan", stats_json(&s->stats));
+	return root;
+}
+
+int gpumem_print_json(const struct gpumem_snapshot *s, FILE *f)
+{
+	json_t *root = snapshot_json(s);
+	int err;
+
+	if (!root)
+		return -ENOMEM;
+	err = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	if (err || fputc('\n', f) == EOF)
+		return -EIO;
+	return 0;
+}

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MIT
+/* The human tables: devices, dma-buf totals, then processes. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "gm.h"
+
+static const char *fmt_bytes(char *buf, size_t size, uint64_t v,
+			     unsigned int flags)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
+					     "PiB", "EiB" };
+	double d = (double)v;
+	size_t u = 0;
+
+	if (flags & GPUMEM_PRINT_BYTES || v < 1024) {
+		snprintf(buf, size, "%" PRIu64 "%s", v,
+			 flags & GPUMEM_PRINT_BYTES ? "" : " B");
+		return buf;
+	}
+	while (d >= 1024 && u + 1 < GM_ARRAY_SIZE(units)) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%.1f %s", d, units[u]);
+	return buf;
+}
+
+/* A figure that leaves out clients whose driver prints no memory says so. */
+static const char *fmt_gpu(char *buf, size_t size, uint64_t v,
+			   unsigned int unknown, unsigned int flags)
+{
+	char num[32];
+
+	if (!unknown)
+		return fmt_bytes(buf, size, v, flags);
+	if (!v)
+		return "unknown";
+	snprintf(buf, size, "%s+?", fmt_bytes(num, sizeof(num), v, flags));
+	return buf;
+}
+
+static void print_devices(const struct gpumem_snapshot *s, FILE *f,
+			  unsigned int flags)
+{
+	size_t i;
+
+	fprintf(f, "%-8s %-12s %-13s %14s %-8s %s\n", "DEVICE", "DRIVER", "PCI",
+		"TOTAL", "SOURCE", "CLIENTS");
+	for (i = 0; i < s->devs.nr; i++) {
+		const struct gpumem_device *d = &s->devs.dev[i];
+		char card[16], total[32];
+		const char *t = "unknown";
+
+		snprintf(card, sizeof(card), "card%d", d->index);
+		if (d->origin != GPUMEM_ORIGIN_NONE)
+			t = fmt_bytes(total, sizeof(total), d->total_bytes, flags);
+		fprintf(f, "%-8s %-12s %-13s %14s %-8s %u", card,
+			d->driver[0] ? d->driver : "-", d->pdev[0] ? d->pdev : "-",
+			t, gpumem_origin_name(d->origin), d->nr_clients);
+		if (d->nr_unknown_clients)
+			fprintf(f, " (%u report no memory)", d->nr_unknown_clients);
+		fputc('\n', f);
+	}
+	if (!s->devs.nr)
+		fprintf(f, "(no DRM devices)\n");
+}
+
+static void print_dmabuf(const struct gpumem_snapshot *s, FILE *f,
+			 unsigned int flags)
+{
+	const struct gpumem_dmabuf_totals *t = &s->dmabuf;
+	char a[32], b[32], c[32];
+
+	fprintf(f, "\ndma-buf: %u buffers, %s (exported by a GPU: %s, ",
+		t->nr_buffers, fmt_bytes(a, sizeof(a), t->total_bytes, flags),
+		fmt_bytes(b, sizeof(b), t->gpu_overlap_bytes, flags));
+	if (t->sysfs)
+		fprintf(f, "held only by the kernel: %s)\n",
+			fmt_bytes(c, sizeof(c), t->kernel_bytes, flags));
+	else
+		fprintf(f, "kernel-held: unknown, no /sys/kernel/dmabuf)\n");
+}
+
+static void print_processes(const struct gpumem_snapshot *s, FILE *f,
+			    unsigned int flags)
+{
+	size_t i;
+
+	fprintf(f, "\n%7s %-16s %14s %14s %14s %14s\n", "PID", "COMM", "GPU",
+		"GPU PSS", "DMABUF", "DMABUF PSS");
+	for (i = 0; i < s->nr_procs; i++) {
+		const struct gpumem_process *p = &s->procs[i];
+		char a[40], b[40], c[32], d[32];
+
+		fprintf(f, "%7d %-16s %14s %14s %14s %14s\n", (int)p->pid,
+			p->comm,
+			fmt_gpu(a, sizeof(a), p->gpu_total_bytes,
+				p->nr_unknown_clients, flags),
+			fmt_gpu(b, sizeof(b), p->gpu_pss_bytes,
+				p->nr_unknown_clients, flags),
+			fmt_bytes(c, sizeof(c), p->dmabuf_rss_bytes, flags),
+			fmt_bytes(d, sizeof(d), p->dmabuf_pss_bytes, flags));
+	}
+}
+
+int gpumem_print_table(const struct gpumem_snapshot *s, FILE *f,
+		       unsigned int flags)
+{
+	print_devices(s, f, flags);
+	print_dmabuf(s, f, flags);
+	print_processes(s, f, flags);
+	return ferror(f) ? -EIO : 0;
+}

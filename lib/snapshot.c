@@ -1,0 +1,650 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The model: every DRM client and every dma-buf once, whoever holds it.
+ *
+ * A DRM client is (device, drm-client-id); fds of one client in several
+ * processes (dup, fork, SCM_RIGHTS) are one client with several holders.
+ * Without a client id, kcmp(KCMP_FILE) tells whether two fds are one file.
+ * A dma-buf is its inode, held by fd or by mapping.  Each process gets the
+ * full size of what it holds (RSS-like) and an equal share of it (PSS-like);
+ * the remainder of the division goes one byte each to the first holders, so
+ * the PSS-like figures add up exactly to the totals.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kcmp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "gm.h"
+
+struct ref {
+	uint32_t obj;
+	uint32_t proc;
+};
+
+struct refs {
+	struct ref *v;
+	size_t nr, cap;
+	struct gm_map seen;	/* obj << 32 | proc */
+};
+
+/* A DRM fd of a client without drm-client-id, for kcmp. */
+struct anon_fd {
+	pid_t pid;
+	int fd;
+	int minor;
+	uint32_t client;
+};
+
+struct builder {
+	struct gpumem_snapshot *s;
+	bool live;
+	struct gm_map clients;	/* client_key() -> index */
+	struct gm_map bufs;	/* ino -> index */
+	struct gm_map procs;	/* pid -> index */
+	struct refs client_refs;
+	struct refs buf_refs;
+	struct anon_fd *anon;
+	size_t nr_anon, cap_anon;
+};
+
+static int add_ref(struct refs *r, uint32_t obj, uint32_t proc)
+{
+	uint64_t key = (uint64_t)obj << 32 | proc;
+	uint32_t dummy;
+	int err;
+
+	if (gm_map_get(&r->seen, key, &dummy))
+		return 0;
+	err = gm_map_put(&r->seen, key, 0);
+	if (!err)
+		err = gm_grow((void **)&r->v, &r->cap, r->nr + 1, sizeof(*r->v));
+	if (err)
+		return err;
+	r->v[r->nr++] = (struct ref){ obj, proc };
+	return 0;
+}
+
+static void refs_free(struct refs *r)
+{
+	free(r->v);
+	gm_map_free(&r->seen);
+}
+
+static int proc_index(struct builder *b, pid_t pid, uint32_t *idx)
+{
+	return gm_map_get(&b->procs, (uint64_t)pid, idx) ? 0 : -ENOENT;
+}
+
+static int on_process(void *ctx, pid_t pid, const char *comm)
+{
+	struct builder *b = ctx;
+	struct gpumem_snapshot *s = b->s;
+	struct gpumem_process *p;
+	int err;
+
+	err = gm_grow((void **)&s->procs, &s->cap_procs, s->nr_procs + 1,
+		      sizeof(*s->procs));
+	if (!err)
+		err = gm_map_put(&b->procs, (uint64_t)pid, (uint32_t)s->nr_procs);
+	if (err)
+		return err;
+	p = &s->procs[s->nr_procs++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	gm_strlcpy(p->comm, comm, sizeof(p->comm));
+	return 0;
+}
+
+/*
+ * Client ids are unique per device at least; the key packs the device (or
+ * the minor when the device is unknown) with the id.  Ids too large to pack
+ * fall back to a linear search, which real counters never reach.
+ */
+static bool client_key(const struct gpumem_client *c, uint64_t *key)
+{
+	uint64_t dev = c->device >= 0 ? (uint64_t)c->device :
+		       0x800 | ((uint64_t)c->minor & 0x7ff);
+
+	if (c->client_id >> 52 || c->device >= 0x800)
+		return false;
+	*key = c->client_id << 12 | dev;
+	return true;
+}
+
+static bool same_client(const struct gpumem_client *a,
+			const struct gpumem_client *c)
+{
+	return a->has_client_id && a->client_id == c->client_id &&
+	       a->device == c->device &&
+	       (c->device >= 0 || a->minor == c->minor);
+}
+
+static bool find_client(struct builder *b, const struct gpumem_client *c,
+			uint32_t *idx)
+{
+	uint64_t key;
+	size_t i;
+
+	if (client_key(c, &key))
+		return gm_map_get(&b->clients, key, idx);
+	for (i = 0; i < b->s->nr_clients; i++) {
+		if (same_client(&b->s->clients[i], c)) {
+			*idx = (uint32_t)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static int kcmp_file(pid_t p1, pid_t p2, int fd1, int fd2)
+{
+	long ret = syscall(SYS_kcmp, p1, p2, KCMP_FILE, fd1, fd2);
+
+	return ret < 0 ? -errno : (int)ret;
+}
+
+/* An id-less fd: the same struct file as one seen before is that client. */
+static int find_anon(struct builder *b, pid_t pid, int fd, int minor,
+		     uint32_t *idx)
+{
+	size_t i;
+
+	if (!b->live)
+		return 0;
+	for (i = 0; i < b->nr_anon; i++) {
+		const struct anon_fd *a = &b->anon[i];
+		int ret;
+
+		if (a->minor != minor)
+			continue;
+		ret = kcmp_file(a->pid, pid, a->fd, fd);
+		if (ret == 0) {
+			*idx = a->client;
+			return 1;
+		}
+		if (ret < 0 && ret != -ESRCH && ret != -EBADF) {
+			b->s->stats.unresolved_fds++;
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static int add_client(struct builder *b, const struct gpumem_client *c,
+		      uint32_t *idx)
+{
+	struct gpumem_snapshot *s = b->s;
+	uint64_t key;
+	int err;
+
+	err = gm_grow((void **)&s->clients, &s->cap_clients, s->nr_clients + 1,
+		      sizeof(*s->clients));
+	if (err)
+		return err;
+	*idx = (uint32_t)s->nr_clients;
+	if (c->has_client_id && client_key(c, &key)) {
+		err = gm_map_put(&b->clients, key, *idx);
+		if (err)
+			return err;
+	}
+	s->clients[s->nr_clients++] = *c;
+	return 0;
+}
+
+static int remember_anon(struct builder *b, pid_t pid, int fd, int minor,
+			 uint32_t client)
+{
+	int err = gm_grow((void **)&b->anon, &b->cap_anon, b->nr_anon + 1,
+			  sizeof(*b->anon));
+
+	if (err)
+		return err;
+	b->anon[b->nr_anon++] = (struct anon_fd){ pid, fd, minor, client };
+	return 0;
+}
+
+static int on_drm_fd(void *ctx, pid_t pid, int minor, int fd,
+		     const char *fdinfo, size_t len)
+{
+	struct builder *b = ctx;
+	struct gpumem_client c = { 0 };
+	uint32_t idx, proc;
+	int err, found;
+
+	gm_drm_fdinfo_parse(fdinfo, len, &c, &b->s->stats.malformed_lines);
+	c.minor = minor;
+	c.device = gm_devices_by_minor(&b->s->devs, minor);
+	if (c.device >= 0 && !c.driver[0])
+		gm_strlcpy(c.driver, b->s->devs.dev[c.device].driver,
+			   sizeof(c.driver));
+	if (c.has_client_id) {
+		found = find_client(b, &c, &idx);
+	} else {
+		found = find_anon(b, pid, fd, minor, &idx);
+		if (!found && !b->live)
+			b->s->stats.unresolved_fds++;
+	}
+	if (!found) {
+		err = add_client(b, &c, &idx);
+		if (!err && !c.has_client_id)
+			err = remember_anon(b, pid, fd, minor, idx);
+		if (err)
+			return err;
+	}
+	err = proc_index(b, pid, &proc);
+	return err ? err : add_ref(&b->client_refs, idx, proc);
+}
+
+static int buf_get(struct builder *b, uint64_t ino, uint32_t *idx)
+{
+	struct gpumem_snapshot *s = b->s;
+	int err;
+
+	if (gm_map_get(&b->bufs, ino, idx))
+		return 0;
+	err = gm_grow((void **)&s->bufs, &s->cap_bufs, s->nr_bufs + 1,
+		      sizeof(*s->bufs));
+	if (!err)
+		err = gm_map_put(&b->bufs, ino, (uint32_t)s->nr_bufs);
+	if (err)
+		return err;
+	*idx = (uint32_t)s->nr_bufs++;
+	memset(&s->bufs[*idx], 0, sizeof(s->bufs[*idx]));
+	s->bufs[*idx].ino = ino;
+	s->bufs[*idx].size_from_vma = true;
+	return 0;
+}
+
+static int on_dmabuf_fd(void *ctx, pid_t pid, const char *fdinfo, size_t len)
+{
+	struct builder *b = ctx;
+	struct gpumem_dmabuf d = { 0 };
+	struct gpumem_dmabuf *bd;
+	uint32_t idx, proc;
+	int err;
+
+	if (gm_dmabuf_fdinfo_parse(fdinfo, len, &d,
+				   &b->s->stats.malformed_lines) <= 0) {
+		b->s->stats.malformed_lines++;
+		return 0;
+	}
+	err = buf_get(b, d.ino, &idx);
+	if (!err)
+		err = proc_index(b, pid, &proc);
+	if (err)
+		return err;
+	bd = &b->s->bufs[idx];
+	bd->size = d.size;
+	bd->size_from_vma = false;
+	bd->fd_held = true;
+	gm_strlcpy(bd->exporter, d.exporter, sizeof(bd->exporter));
+	if (d.name[0])
+		gm_strlcpy(bd->name, d.name, sizeof(bd->name));
+	return add_ref(&b->buf_refs, idx, proc);
+}
+
+static int on_dmabuf_map(void *ctx, pid_t pid, const struct gm_dmabuf_map *m)
+{
+	struct builder *b = ctx;
+	struct gpumem_dmabuf *bd;
+	uint32_t idx, proc;
+	int err;
+
+	err = buf_get(b, m->ino, &idx);
+	if (!err)
+		err = proc_index(b, pid, &proc);
+	if (err)
+		return err;
+	bd = &b->s->bufs[idx];
+	bd->mapped = true;
+	/* Without fdinfo, the largest mapping is the best lower bound. */
+	if (bd->size_from_vma && m->vma_bytes > bd->size)
+		bd->size = m->vma_bytes;
+	if (!bd->name[0] && m->name_len)
+		gm_copy_field(bd->name, sizeof(bd->name), m->name, m->name_len);
+	return add_ref(&b->buf_refs, idx, proc);
+}
+
+static int on_sysfs_buf(const struct gpumem_dmabuf *d, void *ctx)
+{
+	struct builder *b = ctx;
+	struct gpumem_dmabuf *bd;
+	uint32_t idx;
+	int err = buf_get(b, d->ino, &idx);
+
+	if (err)
+		return err;
+	bd = &b->s->bufs[idx];
+	if (bd->size_from_vma || !bd->exporter[0]) {
+		bd->size = d->size;
+		gm_strlcpy(bd->exporter, d->exporter, sizeof(bd->exporter));
+	}
+	bd->size_from_vma = false;
+	return 0;
+}
+
+/* Gives each holder its share; *extra holds the division's remainder. */
+static uint64_t share(uint64_t size, unsigned int holders, unsigned int *rank)
+{
+	uint64_t part = size / holders;
+
+	return part + ((*rank)++ < size % holders);
+}
+
+static void count_holders(const struct refs *r, unsigned int *holders)
+{
+	size_t i;
+
+	for (i = 0; i < r->nr; i++)
+		holders[r->v[i].obj]++;
+}
+
+static int finish_clients(struct gpumem_snapshot *s, const struct refs *r)
+{
+	unsigned int *rank = calloc(s->nr_clients + 1, sizeof(*rank));
+	unsigned int *holders = calloc(s->nr_clients + 1, sizeof(*holders));
+	size_t i;
+
+	if (!rank || !holders) {
+		free(rank);
+		free(holders);
+		return -ENOMEM;
+	}
+	count_holders(r, holders);
+	for (i = 0; i < r->nr; i++) {
+		const struct gpumem_client *c = &s->clients[r->v[i].obj];
+		struct gpumem_process *p = &s->procs[r->v[i].proc];
+
+		p->nr_clients++;
+		if (!c->mem_known) {
+			p->nr_unknown_clients++;
+			continue;
+		}
+		p->gpu_total_bytes += c->bytes;
+		p->gpu_pss_bytes += share(c->bytes, holders[r->v[i].obj],
+					  &rank[r->v[i].obj]);
+	}
+	for (i = 0; i < s->nr_clients; i++)
+		s->clients[i].nr_holders = holders[i];
+	free(rank);
+	free(holders);
+	return 0;
+}
+
+static int finish_bufs(struct gpumem_snapshot *s, const struct refs *r)
+{
+	unsigned int *rank = calloc(s->nr_bufs + 1, sizeof(*rank));
+	unsigned int *holders = calloc(s->nr_bufs + 1, sizeof(*holders));
+	struct gpumem_dmabuf_totals *t = &s->dmabuf;
+	size_t i;
+
+	if (!rank || !holders) {
+		free(rank);
+		free(holders);
+		return -ENOMEM;
+	}
+	count_holders(r, holders);
+	for (i = 0; i < r->nr; i++) {
+		const struct gpumem_dmabuf *d = &s->bufs[r->v[i].obj];
+		struct gpumem_process *p = &s->procs[r->v[i].proc];
+
+		p->nr_dmabufs++;
+		p->dmabuf_rss_bytes += d->size;
+		p->dmabuf_pss_bytes += share(d->size, holders[r->v[i].obj],
+					     &rank[r->v[i].obj]);
+	}
+	for (i = 0; i < s->nr_bufs; i++) {
+		struct gpumem_dmabuf *d = &s->bufs[i];
+
+		d->nr_holders = holders[i];
+		d->gpu_overlap = gm_is_gpu_exporter(&s->devs, d->exporter);
+		t->total_bytes += d->size;
+		t->gpu_overlap_bytes += d->gpu_overlap ? d->size : 0;
+		if (d->nr_holders)
+			t->userspace_bytes += d->size;
+		else
+			t->kernel_bytes += d->size;
+	}
+	t->nr_buffers = (unsigned int)s->nr_bufs;
+	free(rank);
+	free(holders);
+	return 0;
+}
+
+static void finish_devices(struct gpumem_snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_clients; i++) {
+		const struct gpumem_client *c = &s->clients[i];
+		struct gpumem_device *d;
+
+		if (c->device < 0)
+			continue;
+		d = &s->devs.dev[c->device];
+		d->nr_clients++;
+		if (!c->mem_known) {
+			d->nr_unknown_clients++;
+			continue;
+		}
+		d->clients_bytes += c->bytes;
+		d->clients_shared_bytes += c->shared_bytes;
+	}
+	for (i = 0; i < s->devs.nr; i++) {
+		struct gpumem_device *d = &s->devs.dev[i];
+
+		if (d->origin != GPUMEM_ORIGIN_NONE || d->nr_unknown_clients)
+			continue;
+		d->origin = GPUMEM_ORIGIN_DERIVED;
+		d->total_bytes = d->clients_bytes;
+	}
+}
+
+static int cmp_proc(const void *a, const void *b)
+{
+	const struct gpumem_process *x = a, *y = b;
+	uint64_t vx = x->gpu_pss_bytes + x->dmabuf_pss_bytes;
+	uint64_t vy = y->gpu_pss_bytes + y->dmabuf_pss_bytes;
+
+	if (vx != vy)
+		return vx < vy ? 1 : -1;
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+static int finish(struct builder *b)
+{
+	struct gpumem_snapshot *s = b->s;
+	int err;
+
+	err = finish_clients(s, &b->client_refs);
+	if (!err)
+		err = finish_bufs(s, &b->buf_refs);
+	if (err)
+		return err;
+	finish_devices(s);
+	qsort(s->procs, s->nr_procs, sizeof(*s->procs), cmp_proc);
+	return 0;
+}
+
+/*
+ * -p PID: the whole system is scanned so that shares are right; then only
+ * that process is kept, with zeros when it holds nothing.
+ */
+static int keep_only(struct builder *b, int procfd, pid_t pid)
+{
+	struct gpumem_snapshot *s = b->s;
+	char name[32], comm[GPUMEM_NAME_MAX];
+	struct gm_text t = { 0 };
+	uint32_t idx;
+	int fd;
+
+	/* The map's indexes predate the sort: find the entry by pid. */
+	if (gm_map_get(&b->procs, (uint64_t)pid, &idx)) {
+		size_t i;
+
+		for (i = 0; i < s->nr_procs; i++) {
+			if (s->procs[i].pid == pid)
+				s->procs[0] = s->procs[i];
+		}
+		s->nr_procs = 1;
+		return 0;
+	}
+	snprintf(name, sizeof(name), "%d/fd", (int)pid);
+	fd = openat(procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	close(fd);
+	s->nr_procs = 0;
+	snprintf(name, sizeof(name), "%d/comm", (int)pid);
+	gm_read_comm(procfd, name, &t, comm);
+	gm_text_free(&t);
+	return on_process(b, pid, comm);
+}
+
+static int open_dir(const char *root, const char *sub, int *fd)
+{
+	char path[4096];
+	int n = snprintf(path, sizeof(path), "%s/%s", root, sub);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return *fd < 0 ? -errno : 0;
+}
+
+static int scan(struct builder *b, const struct gpumem_opts *opts)
+{
+	const char *root = opts && opts->root ? opts->root : "/";
+	struct gm_scan_sink sink = {
+		.process = on_process, .drm_fd = on_drm_fd,
+		.dmabuf_fd = on_dmabuf_fd, .dmabuf_map = on_dmabuf_map,
+		.ctx = b,
+	};
+	struct gpumem_snapshot *s = b->s;
+	int procfd, sysfd = -1, err;
+
+	b->live = !strcmp(root, "/");
+	err = open_dir(root, "proc", &procfd);
+	if (err)
+		return err;
+	/* A missing /sys only loses device names and kernel-held buffers. */
+	if (!open_dir(root, "sys", &sysfd)) {
+		err = gm_drm_sysfs_scan(sysfd, &s->devs, &s->stats.malformed_lines);
+		if (err)
+			goto out;
+	}
+	err = gm_proc_scan(procfd, b->live, &sink, &s->stats);
+	if (err)
+		goto out;
+	if (sysfd >= 0) {
+		err = gm_dmabuf_sysfs_scan(sysfd, on_sysfs_buf, b,
+					   &s->stats.malformed_lines);
+		s->dmabuf.sysfs = !err;
+		if (err == -ENOENT || err == -EACCES)
+			err = 0;
+	}
+	if (!err)
+		err = finish(b);
+	if (!err && opts && opts->pid)
+		err = keep_only(b, procfd, opts->pid);
+out:
+	if (sysfd >= 0)
+		close(sysfd);
+	close(procfd);
+	return err;
+}
+
+int gpumem_snapshot_take(const struct gpumem_opts *opts,
+			 struct gpumem_snapshot **out)
+{
+	struct builder b = { 0 };
+	int err;
+
+	b.s = calloc(1, sizeof(*b.s));
+	if (!b.s)
+		return -ENOMEM;
+	err = scan(&b, opts);
+	gm_map_free(&b.clients);
+	gm_map_free(&b.bufs);
+	gm_map_free(&b.procs);
+	refs_free(&b.client_refs);
+	refs_free(&b.buf_refs);
+	free(b.anon);
+	if (err) {
+		gpumem_snapshot_free(b.s);
+		return err;
+	}
+	*out = b.s;
+	return 0;
+}
+
+void gpumem_snapshot_free(struct gpumem_snapshot *s)
+{
+	if (!s)
+		return;
+	free(s->devs.dev);
+	free(s->clients);
+	free(s->bufs);
+	free(s->procs);
+	free(s);
+}
+
+const struct gpumem_device *gpumem_devices(const struct gpumem_snapshot *s,
+					   size_t *nr)
+{
+	*nr = s->devs.nr;
+	return s->devs.dev;
+}
+
+const struct gpumem_client *gpumem_clients(const struct gpumem_snapshot *s,
+					   size_t *nr)
+{
+	*nr = s->nr_clients;
+	return s->clients;
+}
+
+const struct gpumem_dmabuf *gpumem_dmabufs(const struct gpumem_snapshot *s,
+					   size_t *nr)
+{
+	*nr = s->nr_bufs;
+	return s->bufs;
+}
+
+const struct gpumem_process *gpumem_processes(const struct gpumem_snapshot *s,
+					      size_t *nr)
+{
+	*nr = s->nr_procs;
+	return s->procs;
+}
+
+const struct gpumem_dmabuf_totals *
+gpumem_dmabuf_totals(const struct gpumem_snapshot *s)
+{
+	return &s->dmabuf;
+}
+
+const struct gpumem_scan_stats *
+gpumem_scan_stats(const struct gpumem_snapshot *s)
+{
+	return &s->stats;
+}
+
+const char *gpumem_stat_name(enum gpumem_stat stat)
+{
+	static const char *const names[GPUMEM_STAT_COUNT] = {
+		"total", "shared", "resident", "purgeable", "active",
+	};
+
+	return (unsigned int)stat < GPUMEM_STAT_COUNT ? names[stat] : "?";
+}
+
+const char *gpumem_origin_name(enum gpumem_origin origin)
+{
+	static const char *const names[] = { "unknown", "sysfs", "derived" };
+
+	return (unsigned int)origin < GM_ARRAY_SIZE(names) ? names[origin] : "?";
+}

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: MIT
+/* Strict number parsing, whole-file reads and small containers. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gm.h"
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* Rejects empty input and overflow; *end points past the last digit. */
+int gm_parse_u64(const char *s, const char **end, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		unsigned int d = *p - '0';
+
+		if (v > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		v = v * 10 + d;
+	}
+	*end = p;
+	*out = v;
+	return 0;
+}
+
+/* The whole of s[0..len) must be one decimal number, blanks around allowed. */
+int gm_parse_u64_all(const char *s, size_t len, uint64_t *out)
+{
+	char tmp[32];
+	const char *end;
+	int err;
+
+	while (len && (is_blank(*s) || *s == '\n')) {
+		s++;
+		len--;
+	}
+	while (len && (is_blank(s[len - 1]) || s[len - 1] == '\n'))
+		len--;
+	if (!len || len >= sizeof(tmp))
+		return len ? -ERANGE : -EINVAL;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	err = gm_parse_u64(tmp, &end, out);
+	if (err)
+		return err;
+	return *end ? -EINVAL : 0;
+}
+
+int gm_parse_hex(const char *s, const char **end, uint64_t *out)
+{
+	uint64_t v = 0;
+	const char *p = s;
+
+	for (;; p++) {
+		unsigned int d;
+
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else
+			break;
+		if (v >> 60)
+			return -ERANGE;
+		v = v << 4 | d;
+	}
+	if (p == s)
+		return -EINVAL;
+	*end = p;
+	*out = v;
+	return 0;
+}
+
+size_t gm_strlcpy(char *dst, const char *src, size_t size)
+{
+	size_t len = strlen(src);
+
+	if (size) {
+		size_t n = len < size ? len : size - 1;
+
+		memcpy(dst, src, n);
+		dst[n] = '\0';
+	}
+	return len;
+}
+
+/* Copies a counted field, truncating, always terminated. */
+void gm_copy_field(char *dst, size_t size, const char *src, size_t len)
+{
+	if (len >= size)
+		len = size - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+void gm_text_free(struct gm_text *t)
+{
+	free(t->buf);
+	t->buf = NULL;
+	t->len = 0;
+	t->cap = 0;
+}
+
+/* Reads all of path into t (reusing its buffer); procfs files have no size. */
+int gm_read_at(int dirfd, const char *path, struct gm_text *t)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	int err = 0;
+
+	if (fd < 0)
+		return -errno;
+	t->len = 0;
+	for (;;) {
+		ssize_t n;
+
+		if (t->cap - t->len < 4096) {
+			size_t cap = t->cap ? t->cap * 2 : 8192;
+			char *buf;
+
+			if (cap > GM_READ_MAX + 1) {
+				err = -EFBIG;
+				break;
+			}
+			buf = realloc(t->buf, cap);
+			if (!buf) {
+				err = -ENOMEM;
+				break;
+			}
+			t->buf = buf;
+			t->cap = cap;
+		}
+		n = read(fd, t->buf + t->len, t->cap - t->len - 1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		t->len += (size_t)n;
+	}
+	close(fd);
+	if (!err)
+		t->buf[t->len] = '\0';
+	return err;
+}
+
+bool gm_next_line(const char *buf, size_t len, size_t *pos,
+		  const char **line, size_t *line_len)
+{
+	const char *nl;
+	size_t start = *pos;
+
+	if (start >= len)
+		return false;
+	nl = memchr(buf + start, '\n', len - start);
+	*line = buf + start;
+	*line_len = nl ? (size_t)(nl - (buf + start)) : len - start;
+	*pos = start + *line_len + 1;
+	return true;
+}
+
+bool gm_key_value(const char *line, size_t len, const char **key,
+		  size_t *key_len, const char **val, size_t *val_len)
+{
+	const char *colon = memchr(line, ':', len);
+	const char *v, *end = line + len;
+	size_t i;
+
+	if (!colon || colon == line)
+		return false;
+	for (i = 0; line + i < colon; i++) {
+		if (is_blank(line[i]) || line[i] == '\0')
+			return false;
+	}
+	for (v = colon + 1; v < end && is_blank(*v); v++)
+		;
+	while (end > v && is_blank(end[-1]))
+		end--;
+	*key = line;
+	*key_len = (size_t)(colon - line);
+	*val = v;
+	*val_len = (size_t)(end - v);
+	return true;
+}
+
+int gm_grow(void **arr, size_t *cap, size_t need, size_t elem)
+{
+	size_t n = *cap ? *cap : 16;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (n < need) {
+		if (n > SIZE_MAX / 2 / elem)
+			return -ENOMEM;
+		n *= 2;
+	}
+	p = realloc(*arr, n * elem);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	*cap = n;
+	return 0;
+}
+
+static size_t map_slot(uint64_t key, size_t cap)
+{
+	key ^= key >> 33;
+	key *= 0xff51afd7ed558ccdull;
+	key ^= key >> 33;
+	return (size_t)key & (cap - 1);
+}
+
+static int map_rehash(struct gm_map *m, size_t cap)
+{
+	struct gm_map n = { 0 };
+	size_t i;
+
+	n.keys = calloc(cap, sizeof(*n.keys));
+	n.vals = calloc(cap, sizeof(*n.vals));
+	if (!n.keys || !n.vals) {
+		gm_map_free(&n);
+		return -ENOMEM;
+	}
+	n.cap = cap;
+	for (i = 0; i < m->cap; i++) {
+		size_t s;
+
+		if (!m->vals[i])
+			continue;
+		for (s = map_slot(m->keys[i], cap); n.vals[s]; s = (s + 1) & (cap - 1))
+			;
+		n.keys[s] = m->keys[i];
+		n.vals[s] = m->vals[i];
+	}
+	n.len = m->len;
+	gm_map_free(m);
+	*m = n;
+	return 0;
+}
+
+int gm_map_put(struct gm_map *m, uint64_t key, uint32_t val)
+{
+	size_t s;
+
+	if (val == UINT32_MAX)
+		return -EOVERFLOW;
+	if ((m->len + 1) * 4 > m->cap * 3) {
+		int err = map_rehash(m, m->cap ? m->cap * 2 : 64);
+
+		if (err)
+			return err;
+	}
+	for (s = map_slot(key, m->cap); m->vals[s]; s = (s + 1) & (m->cap - 1)) {
+		if (m->keys[s] == key) {
+			m->vals[s] = val + 1;
+			return 0;
+		}
+	}
+	m->keys[s] = key;
+	m->vals[s] = val + 1;
+	m->len++;
+	return 0;
+}
+
+bool gm_map_get(const struct gm_map *m, uint64_t key, uint32_t *val)
+{
+	size_t s;
+
+	if (!m->cap)
+		return false;
+	for (s = map_slot(key, m->cap); m->vals[s]; s = (s + 1) & (m->cap - 1)) {
+		if (m->keys[s] == key) {
+			*val = m->vals[s] - 1;
+			return true;
+		}
+	}
+	return false;
+}
+
+void gm_map_free(struct gm_map *m)
+{
+	free(m->keys);
+	free(m->vals);
+	memset(m, 0, sizeof(*m));
+}
