@@ -310,19 +310,26 @@ int vm_udmabuf_create(uint64_t size, int *dmabuf_fd)
 	memfd = memfd_create("gpumem-vm", MFD_ALLOW_SEALING | MFD_CLOEXEC);
 	if (memfd < 0)
 		return -errno;
-	ret = ftruncate(memfd, (off_t)size) ||
-	      fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK) ? -errno : 0;
-	dev = ret ? -1 : open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-	if (!ret && dev < 0)
+	if (ftruncate(memfd, (off_t)size) ||
+	    fcntl(memfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
 		ret = -errno;
-	if (!ret) {
-		arg.memfd = (uint32_t)memfd;
-		ret = ioctl(dev, UDMABUF_CREATE, &arg);
-		*dmabuf_fd = ret;
-		ret = ret < 0 ? -errno : 0;
+		goto out_memfd;
 	}
-	if (dev >= 0)
-		close(dev);
+	dev = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	if (dev < 0) {
+		ret = -errno;
+		goto out_memfd;
+	}
+	arg.memfd = (uint32_t)memfd;
+	ret = ioctl(dev, UDMABUF_CREATE, &arg);
+	if (ret < 0) {
+		ret = -errno;
+	} else {
+		*dmabuf_fd = ret;
+		ret = 0;
+	}
+	close(dev);
+out_memfd:
 	close(memfd);
 	return ret;
 }
@@ -340,6 +347,7 @@ int vm_send(int sock, const void *buf, size_t len, int fd)
 	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
 	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
 	struct cmsghdr *cm;
+	ssize_t n;
 
 	if (fd >= 0) {
 		msg.msg_control = ctl;
@@ -350,9 +358,10 @@ int vm_send(int sock, const void *buf, size_t len, int fd)
 		cm->cmsg_len = CMSG_LEN(sizeof(int));
 		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
 	}
-	if (sendmsg(sock, &msg, MSG_NOSIGNAL) != (ssize_t)len)
-		return -errno ? -errno : -EIO;
-	return 0;
+	n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+	if (n < 0)
+		return -errno;
+	return n == (ssize_t)len ? 0 : -EIO;
 }
 
 int vm_recv(int sock, void *buf, size_t len, int *fd)

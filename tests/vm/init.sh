@@ -1,0 +1,69 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# /init of the gpumem test VM (busybox).  Mounts the pseudo filesystems,
+# dumps the boot log (KUnit KTAP) and runs /tests/*.sh in name order.  Every
+# line a test prints goes to the console prefixed with "GPUMEM: "; the host
+# (tests/vm/run.sh) turns them into TAP.  Ends with "GPUMEM-SUITE-END" and
+# reboot -f, which makes QEMU (-no-reboot) exit.
+#
+# Kernel command line: gpumem.patches=0001,0002,...  patches of kernel/patches
+#                      gpumem.shell=1                 a shell instead of tests
+#                      gpumem.timeout=SECONDS         per test script (150)
+#                      gpumem.seed=N                  workload seed (default: time)
+#                      gpumem.stress_ops=N            stress operations (100000)
+
+/bin/busybox --install -s /bin
+export PATH=/bin
+
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev 2>/dev/null
+mount -t tmpfs tmp /tmp
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing
+
+param() {
+	for word in $(cat /proc/cmdline); do
+		case "$word" in
+		"gpumem.$1="*) echo "${word#*=}"; return ;;
+		esac
+	done
+	echo "$2"
+}
+
+GPUMEM_PATCHES=$(param patches "" | tr , ' ')
+GPUMEM_SEED=$(param seed "")
+GPUMEM_STRESS_OPS=$(param stress_ops 100000)
+export GPUMEM_PATCHES GPUMEM_SEED GPUMEM_STRESS_OPS
+timeout=$(param timeout 150)
+
+if [ "$(param shell 0)" = 1 ]; then
+	echo "gpumem VM shell; tests are in /tests, exit to power off"
+	setsid cttyhack sh
+	reboot -f
+fi
+
+echo "GPUMEM-DMESG-BEGIN"
+dmesg -c
+echo "GPUMEM-DMESG-END"
+
+echo "GPUMEM: # kernel $(uname -r), patches: ${GPUMEM_PATCHES:-none}"
+for t in /tests/*.sh; do
+	[ -e "$t" ] || continue
+	name=${t##*/}
+	echo "GPUMEM: # $name"
+	{ timeout "$timeout" sh "$t" 2>&1; echo "@@rc=$?"; } |
+	while IFS= read -r line; do
+		case "$line" in
+		@@rc=0) ;;
+		@@rc=*) echo "GPUMEM: not ok - $name: exited with status ${line#@@rc=}" ;;
+		*) echo "GPUMEM: $line" ;;
+		esac
+	done
+done
+
+echo "GPUMEM-DMESG-BEGIN"
+dmesg
+echo "GPUMEM-DMESG-END"
+echo "GPUMEM-SUITE-END"
+reboot -f

@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: MIT
+# Host-side helpers of the gpumem VM rig, sourced by tests/vm/run.sh and
+# bench/vm/run.sh (bash).  Needs: gcc, libdrm-dev, busybox-static, cpio,
+# gzip, qemu-system-x86.
+
+VM_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+VM_ROOT=$(cd "$VM_DIR/../.." && pwd)
+VM_CFLAGS=(-static -O2 -Wall -Wextra -std=c11 -I/usr/include/libdrm)
+
+vm_note() { echo "vm: $*" >&2; }
+vm_die() { echo "vm: error: $*" >&2; exit 1; }
+
+# vm_kernel [--unpatched]: path of the bzImage from kernel/build.sh.
+vm_kernel() {
+	local img
+	[ -f "$VM_ROOT/kernel/build.sh" ] || vm_die "kernel/build.sh is missing"
+	img=$(bash "$VM_ROOT/kernel/build.sh" "$@" | tail -n 1) ||
+		vm_die "kernel/build.sh $* failed"
+	[ -f "$img" ] || vm_die "kernel/build.sh printed '$img', not a file"
+	echo "$img"
+}
+
+# vm_cc OUT SRC...: one static VM program, linked with vmlib.c.
+vm_cc() {
+	local out=$1
+	shift
+	cc "${VM_CFLAGS[@]}" -o "$out" "$@" "$VM_DIR/vmlib.c" -lpthread ||
+		vm_die "compiling $out failed"
+}
+
+# vm_patches: "0001,0002,..." for each kernel/patches/NNNN-*.patch but 0000.
+vm_patches() {
+	local p n list=
+	for p in "$VM_ROOT"/kernel/patches/[0-9][0-9][0-9][0-9]-*.patch; do
+		[ -e "$p" ] || continue
+		n=$(basename "$p")
+		n=${n%%-*}
+		[ "$n" = 0000 ] || list=${list:+$list,}$n
+	done
+	echo "$list"
+}
+
+# vm_initrd OUT STAGE BINS TESTS: gzip'd newc cpio of busybox, /init
+# (tests/vm/init.sh), the static binaries BINS (space-separated paths, put in
+# /bin) and the test scripts TESTS (put in /tests).
+vm_initrd() {
+	local out=$1 stage=$2 bins=$3 tests=$4 f
+	rm -rf "$stage"
+	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,tests}
+	cp /bin/busybox "$stage/bin/busybox" || vm_die "busybox-static missing"
+	install -m 755 "$VM_DIR/init.sh" "$stage/init"
+	for f in $bins; do
+		[ -x "$f" ] || vm_die "extra binary '$f' is not an executable file"
+		cp "$f" "$stage/bin/"
+	done
+	for f in $tests; do
+		install -m 755 "$f" "$stage/tests/"
+	done
+	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$out" ||
+		vm_die "building $out failed"
+}
+
+# vm_boot KERNEL INITRD LOG TIMEOUT APPEND [interactive]: run QEMU; the
+# serial console goes to LOG.  Returns QEMU's (or timeout's, 124) status.
+vm_boot() {
+	local kernel=$1 initrd=$2 log=$3 limit=$4 append=$5 interactive=${6:-}
+	local qemu=(qemu-system-x86_64 -machine q35 -m 1024 -smp 2 -nographic
+		-no-reboot -kernel "$kernel" -initrd "$initrd"
+		-append "console=ttyS0 quiet loglevel=4 panic=-1 $append"
+		-device virtio-gpu-pci -display none)
+	if [ -n "$interactive" ]; then
+		"${qemu[@]}" 2>&1 | tee "$log"
+		return "${PIPESTATUS[0]}"
+	fi
+	timeout --kill-after=5 "$limit" "${qemu[@]}" < /dev/null > "$log" 2>&1
+}

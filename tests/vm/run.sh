@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Build everything the gpumem test VM needs and run the VM suite; TAP on
+# stdout, exit status 0 only if every test passed.
+#
+# Usage: tests/vm/run.sh [-s]
+#   -s   boot to a shell in the VM instead of running the tests
+#
+# Environment:
+#   GPUMEM_VM_EXTRA_BINS="p1 p2"  more static binaries for the VM's /bin
+#   GPUMEM_VM_OUT=DIR             build/scratch dir (/var/cache/gpumem/vm)
+#   GPUMEM_VM_TIMEOUT=SECONDS     QEMU wall-clock limit (170)
+#   GPUMEM_SEED=N                 workload seed (default: time in the VM)
+#   GPUMEM_STRESS_OPS=N           stress operations (100000)
+#
+# The kernel comes from kernel/build.sh; its patch list (kernel/patches)
+# reaches the VM as gpumem.patches=, so tests of a patch that exists fail
+# rather than skip when its feature is missing.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+shell=
+while getopts s opt; do
+	case "$opt" in
+	s) shell=1 ;;
+	*) sed -n '4,20p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+	esac
+done
+
+out=${GPUMEM_VM_OUT:-/var/cache/gpumem/vm}
+mkdir -p "$out/bin"
+log="$out/console.log"
+
+kernel=$(vm_kernel)
+vm_cc "$out/bin/workload" "$VM_DIR/workload.c"
+vm_cc "$out/bin/tracecheck" "$VM_DIR/tracecheck.c"
+vm_initrd "$out/initrd.gz" "$out/root" \
+	"$out/bin/workload $out/bin/tracecheck ${GPUMEM_VM_EXTRA_BINS:-}" \
+	"$(ls "$VM_DIR"/tests.d/*.sh)"
+
+append="gpumem.patches=$(vm_patches) gpumem.seed=${GPUMEM_SEED:-}"
+append+=" gpumem.stress_ops=${GPUMEM_STRESS_OPS:-100000}"
+if [ -n "$shell" ]; then
+	vm_boot "$kernel" "$out/initrd.gz" "$log" 0 "$append gpumem.shell=1" interactive
+	exit
+fi
+
+start=$(date +%s.%N)
+status=0
+vm_boot "$kernel" "$out/initrd.gz" "$log" "${GPUMEM_VM_TIMEOUT:-170}" "$append" ||
+	status=$?
+vm_note "QEMU exited with status $status after" \
+	"$(echo "$(date +%s.%N) - $start" | bc) s; console log: $log"
+awk -v logfile="$log" -f "$VM_DIR/console2tap.awk" "$log"

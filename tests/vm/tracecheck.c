@@ -1,0 +1,576 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tracecheck: run a workload (with --sync) and, at every step it reports,
+ * compare the kernel's view with the workload's ground truth:
+ *
+ *   - gpu_mem_total events (device total, pid 0, and per-process totals),
+ *   - DRM fdinfo drm-total/shared/resident-memory and drm-client-id,
+ *   - dma-buf fds (fdinfo size, ino) and mappings (/proc/PID/maps),
+ *   - the sysfs totals file, if one is given with --sysfs.
+ *
+ * After the workload exits, every total must be back to its baseline.
+ * Prints TAP lines ("ok - NAME: ...") for vm/init, one per property.
+ *
+ *   tracecheck [--late STEP] [--buffer-kb KB] [--sysfs FILE] CMD [ARGS...]
+ *
+ * --late STEP leaves the event disabled from the baseline until STEP, then
+ * enables it: the totals re-emitted on registration (patch 0004) must equal
+ * the truth of that step.
+ */
+#define _GNU_SOURCE
+#include "vmlib.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_TRUTH 128
+#define MAX_DIAG 8
+
+struct gpu_truth {
+	unsigned int gpu;
+	unsigned int pid;
+	unsigned long long bytes;
+};
+
+struct client_truth {
+	int pid, fd;
+	unsigned long long total, shared;
+};
+
+struct dmabuf_truth {
+	int pid;
+	unsigned long long fds, maps;
+};
+
+/* One property checked at many steps. */
+struct check {
+	const char *name;
+	unsigned int steps, failed, diags;
+};
+
+enum { C_DEVICE, C_PROCESS, C_FDINFO, C_DMABUF, C_LATE, C_SYSFS, C_COUNT };
+
+static struct state {
+	struct vm_trace trace;
+	struct vm_trace base;		/* keys seen before the workload ran */
+	int tracing;			/* the event exists */
+	int listening;			/* the event is enabled now */
+	int late_step;			/* -1: enabled from the start */
+	const char *sysfs;
+	struct gpu_truth gpus[MAX_TRUTH];
+	struct client_truth clients[MAX_TRUTH];
+	struct dmabuf_truth dmabufs[MAX_TRUTH];
+	int ngpus, nclients, ndmabufs;
+	int per_process_seen;		/* any event with pid != 0 */
+	int fdinfo_seen;		/* any drm-total-memory key */
+	int reemitted;			/* events arrived when enabled late */
+	unsigned int steps;
+	char scenario[32];
+	struct check checks[C_COUNT];
+} st = {
+	.late_step = -1,
+	.checks = {
+		[C_DEVICE] = { "device total (gpu_mem_total pid 0) equals truth at every step" },
+		[C_PROCESS] = { "per-process totals (gpu_mem_total pid > 0) equal truth at every step" },
+		[C_FDINFO] = { "DRM fdinfo drm-*-memory of every client equals truth at every step" },
+		[C_DMABUF] = { "dma-buf fds (fdinfo) and mappings (maps) equal truth at every step" },
+		[C_LATE] = { "a late reader gets the current totals re-emitted" },
+		[C_SYSFS] = { "sysfs totals equal truth at every step" },
+	},
+};
+
+/* Record one comparison of check c; print the first few mismatches. */
+static void __attribute__((format(printf, 5, 6)))
+expect(int c, unsigned long long got, unsigned long long want, const char *what,
+       const char *fmt, ...)
+{
+	struct check *k = &st.checks[c];
+	char label[128];
+	va_list ap;
+
+	if (got == want)
+		return;
+	k->failed++;
+	if (k->diags++ >= MAX_DIAG)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(label, sizeof(label), fmt, ap);
+	va_end(ap);
+	vm_diag("%s: step %u (%s): %s: got %llu, want %llu", st.scenario,
+		st.steps, what, label, got, want);
+}
+
+/* ---- gpu_mem_total ------------------------------------------------------- */
+
+static unsigned long long base_of(unsigned int gpu, unsigned int pid)
+{
+	uint64_t v;
+
+	vm_trace_get(&st.base, gpu, pid, &v);
+	return v;
+}
+
+static int truth_names(unsigned int gpu, unsigned int pid)
+{
+	int i;
+
+	for (i = 0; i < st.ngpus; i++) {
+		if (st.gpus[i].gpu == gpu && st.gpus[i].pid == pid)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Compare the latest event of every (gpu, pid) with the truth: device
+ * totals under check dev, process totals under check proc (-1: skip them).
+ */
+static void check_trace(int dev, int proc, const char *what)
+{
+	const struct vm_total *k;
+	uint64_t got;
+	size_t i;
+
+	st.checks[dev].steps++;
+	if (proc >= 0 && proc != dev)
+		st.checks[proc].steps++;
+	for (i = 0; i < (size_t)st.ngpus; i++) {
+		const struct gpu_truth *t = &st.gpus[i];
+
+		vm_trace_get(&st.trace, t->gpu, t->pid, &got);
+		if (!t->pid)
+			expect(dev, got, t->bytes + base_of(t->gpu, 0), what,
+			       "gpu %u device total", t->gpu);
+		else if (proc >= 0)
+			expect(proc, got, t->bytes, what, "gpu %u pid %u", t->gpu,
+			       t->pid);
+	}
+	/* Processes the workload does not know must not have changed. */
+	for (i = 0; proc >= 0 && i < st.trace.nkeys; i++) {
+		k = &st.trace.keys[i];
+		if (k->pid && !truth_names(k->gpu, k->pid))
+			expect(proc, k->size, base_of(k->gpu, k->pid), what,
+			       "gpu %u pid %u (not the workload's)", k->gpu, k->pid);
+	}
+}
+
+static void drain(void)
+{
+	size_t i;
+
+	if (!st.listening)
+		return;
+	if (vm_trace_drain(&st.trace) < 0)
+		vm_fatal("read trace_pipe", -EIO);
+	for (i = 0; i < st.trace.nkeys; i++)
+		st.per_process_seen |= st.trace.keys[i].pid != 0;
+}
+
+/* ---- fdinfo ---------------------------------------------------------------- */
+
+static void check_clients(const char *what)
+{
+	uint64_t ids[MAX_TRUTH], v;
+	int i, j;
+
+	for (i = 0; i < st.nclients; i++) {
+		const struct client_truth *t = &st.clients[i];
+
+		if (vm_fdinfo_u64(t->pid, t->fd, "drm-total-memory", &v))
+			return;		/* no drm-* keys: patch 0003 absent */
+		st.fdinfo_seen = 1;
+		st.checks[C_FDINFO].steps += !i;
+		expect(C_FDINFO, v, t->total, what, "pid %d fd %d drm-total-memory",
+		       t->pid, t->fd);
+		v = ~0ULL;
+		vm_fdinfo_u64(t->pid, t->fd, "drm-shared-memory", &v);
+		expect(C_FDINFO, v, t->shared, what, "pid %d fd %d drm-shared-memory",
+		       t->pid, t->fd);
+		v = ~0ULL;
+		vm_fdinfo_u64(t->pid, t->fd, "drm-resident-memory", &v);
+		expect(C_FDINFO, v, t->total, what, "pid %d fd %d drm-resident-memory",
+		       t->pid, t->fd);
+		ids[i] = ~0ULL;
+		vm_fdinfo_u64(t->pid, t->fd, "drm-client-id", &ids[i]);
+		expect(C_FDINFO, ids[i] == ~0ULL, 0, what,
+		       "pid %d fd %d has no drm-client-id", t->pid, t->fd);
+		for (j = 0; j < i; j++)
+			expect(C_FDINFO, ids[i] == ids[j], 0, what,
+			       "fds %d and %d share drm-client-id %llu",
+			       st.clients[j].fd, t->fd, (unsigned long long)ids[i]);
+	}
+}
+
+/* ---- dma-buf --------------------------------------------------------------- */
+
+struct seen {
+	uint64_t ino[256];
+	int n;
+};
+
+static int seen_add(struct seen *s, uint64_t ino)
+{
+	int i;
+
+	for (i = 0; i < s->n; i++) {
+		if (s->ino[i] == ino)
+			return 0;
+	}
+	if (s->n < (int)VM_ARRAY_SIZE(s->ino))
+		s->ino[s->n++] = ino;
+	return 1;
+}
+
+/* Bytes of the distinct dma-bufs pid holds an fd to. */
+static unsigned long long dmabuf_fd_bytes(int pid)
+{
+	unsigned long long sum = 0;
+	struct seen seen = { .n = 0 };
+	char path[64];
+	uint64_t ino, size, dummy;
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir))) {
+		fd = atoi(de->d_name);
+		if (de->d_name[0] == '.' ||
+		    vm_fdinfo_u64(pid, fd, "exp_name", &dummy) == -ENOENT ||
+		    vm_fdinfo_u64(pid, fd, "ino", &ino) ||
+		    vm_fdinfo_u64(pid, fd, "size", &size))
+			continue;
+		if (seen_add(&seen, ino))
+			sum += size;
+	}
+	closedir(dir);
+	return sum;
+}
+
+/* Bytes of the distinct dma-bufs pid has mapped. */
+static unsigned long long dmabuf_map_bytes(int pid)
+{
+	unsigned long long sum = 0, start, end, ino;
+	struct seen seen = { .n = 0 };
+	char path[64], line[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strstr(line, "/dmabuf:") ||
+		    sscanf(line, "%llx-%llx %*s %*s %*s %llu", &start, &end, &ino) != 3)
+			continue;
+		if (seen_add(&seen, ino))
+			sum += end - start;
+	}
+	fclose(f);
+	return sum;
+}
+
+static void check_dmabufs(const char *what)
+{
+	int i;
+
+	for (i = 0; i < st.ndmabufs; i++) {
+		const struct dmabuf_truth *t = &st.dmabufs[i];
+
+		st.checks[C_DMABUF].steps += !i;
+		expect(C_DMABUF, dmabuf_fd_bytes(t->pid), t->fds, what,
+		       "pid %d dma-buf fds", t->pid);
+		expect(C_DMABUF, dmabuf_map_bytes(t->pid), t->maps, what,
+		       "pid %d dma-buf mappings", t->pid);
+	}
+}
+
+/* ---- sysfs ------------------------------------------------------------------ */
+
+/*
+ * The sysfs file lists "gpu_id pid bytes" lines, pid 0 the device total
+ * (format of kernel/README.md; unknown lines are ignored).
+ */
+static void check_sysfs(const char *what)
+{
+	char buf[8192], *line;
+	unsigned int gpu, pid;
+	unsigned long long bytes;
+	int i, found;
+
+	if (!st.sysfs || vm_read_file(st.sysfs, buf, sizeof(buf)) < 0)
+		return;
+	st.checks[C_SYSFS].steps++;
+	for (i = 0; i < st.ngpus; i++) {
+		found = 0;
+		for (line = buf; line && *line; line = strchr(line, '\n'), line += !!line) {
+			if (sscanf(line, "%u %u %llu", &gpu, &pid, &bytes) == 3 &&
+			    gpu == st.gpus[i].gpu && pid == st.gpus[i].pid) {
+				found = 1;
+				break;
+			}
+		}
+		expect(C_SYSFS, found ? bytes : 0,
+		       st.gpus[i].bytes + base_of(st.gpus[i].gpu, st.gpus[i].pid),
+		       what, "gpu %u pid %u", st.gpus[i].gpu, st.gpus[i].pid);
+	}
+}
+
+/* ---- driving the workload -------------------------------------------------- */
+
+static void late_enable(void)
+{
+	uint64_t before = st.trace.events;
+	int ret;
+
+	ret = vm_trace_enable(true);
+	if (ret)
+		vm_fatal("enable gpu_mem_total", ret);
+	st.listening = 1;
+	drain();
+	st.reemitted = st.trace.events > before;
+}
+
+/*
+ * In --late mode, from the late step on, device and process totals are
+ * judged together as the late reader's view (process totals only if the
+ * kernel reports them at all).
+ */
+static void end_step(const char *what)
+{
+	int procs = st.per_process_seen || vm_patch_listed("0002");
+
+	if (st.late_step == (int)st.steps && st.tracing)
+		late_enable();
+	if (st.listening && st.late_step < 0)
+		check_trace(C_DEVICE, C_PROCESS, what);
+	else if (st.listening)
+		check_trace(C_LATE, procs ? C_LATE : -1, what);
+	check_clients(what);
+	check_dmabufs(what);
+	check_sysfs(what);
+	st.ngpus = st.nclients = st.ndmabufs = 0;
+	st.steps++;
+}
+
+static void parse_line(char *line)
+{
+	struct gpu_truth g;
+	struct client_truth c;
+	struct dmabuf_truth d;
+	unsigned int step;
+	char *what;
+
+	if (sscanf(line, "truth step=%u gpu=%u pid=%u bytes=%llu", &step, &g.gpu,
+		   &g.pid, &g.bytes) == 4) {
+		if (st.ngpus < MAX_TRUTH)
+			st.gpus[st.ngpus++] = g;
+	} else if (sscanf(line, "truth step=%u client pid=%d fd=%d gpu=%*u total=%llu shared=%llu",
+			  &step, &c.pid, &c.fd, &c.total, &c.shared) == 5) {
+		if (st.nclients < MAX_TRUTH)
+			st.clients[st.nclients++] = c;
+	} else if (sscanf(line, "truth step=%u dmabuf pid=%d fds=%llu maps=%llu",
+			  &step, &d.pid, &d.fds, &d.maps) == 4) {
+		if (st.ndmabufs < MAX_TRUTH)
+			st.dmabufs[st.ndmabufs++] = d;
+	} else if (!strncmp(line, "end step=", 9)) {
+		what = strstr(line, "what=");
+		drain();
+		end_step(what ? what + 5 : "?");
+	} else if (sscanf(line, "scenario name=%31s", st.scenario) == 1) {
+		if (st.late_step >= 0)
+			strcat(st.scenario, "/late");
+	} else if (line[0] == '#') {
+		puts(line);
+	} else if (strncmp(line, "done ", 5)) {
+		printf("# workload: %s\n", line);
+	}
+}
+
+static pid_t spawn(char **argv, int *to, int *from)
+{
+	int in[2], out[2];
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		vm_fatal("pipe", -errno);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		vm_fatal("fork", -errno);
+	if (!pid) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	*to = in[1];
+	*from = out[0];
+	return pid;
+}
+
+/* Read workload lines (acking each step) while draining trace_pipe. */
+static void run(int to, int from)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = from, .events = POLLIN },
+		{ .fd = st.trace.pipe_fd, .events = POLLIN },
+	};
+	char buf[8192], *nl;
+	size_t len = 0;
+	unsigned int before;
+	ssize_t n;
+
+	for (;;) {
+		pfd[1].fd = st.listening ? st.trace.pipe_fd : -1;
+		if (poll(pfd, 2, 100) < 0)
+			continue;
+		drain();
+		n = read(from, buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		while ((nl = strchr(buf, '\n'))) {
+			*nl = '\0';
+			before = st.steps;
+			parse_line(buf);
+			if (st.steps != before && write(to, "k", 1) != 1)
+				break;
+			len -= (size_t)(nl + 1 - buf);
+			memmove(buf, nl + 1, len + 1);
+		}
+	}
+	close(to);
+	close(from);
+}
+
+/* After the workload exited, every total must be back at its baseline. */
+static void report_final(int status)
+{
+	const struct vm_total *k;
+	unsigned int bad = 0;
+	size_t i;
+
+	drain();
+	for (i = 0; i < st.trace.nkeys; i++) {
+		k = &st.trace.keys[i];
+		if (k->size == base_of(k->gpu, k->pid))
+			continue;
+		bad++;
+		vm_diag("%s: after exit gpu %u pid %u is %llu, baseline %llu",
+			st.scenario, k->gpu, k->pid, (unsigned long long)k->size,
+			base_of(k->gpu, k->pid));
+	}
+	vm_tap(WIFEXITED(status) && !WEXITSTATUS(status),
+	       "%s: workload ran all %u steps (status %d)", st.scenario,
+	       st.steps, status);
+	if (!st.tracing) {
+		vm_tap_feature(false, "0001", false, "gpu_mem_total: event exists");
+		return;
+	}
+	vm_tap(!bad, "%s: every total back to its baseline after the workload exited",
+	       st.scenario);
+	vm_tap(!st.trace.huge && !st.trace.unparsed,
+	       "%s: %llu events, none >= 2^63 (negative), none unparsed",
+	       st.scenario, (unsigned long long)st.trace.events);
+}
+
+static void report_check(int c, int present, const char *patch)
+{
+	struct check *k = &st.checks[c];
+	char name[160];
+
+	snprintf(name, sizeof(name), "%s: %s (%u steps)", st.scenario, k->name,
+		 k->steps);
+	vm_tap_feature(present, patch, !k->failed, name);
+}
+
+static void report(void)
+{
+	if (st.late_step >= 0) {
+		report_check(C_LATE, st.reemitted, "0004");
+	} else {
+		report_check(C_DEVICE, st.tracing, "0001");
+		report_check(C_PROCESS, st.per_process_seen, "0002");
+	}
+	report_check(C_FDINFO, st.fdinfo_seen, "0003");
+	vm_tap(!st.checks[C_DMABUF].failed, "%s: %s (%u steps)", st.scenario,
+	       st.checks[C_DMABUF].name, st.checks[C_DMABUF].steps);
+	if (st.sysfs)
+		report_check(C_SYSFS, access(st.sysfs, R_OK) == 0, "0004");
+}
+
+static void setup_trace(unsigned int buffer_kb)
+{
+	int ret;
+
+	st.tracing = vm_trace_available();
+	if (!st.tracing)
+		return;
+	ret = vm_trace_enable(false);
+	ret = ret ? ret : vm_trace_open(&st.trace, buffer_kb);
+	ret = ret ? ret : vm_trace_enable(true);
+	if (ret)
+		vm_fatal("set up tracefs", ret);
+	st.listening = 1;
+	drain();		/* totals re-emitted on registration, if any */
+	st.base = st.trace;
+	if (st.late_step >= 0) {
+		vm_trace_enable(false);
+		st.listening = 0;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int buffer_kb = 0;
+	uint64_t overruns;
+	int i = 1, to, from, status;
+	pid_t pid;
+
+	for (; i + 1 < argc && argv[i][0] == '-'; i += 2) {
+		if (!strcmp(argv[i], "--late"))
+			st.late_step = atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--buffer-kb"))
+			buffer_kb = (unsigned int)atoi(argv[i + 1]);
+		else if (!strcmp(argv[i], "--sysfs"))
+			st.sysfs = argv[i + 1];
+		else
+			break;
+	}
+	if (i >= argc) {
+		fprintf(stderr, "usage: tracecheck [--late STEP] [--buffer-kb KB] "
+				"[--sysfs FILE] CMD [ARGS...]\n");
+		return 2;
+	}
+	snprintf(st.scenario, sizeof(st.scenario), "%s", argv[argc - 1]);
+	setup_trace(buffer_kb);
+	overruns = st.tracing ? vm_trace_overruns() : 0;
+	pid = spawn(argv + i, &to, &from);
+	run(to, from);
+	if (waitpid(pid, &status, 0) < 0)
+		status = -1;
+	report_final(status);
+	report();
+	if (st.tracing) {
+		vm_tap(vm_trace_overruns() == overruns, "%s: ring buffer lost no events",
+		       st.scenario);
+		vm_trace_enable(false);
+		vm_trace_close(&st.trace);
+	}
+	return 0;
+}

@@ -1,0 +1,1334 @@
+// SPDX-License-Identifier: MIT
+/*
+ * workload: allocates GPU buffers and dma-bufs in scripted scenarios and
+ * prints, after every step, the ground truth of what it holds: the bytes of
+ * each GPU device, of each process, of each DRM client (fd) and of the
+ * dma-bufs each process holds.  See tests/vm/README.md for the line format.
+ *
+ *   workload [--sync] [--seed N] SCENARIO
+ *   workload [--seed N] stress [OPS [PROCS [THREADS]]]
+ *
+ * With --sync it reads one byte from stdin after each "end step=" line, so
+ * a checker can compare the kernel's figures while the workload is idle.
+ *
+ * Processes other than the workload itself are "holders": forked at the
+ * start of a scenario, they execute operations sent over a socket, so the
+ * workload alone keeps the model and knows the truth of every process.
+ */
+#define _GNU_SOURCE
+#include "vmlib.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_PROCS 8
+#define MAX_CLIENTS 32
+#define MAX_BOS 512
+#define MAX_DBUFS 64
+#define MAX_DFDS 128
+#define MAX_MAPS 64
+#define MAX_THREADS 16
+
+/* ---- operations, executed here or in a holder --------------------------- */
+
+enum op_kind {
+	OP_OPEN, OP_CLOSE, OP_DUMB, OP_VIRTGPU, OP_GEM_CLOSE, OP_EXPORT,
+	OP_IMPORT, OP_HEAP, OP_UDMABUF, OP_MAP_DUMB, OP_MAP_DMABUF, OP_UNMAP,
+	OP_TAKE_FD, OP_EXIT,
+};
+
+struct op {
+	enum op_kind kind;
+	int fd;			/* drm fd, or dma-buf fd, in the executing process */
+	int dmabuf;		/* OP_IMPORT: dma-buf fd in the executing process */
+	uint32_t handle;
+	uint32_t width, height, bpp, target, depth;
+	uint64_t size;
+	uint64_t addr;
+	unsigned int fail_nth;	/* inject the nth allocation fault; 0: none */
+	char path[32];		/* OP_OPEN */
+};
+
+struct reply {
+	int ret;
+	int fd;
+	uint32_t handle;
+	uint64_t size;
+	uint64_t addr;
+	int injected;		/* fail_nth was consumed: a fault was injected */
+};
+
+static int fail_nth_arm(unsigned int nth)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "%u", nth);
+	return vm_write_file("/proc/thread-self/fail-nth", val);
+}
+
+/* 1 if the armed fault was injected (counter reached 0), else 0. */
+static int fail_nth_disarm(void)
+{
+	char val[16];
+	int injected;
+
+	if (vm_read_file("/proc/thread-self/fail-nth", val, sizeof(val)) < 0)
+		return -EIO;
+	injected = atoi(val) == 0;
+	vm_write_file("/proc/thread-self/fail-nth", "0");
+	return injected;
+}
+
+static int op_alloc(const struct op *op, struct reply *r)
+{
+	void *addr;
+	int ret;
+
+	switch (op->kind) {
+	case OP_DUMB:
+		return vm_dumb_create(op->fd, op->width, op->height, op->bpp,
+				      &r->handle, &r->size);
+	case OP_VIRTGPU:
+		return vm_virtgpu_create(op->fd, op->target, op->width,
+					 op->height, op->depth, &r->handle);
+	case OP_EXPORT:
+		return vm_prime_export(op->fd, op->handle, &r->fd);
+	case OP_IMPORT:
+		return vm_prime_import(op->fd, op->dmabuf, &r->handle);
+	case OP_HEAP:
+		return vm_heap_alloc(op->size, &r->fd);
+	case OP_UDMABUF:
+		return vm_udmabuf_create(op->size, &r->fd);
+	case OP_MAP_DUMB:
+		ret = vm_dumb_map(op->fd, op->handle, op->size, &addr);
+		break;
+	case OP_MAP_DMABUF:
+		ret = vm_dmabuf_map(op->fd, op->size, &addr);
+		break;
+	default:
+		return -EINVAL;
+	}
+	r->addr = ret ? 0 : (uint64_t)(uintptr_t)addr;
+	return ret;
+}
+
+static int op_exec(const struct op *op, struct reply *r)
+{
+	int ret;
+
+	switch (op->kind) {
+	case OP_OPEN:
+		r->fd = vm_drm_open(op->path);
+		return r->fd < 0 ? r->fd : 0;
+	case OP_CLOSE:
+		return close(op->fd) ? -errno : 0;
+	case OP_GEM_CLOSE:
+		return vm_gem_close(op->fd, op->handle);
+	case OP_UNMAP:
+		return munmap((void *)(uintptr_t)op->addr, op->size) ? -errno : 0;
+	default:
+		break;
+	}
+	if (op->fail_nth) {
+		ret = fail_nth_arm(op->fail_nth);
+		if (ret)
+			return ret;
+	}
+	ret = op_alloc(op, r);
+	if (op->fail_nth)
+		r->injected = fail_nth_disarm();
+	return ret;
+}
+
+/* A holder: execute operations from the socket until OP_EXIT or EOF. */
+static void __attribute__((noreturn)) holder_loop(int sock)
+{
+	struct reply r;
+	struct op op;
+	int passed;
+
+	while (!vm_recv(sock, &op, sizeof(op), &passed) && op.kind != OP_EXIT) {
+		memset(&r, 0, sizeof(r));
+		if (op.kind == OP_TAKE_FD)
+			r.fd = passed;
+		else
+			r.ret = op_exec(&op, &r);
+		if (vm_send(sock, &r, sizeof(r), -1))
+			break;
+	}
+	_exit(0);
+}
+
+/* ---- the model ----------------------------------------------------------- */
+
+struct proc {
+	pid_t pid;
+	int sock;		/* -1: the workload itself */
+	int alive;
+};
+
+struct client {
+	int proc;
+	int fd;
+	int gpu;
+	int open;
+};
+
+struct bo {
+	int gpu;
+	uint64_t size;
+	uint32_t handle[MAX_CLIENTS];	/* 0: no handle in that client */
+	int nhandles;
+	int dma_buf;		/* the kernel's obj->dma_buf is set */
+	int dbuf;		/* its dma-buf, -1 if never exported */
+	int nmaps;
+	int live;
+};
+
+struct dbuf {
+	uint64_t size;
+	int bo;			/* -1: dma-heap or udmabuf */
+	int nfds;
+	int nmaps;
+};
+
+struct dfd {
+	int proc;
+	int fd;
+	int dbuf;
+	int open;
+};
+
+struct map {
+	int proc;
+	uint64_t addr;
+	uint64_t size;
+	int bo;			/* -1 or mapped GEM object */
+	int dbuf;		/* -1 or mapped dma-buf */
+	int live;
+};
+
+static struct model {
+	pthread_mutex_t lock;
+	struct proc procs[MAX_PROCS];
+	struct client clients[MAX_CLIENTS];
+	struct bo bos[MAX_BOS];
+	struct dbuf dbufs[MAX_DBUFS];
+	struct dfd dfds[MAX_DFDS];
+	struct map maps[MAX_MAPS];
+	int nprocs, nclients, nbos, ndbufs, ndfds, nmaps;
+	unsigned int step;
+	int sync;
+	uint64_t seed;
+} m = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void lock(void)
+{
+	pthread_mutex_lock(&m.lock);
+}
+
+static void unlock(void)
+{
+	pthread_mutex_unlock(&m.lock);
+}
+
+static void __attribute__((noreturn)) die(const char *what, int err)
+{
+	printf("# workload: %s: %s\n", what, strerror(-err));
+	fflush(stdout);
+	exit(1);
+}
+
+/* Run op in process p; pass_fd (or -1) travels with it to a holder. */
+static int act(int p, struct op *op, int pass_fd, struct reply *r)
+{
+	int sock = m.procs[p].sock;
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	if (sock < 0) {
+		if (op->kind == OP_TAKE_FD)
+			return -EINVAL;
+		r->ret = op_exec(op, r);
+		return r->ret;
+	}
+	ret = vm_send(sock, op, sizeof(*op), pass_fd);
+	if (!ret)
+		ret = vm_recv(sock, r, sizeof(*r), NULL);
+	if (ret)
+		die("talking to a holder", ret);
+	return r->ret;
+}
+
+static uint64_t rng_next(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+static unsigned int rnd(uint64_t *s, unsigned int n)
+{
+	return (unsigned int)(rng_next(s) % n);
+}
+
+static void shuffle(int *v, int n, uint64_t *s)
+{
+	int i, j, t;
+
+	for (i = n - 1; i > 0; i--) {
+		j = (int)rnd(s, (unsigned int)i + 1);
+		t = v[i];
+		v[i] = v[j];
+		v[j] = t;
+	}
+}
+
+static int dbuf_held(const struct dbuf *d)
+{
+	return d->nfds + d->nmaps > 0;
+}
+
+/* The kernel frees a GEM object when no handle, mapping or dma-buf is left. */
+static void bo_refresh(struct bo *b)
+{
+	if (!b->nhandles)
+		b->dma_buf = 0;
+	b->live = b->nhandles || b->nmaps ||
+		  (b->dbuf >= 0 && dbuf_held(&m.dbufs[b->dbuf]));
+}
+
+static void bo_drop_handle(int b, int c)
+{
+	struct bo *bo = &m.bos[b];
+
+	if (!bo->handle[c])
+		return;
+	bo->handle[c] = 0;
+	bo->nhandles--;
+	bo_refresh(bo);
+}
+
+static void dbuf_refresh(int d)
+{
+	int b = m.dbufs[d].bo;
+
+	if (b >= 0)
+		bo_refresh(&m.bos[b]);
+}
+
+/* ---- truth ---------------------------------------------------------------- */
+
+static int bo_held_by(const struct bo *b, int p)
+{
+	int c;
+
+	for (c = 0; c < m.nclients; c++) {
+		if (b->handle[c] && m.clients[c].proc == p)
+			return 1;
+	}
+	return 0;
+}
+
+static uint64_t truth_gpu(int gpu, int p)
+{
+	uint64_t sum = 0;
+	int b;
+
+	for (b = 0; b < m.nbos; b++) {
+		if (m.bos[b].live && m.bos[b].gpu == gpu &&
+		    (p < 0 || bo_held_by(&m.bos[b], p)))
+			sum += m.bos[b].size;
+	}
+	return sum;
+}
+
+static void truth_client(int c)
+{
+	uint64_t total = 0, shared = 0;
+	const struct bo *b;
+	int i;
+
+	for (i = 0; i < m.nbos; i++) {
+		b = &m.bos[i];
+		if (!b->handle[c])
+			continue;
+		total += b->size;
+		if (b->nhandles > 1 || b->dma_buf)
+			shared += b->size;
+	}
+	printf("truth step=%u client pid=%d fd=%d gpu=%d total=%llu shared=%llu\n",
+	       m.step, (int)m.procs[m.clients[c].proc].pid, m.clients[c].fd,
+	       m.clients[c].gpu, (unsigned long long)total,
+	       (unsigned long long)shared);
+}
+
+static void truth_dmabuf(int p)
+{
+	uint64_t fds = 0, maps = 0;
+	int d, i, has_fd, has_map;
+
+	for (d = 0; d < m.ndbufs; d++) {
+		has_fd = has_map = 0;
+		for (i = 0; i < m.ndfds; i++)
+			has_fd |= m.dfds[i].open && m.dfds[i].proc == p &&
+				  m.dfds[i].dbuf == d;
+		for (i = 0; i < m.nmaps; i++)
+			has_map |= m.maps[i].live && m.maps[i].proc == p &&
+				   m.maps[i].dbuf == d;
+		fds += has_fd ? m.dbufs[d].size : 0;
+		maps += has_map ? m.dbufs[d].size : 0;
+	}
+	printf("truth step=%u dmabuf pid=%d fds=%llu maps=%llu\n", m.step,
+	       (int)m.procs[p].pid, (unsigned long long)fds,
+	       (unsigned long long)maps);
+}
+
+static int gpu_known(int gpu, int upto)
+{
+	int c;
+
+	for (c = 0; c < upto; c++) {
+		if (m.clients[c].gpu == gpu)
+			return 1;
+	}
+	return 0;
+}
+
+static void truth_print(void)
+{
+	int c, p, gpu;
+
+	for (c = 0; c < m.nclients; c++) {
+		gpu = m.clients[c].gpu;
+		if (gpu_known(gpu, c))
+			continue;
+		printf("truth step=%u gpu=%d pid=0 bytes=%llu\n", m.step, gpu,
+		       (unsigned long long)truth_gpu(gpu, -1));
+		for (p = 0; p < m.nprocs; p++)
+			printf("truth step=%u gpu=%d pid=%d bytes=%llu\n", m.step,
+			       gpu, (int)m.procs[p].pid,
+			       (unsigned long long)truth_gpu(gpu, p));
+	}
+	for (c = 0; c < m.nclients; c++) {
+		if (m.clients[c].open)
+			truth_client(c);
+	}
+	for (p = 0; p < m.nprocs; p++)
+		truth_dmabuf(p);
+}
+
+/* Print the truth of this step; with --sync wait for the checker. */
+static void step(const char *what)
+{
+	char ack;
+
+	lock();
+	truth_print();
+	printf("end step=%u what=%s\n", m.step, what);
+	fflush(stdout);
+	m.step++;
+	unlock();
+	if (m.sync && read(STDIN_FILENO, &ack, 1) != 1)
+		die("waiting for the checker", -EPIPE);
+}
+
+/* ---- actions that keep the model --------------------------------------- */
+
+static int new_slot(int *n, int max)
+{
+	if (*n == max)
+		die("model table full", -ENOSPC);
+	return (*n)++;
+}
+
+static int wl_spawn(void)
+{
+	int sv[2], p;
+	pid_t pid;
+
+	if (m.nclients || m.ndfds)
+		die("holders must be spawned before any allocation", -EBUSY);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		die("socketpair", -errno);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork", -errno);
+	if (!pid) {
+		close(sv[0]);
+		holder_loop(sv[1]);
+	}
+	close(sv[1]);
+	p = new_slot(&m.nprocs, MAX_PROCS);
+	m.procs[p] = (struct proc){ .pid = pid, .sock = sv[0], .alive = 1 };
+	return p;
+}
+
+static int wl_open(int p, const char *path)
+{
+	struct op op = { .kind = OP_OPEN };
+	struct reply r;
+	int c, fd, gpu;
+
+	snprintf(op.path, sizeof(op.path), "%s", path);
+	if (act(p, &op, -1, &r))
+		die(path, r.ret);
+	/* All nodes here belong to one device: ask it from this process. */
+	fd = vm_drm_open(path);
+	gpu = fd < 0 ? fd : vm_drm_gpu_index(fd);
+	if (fd >= 0)
+		close(fd);
+	if (gpu < 0)
+		die("gpu index", gpu);
+	lock();
+	c = new_slot(&m.nclients, MAX_CLIENTS);
+	m.clients[c] = (struct client){ .proc = p, .fd = r.fd, .gpu = gpu, .open = 1 };
+	unlock();
+	return c;
+}
+
+static void wl_close(int c)
+{
+	struct op op = { .kind = OP_CLOSE, .fd = m.clients[c].fd };
+	struct reply r;
+	int b;
+
+	if (act(m.clients[c].proc, &op, -1, &r))
+		die("close", r.ret);
+	lock();
+	m.clients[c].open = 0;
+	for (b = 0; b < m.nbos; b++)
+		bo_drop_handle(b, c);
+	unlock();
+}
+
+static uint64_t expected_size(const struct op *op)
+{
+	if (op->kind == OP_DUMB)
+		return VM_PAGE_ALIGN((uint64_t)op->width * 4 * op->height);
+	return VM_PAGE_ALIGN((uint64_t)op->width * op->height * 4);
+}
+
+/*
+ * Create a buffer in client c: OP_DUMB (card node) or OP_VIRTGPU (any
+ * node).  Returns the object's index, or the negative errno of a failure,
+ * which leaves the model unchanged.
+ */
+static int wl_create_op(int c, struct op *op, int *injected)
+{
+	struct reply r;
+	int b;
+
+	op->fd = m.clients[c].fd;
+	act(m.clients[c].proc, op, -1, &r);
+	if (injected)
+		*injected = r.injected;
+	if (r.ret)
+		return r.ret;
+	if (op->kind == OP_DUMB && r.size != expected_size(op))
+		die("dumb buffer size differs from PAGE_ALIGN(w*4*h)", -EPROTO);
+	lock();
+	b = new_slot(&m.nbos, MAX_BOS);
+	m.bos[b] = (struct bo){ .gpu = m.clients[c].gpu, .size = expected_size(op),
+				.nhandles = 1, .dbuf = -1, .live = 1 };
+	m.bos[b].handle[c] = r.handle;
+	unlock();
+	return b;
+}
+
+static int wl_create(int c, enum op_kind kind, uint32_t width, uint32_t height)
+{
+	struct op op = {
+		.kind = kind, .width = width, .height = height, .bpp = 32,
+		.target = 2, .depth = 1,
+	};
+	int b = wl_create_op(c, &op, NULL);
+
+	if (b < 0)
+		die("create", b);
+	return b;
+}
+
+static void wl_gem_close(int b, int c)
+{
+	struct op op = { .kind = OP_GEM_CLOSE, .fd = m.clients[c].fd };
+	struct reply r;
+
+	lock();
+	op.handle = m.bos[b].handle[c];
+	unlock();
+	if (act(m.clients[c].proc, &op, -1, &r))
+		die("gem close", r.ret);
+	lock();
+	bo_drop_handle(b, c);
+	unlock();
+}
+
+static int add_dfd(int p, int fd, int d)
+{
+	int i = new_slot(&m.ndfds, MAX_DFDS);
+
+	m.dfds[i] = (struct dfd){ .proc = p, .fd = fd, .dbuf = d, .open = 1 };
+	m.dbufs[d].nfds++;
+	return i;
+}
+
+/* PRIME-export bo b from client c; returns the new dma-buf fd's index. */
+static int wl_export_op(int b, int c, unsigned int fail_nth, int *injected)
+{
+	struct op op = {
+		.kind = OP_EXPORT, .fd = m.clients[c].fd,
+		.handle = m.bos[b].handle[c], .fail_nth = fail_nth,
+	};
+	struct bo *bo = &m.bos[b];
+	struct reply r;
+	int i;
+
+	act(m.clients[c].proc, &op, -1, &r);
+	if (injected)
+		*injected = r.injected;
+	if (r.ret)
+		return r.ret;
+	lock();
+	/* the kernel reuses obj->dma_buf, set from export or import on */
+	if (!bo->dma_buf) {
+		bo->dbuf = new_slot(&m.ndbufs, MAX_DBUFS);
+		m.dbufs[bo->dbuf] = (struct dbuf){ .size = bo->size, .bo = b };
+	}
+	bo->dma_buf = 1;
+	i = add_dfd(m.clients[c].proc, r.fd, bo->dbuf);
+	unlock();
+	return i;
+}
+
+static int wl_export(int b, int c)
+{
+	int i = wl_export_op(b, c, 0, NULL);
+
+	if (i < 0)
+		die("export", i);
+	return i;
+}
+
+/* PRIME-import dma-buf fd i into client c (same process). */
+static int wl_import_op(int i, int c, unsigned int fail_nth, int *injected)
+{
+	struct op op = {
+		.kind = OP_IMPORT, .fd = m.clients[c].fd, .dmabuf = m.dfds[i].fd,
+		.fail_nth = fail_nth,
+	};
+	int b = m.dbufs[m.dfds[i].dbuf].bo;
+	struct reply r;
+
+	act(m.clients[c].proc, &op, -1, &r);
+	if (injected)
+		*injected = r.injected;
+	if (r.ret)
+		return r.ret;
+	if (b < 0)
+		die("a foreign dma-buf was imported into virtio-gpu", -EPROTO);
+	lock();
+	if (m.bos[b].handle[c] && m.bos[b].handle[c] != r.handle)
+		die("re-import returned a second handle", -EPROTO);
+	if (!m.bos[b].handle[c])
+		m.bos[b].nhandles++;
+	m.bos[b].handle[c] = r.handle;
+	m.bos[b].dma_buf = 1;
+	bo_refresh(&m.bos[b]);
+	unlock();
+	return 0;
+}
+
+static void wl_import(int i, int c)
+{
+	int ret = wl_import_op(i, c, 0, NULL);
+
+	if (ret)
+		die("import", ret);
+}
+
+/* Pass dma-buf fd i to holder p (SCM_RIGHTS); returns the new fd's index. */
+static int wl_pass(int i, int p)
+{
+	struct op op = { .kind = OP_TAKE_FD };
+	struct reply r;
+	int j;
+
+	act(p, &op, m.dfds[i].fd, &r);
+	lock();
+	j = add_dfd(p, r.fd, m.dfds[i].dbuf);
+	unlock();
+	return j;
+}
+
+static void wl_close_dfd(int i)
+{
+	struct op op = { .kind = OP_CLOSE, .fd = m.dfds[i].fd };
+	struct reply r;
+
+	if (act(m.dfds[i].proc, &op, -1, &r))
+		die("close dma-buf", r.ret);
+	lock();
+	m.dfds[i].open = 0;
+	m.dbufs[m.dfds[i].dbuf].nfds--;
+	dbuf_refresh(m.dfds[i].dbuf);
+	unlock();
+}
+
+/* A dma-heap (OP_HEAP) or udmabuf (OP_UDMABUF) buffer in process p. */
+static int wl_dmabuf(int p, enum op_kind kind, uint64_t size)
+{
+	struct op op = { .kind = kind, .size = size };
+	struct reply r;
+	int d, i;
+
+	if (act(p, &op, -1, &r))
+		die(kind == OP_HEAP ? "dma-heap alloc" : "udmabuf", r.ret);
+	lock();
+	d = new_slot(&m.ndbufs, MAX_DBUFS);
+	m.dbufs[d] = (struct dbuf){ .size = size, .bo = -1 };
+	i = add_dfd(p, r.fd, d);
+	unlock();
+	return i;
+}
+
+static int add_map(int p, uint64_t addr, uint64_t size, int b, int d)
+{
+	int i = new_slot(&m.nmaps, MAX_MAPS);
+
+	m.maps[i] = (struct map){ .proc = p, .addr = addr, .size = size,
+				  .bo = b, .dbuf = d, .live = 1 };
+	return i;
+}
+
+/* mmap bo b through client c (MODE_MAP_DUMB). */
+static int wl_map_bo(int b, int c)
+{
+	struct op op = {
+		.kind = OP_MAP_DUMB, .fd = m.clients[c].fd,
+		.handle = m.bos[b].handle[c], .size = m.bos[b].size,
+	};
+	struct reply r;
+	int i;
+
+	if (act(m.clients[c].proc, &op, -1, &r))
+		die("map dumb", r.ret);
+	lock();
+	m.bos[b].nmaps++;
+	i = add_map(m.clients[c].proc, r.addr, op.size, b, -1);
+	unlock();
+	return i;
+}
+
+static int wl_map_dfd(int i)
+{
+	int d = m.dfds[i].dbuf;
+	struct op op = {
+		.kind = OP_MAP_DMABUF, .fd = m.dfds[i].fd, .size = m.dbufs[d].size,
+	};
+	struct reply r;
+	int j;
+
+	if (act(m.dfds[i].proc, &op, -1, &r))
+		die("map dma-buf", r.ret);
+	lock();
+	m.dbufs[d].nmaps++;
+	j = add_map(m.dfds[i].proc, r.addr, op.size, -1, d);
+	unlock();
+	return j;
+}
+
+static void map_gone(struct map *mp)
+{
+	mp->live = 0;
+	if (mp->bo >= 0) {
+		m.bos[mp->bo].nmaps--;
+		bo_refresh(&m.bos[mp->bo]);
+	} else {
+		m.dbufs[mp->dbuf].nmaps--;
+		dbuf_refresh(mp->dbuf);
+	}
+}
+
+static void wl_unmap(int i)
+{
+	struct op op = { .kind = OP_UNMAP, .addr = m.maps[i].addr,
+			 .size = m.maps[i].size };
+	struct reply r;
+
+	if (act(m.maps[i].proc, &op, -1, &r))
+		die("munmap", r.ret);
+	lock();
+	map_gone(&m.maps[i]);
+	unlock();
+}
+
+/* Holder p exits holding whatever it holds; the kernel must clean up. */
+static void wl_exit(int p)
+{
+	struct op op = { .kind = OP_EXIT };
+	int i, b, status;
+
+	if (vm_send(m.procs[p].sock, &op, sizeof(op), -1) ||
+	    waitpid(m.procs[p].pid, &status, 0) < 0)
+		die("holder exit", -errno);
+	close(m.procs[p].sock);
+	lock();
+	m.procs[p].alive = 0;
+	for (i = 0; i < m.nclients; i++) {
+		if (m.clients[i].proc != p || !m.clients[i].open)
+			continue;
+		m.clients[i].open = 0;
+		for (b = 0; b < m.nbos; b++)
+			bo_drop_handle(b, i);
+	}
+	for (i = 0; i < m.ndfds; i++) {
+		if (m.dfds[i].proc == p && m.dfds[i].open) {
+			m.dfds[i].open = 0;
+			m.dbufs[m.dfds[i].dbuf].nfds--;
+			dbuf_refresh(m.dfds[i].dbuf);
+		}
+	}
+	for (i = 0; i < m.nmaps; i++) {
+		if (m.maps[i].proc == p && m.maps[i].live)
+			map_gone(&m.maps[i]);
+	}
+	unlock();
+}
+
+/* Close every handle of client c in random order, one step each. */
+static void free_all_random(int c, const char *what)
+{
+	int order[MAX_BOS], n = 0, b;
+
+	for (b = 0; b < m.nbos; b++) {
+		if (m.bos[b].handle[c])
+			order[n++] = b;
+	}
+	shuffle(order, n, &m.seed);
+	for (b = 0; b < n; b++) {
+		wl_gem_close(order[b], c);
+		step(what);
+	}
+}
+
+/* ---- scenarios ------------------------------------------------------------ */
+
+/* Dumb buffers of odd sizes, a mapping outliving its handle. */
+static void scenario_basic(void)
+{
+	int c, big, mp;
+
+	c = wl_open(0, VM_CARD);
+	step("open");
+	big = wl_create(c, OP_DUMB, 256, 256);
+	step("dumb 256x256");
+	wl_create(c, OP_DUMB, 100, 37);
+	step("dumb 100x37");
+	wl_create(c, OP_DUMB, 1, 1);
+	step("dumb 1x1");
+	wl_create(c, OP_DUMB, 640, 480);
+	step("dumb 640x480");
+	mp = wl_map_bo(big, c);
+	step("map");
+	wl_gem_close(big, c);
+	step("close mapped handle");
+	wl_unmap(mp);
+	step("unmap");
+	free_all_random(c, "free");
+	wl_create(c, OP_DUMB, 64, 64);
+	wl_create(c, OP_DUMB, 32, 32);
+	step("two more");
+	wl_close(c);
+	step("close fd with buffers");
+}
+
+/* PRIME export, import in other files and another process via SCM_RIGHTS. */
+static void scenario_prime(void)
+{
+	int h, c0, c1, c2, hc, b, d, hd;
+
+	h = wl_spawn();
+	c0 = wl_open(0, VM_CARD);
+	c1 = wl_open(0, VM_CARD);
+	c2 = wl_open(0, VM_RENDER);
+	hc = wl_open(h, VM_CARD);
+	step("open");
+	b = wl_create(c0, OP_DUMB, 512, 512);
+	wl_create(c2, OP_VIRTGPU, 64, 64);
+	step("create");
+	d = wl_export(b, c0);
+	step("export");
+	wl_import(d, c1);
+	step("import in 2nd card fd");
+	wl_import(d, c2);
+	step("import in render fd");
+	wl_import(d, c0);
+	step("re-import in exporter");
+	hd = wl_pass(d, h);
+	step("pass fd to holder");
+	wl_import(hd, hc);
+	step("holder imports");
+	wl_close_dfd(d);
+	step("close own dma-buf fd");
+	wl_gem_close(b, c0);
+	wl_gem_close(b, c1);
+	step("close 2 of 3 own handles");
+	wl_gem_close(b, c2);
+	step("close last own handle");
+	wl_gem_close(b, hc);
+	step("holder closes handle, keeps fd");
+	wl_import(hd, hc);
+	step("holder re-imports");
+	wl_close_dfd(hd);
+	wl_gem_close(b, hc);
+	step("holder drops all");
+	wl_close(c2);
+	step("close render fd");
+	wl_exit(h);
+	step("holder exits");
+}
+
+struct worker {
+	pthread_t thread;
+	int client;
+	enum op_kind kind;
+	int nbufs;
+	uint64_t seed;
+	pthread_barrier_t *barrier;
+	int bos[8];
+};
+
+/* Create nbufs buffers, wait, free them in random order. */
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int i;
+
+	for (i = 0; i < w->nbufs; i++)
+		w->bos[i] = wl_create(w->client, w->kind, 16 + rnd(&w->seed, 300),
+				      1 + rnd(&w->seed, 100));
+	pthread_barrier_wait(w->barrier);	/* created */
+	pthread_barrier_wait(w->barrier);	/* step printed */
+	shuffle(w->bos, w->nbufs, &w->seed);
+	for (i = 0; i < w->nbufs; i++)
+		wl_gem_close(w->bos[i], w->client);
+	return NULL;
+}
+
+/* One process, the device opened 5 times, 8 threads allocating at once. */
+static void scenario_multi(void)
+{
+	const char *nodes[] = { VM_CARD, VM_RENDER, VM_CARD, VM_RENDER, VM_CARD };
+	struct worker w[8];
+	pthread_barrier_t barrier;
+	int c[5], i, n = (int)VM_ARRAY_SIZE(w);
+
+	for (i = 0; i < 5; i++)
+		c[i] = wl_open(0, nodes[i]);	/* odd: render nodes */
+	step("open 5 times");
+	pthread_barrier_init(&barrier, NULL, (unsigned int)n + 1);
+	for (i = 0; i < n; i++) {
+		w[i] = (struct worker){ .client = c[i % 5], .nbufs = 6,
+					.kind = i % 5 % 2 ? OP_VIRTGPU : OP_DUMB,
+					.seed = m.seed + (uint64_t)i * 7919 + 1,
+					.barrier = &barrier };
+		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]))
+			die("pthread_create", -EAGAIN);
+	}
+	pthread_barrier_wait(&barrier);
+	step("8 threads created 6 buffers each");
+	pthread_barrier_wait(&barrier);
+	for (i = 0; i < n; i++)
+		pthread_join(w[i].thread, NULL);
+	pthread_barrier_destroy(&barrier);
+	step("threads freed all");
+	for (i = 0; i < 5; i++)
+		wl_create(c[i], i % 2 ? OP_VIRTGPU : OP_DUMB, 128, 128 + i);
+	step("one buffer per fd");
+	for (i = 4; i >= 0; i--) {
+		wl_close(c[i]);
+		step("close fd");
+	}
+}
+
+/* Forked holders own buffers and exit (without cleaning up) in random order. */
+static void scenario_holders(void)
+{
+	int h[3], hc[3], order[3] = { 0, 1, 2 }, c, b, d, i;
+
+	for (i = 0; i < 3; i++)
+		h[i] = wl_spawn();
+	c = wl_open(0, VM_CARD);
+	for (i = 0; i < 3; i++)
+		hc[i] = wl_open(h[i], i == 1 ? VM_RENDER : VM_CARD);
+	step("open");
+	b = wl_create(c, OP_DUMB, 300, 200);
+	for (i = 0; i < 3; i++) {
+		wl_create(hc[i], i == 1 ? OP_VIRTGPU : OP_DUMB, 128 << i, 64);
+		wl_create(hc[i], i == 1 ? OP_VIRTGPU : OP_DUMB, 50, 50 + i);
+	}
+	step("each process creates");
+	d = wl_export(b, c);
+	wl_import(wl_pass(d, h[0]), hc[0]);
+	wl_import(wl_pass(d, h[2]), hc[2]);
+	wl_map_bo(b, hc[2]);
+	step("share one buffer with two holders");
+	wl_close_dfd(d);
+	wl_gem_close(b, c);
+	step("owner lets go");
+	shuffle(order, 3, &m.seed);
+	for (i = 0; i < 3; i++) {
+		wl_exit(h[order[i]]);
+		step("holder exits");
+	}
+	wl_close(c);
+	step("close");
+}
+
+/* dma-heap and udmabuf buffers: fds and mappings across processes. */
+static void scenario_dmabuf(void)
+{
+	int h, heap, udma, hh, hm, mp, c;
+
+	h = wl_spawn();
+	c = wl_open(0, VM_CARD);
+	step("start");
+	heap = wl_dmabuf(0, OP_HEAP, 1 << 20);
+	step("dma-heap 1 MiB");
+	udma = wl_dmabuf(0, OP_UDMABUF, 256 << 10);
+	step("udmabuf 256 KiB");
+	wl_dmabuf(h, OP_HEAP, 64 << 10);
+	step("holder dma-heap 64 KiB");
+	mp = wl_map_dfd(heap);
+	step("map heap buffer");
+	hh = wl_pass(heap, h);
+	hm = wl_map_dfd(hh);
+	step("holder gets and maps it");
+	wl_close_dfd(heap);
+	step("close own fd, keep mapping");
+	wl_unmap(mp);
+	step("unmap");
+	wl_close_dfd(hh);
+	step("holder closes fd, keeps mapping");
+	wl_unmap(hm);
+	step("holder unmaps");
+	wl_export(wl_create(c, OP_DUMB, 128, 128), c);
+	step("PRIME export is a dma-buf too");
+	wl_close_dfd(udma);
+	wl_exit(h);
+	step("end");
+}
+
+static int fault_injection_ready(void)
+{
+	static const char *const knobs[][2] = {
+		{ "/sys/kernel/debug/failslab/ignore-gfp-wait", "N" },
+		{ "/sys/kernel/debug/failslab/verbose", "0" },
+		{ "/sys/kernel/debug/fail_page_alloc/ignore-gfp-wait", "N" },
+		{ "/sys/kernel/debug/fail_page_alloc/min-order", "0" },
+		{ "/sys/kernel/debug/fail_page_alloc/verbose", "0" },
+	};
+	size_t i;
+
+	for (i = 0; i < VM_ARRAY_SIZE(knobs); i++) {
+		if (vm_write_file(knobs[i][0], knobs[i][1]))
+			return 0;
+	}
+	return access("/proc/thread-self/fail-nth", W_OK) == 0;
+}
+
+/*
+ * Fail the nth allocation of an operation for n = 1, 2, ... until the
+ * operation no longer reaches n allocations.  kind selects the operation.
+ */
+static void inject_each(int c, int c2, enum op_kind kind, const char *what)
+{
+	struct op op = { .kind = kind, .width = 200, .height = 100, .bpp = 32,
+			 .target = 2, .depth = 1 };
+	int injected = 1, ret, b, d;
+	unsigned int n;
+
+	b = kind == OP_DUMB || kind == OP_VIRTGPU ? -1 :
+	    wl_create(c, OP_DUMB, 100, 100);
+	d = kind == OP_IMPORT ? wl_export(b, c) : -1;
+	for (n = 1; injected && n < 2000; n++) {
+		if (kind == OP_EXPORT) {
+			ret = wl_export_op(b, c, n, &injected);
+			if (ret >= 0)
+				wl_close_dfd(ret);
+		} else if (kind == OP_IMPORT) {
+			ret = wl_import_op(d, c2, n, &injected);
+			if (!ret)
+				wl_gem_close(b, c2);
+		} else {
+			op.fail_nth = n;
+			ret = wl_create_op(c, &op, &injected);
+		}
+		printf("# fault %u of %s: %s%s\n", n, what,
+		       ret < 0 ? strerror(-ret) : "succeeded",
+		       injected ? "" : " (fault not reached)");
+		step(what);
+	}
+}
+
+/* Failing allocations: impossible requests, then injected faults. */
+static void scenario_fail(void)
+{
+	static const struct {
+		enum op_kind kind;
+		uint32_t width, height, bpp, target, depth;
+		const char *what;
+	} bad[] = {
+		{ OP_DUMB, 64, 64, 24, 0, 0, "bpp 24" },
+		{ OP_DUMB, 0, 64, 32, 0, 0, "width 0" },
+		{ OP_DUMB, 65535, 65535, 32, 0, 0, "16 GiB dumb (u32 overflow)" },
+		{ OP_DUMB, 1u << 31, 2, 32, 0, 0, "width 2^31" },
+		{ OP_VIRTGPU, 64, 64, 0, 3, 1, "virtgpu target 3" },
+		{ OP_VIRTGPU, 64, 64, 0, 2, 2, "virtgpu depth 2" },
+	};
+	struct op op;
+	int c, r, heap, ret;
+	size_t i;
+
+	c = wl_open(0, VM_CARD);
+	r = wl_open(0, VM_RENDER);
+	wl_create(c, OP_DUMB, 128, 128);
+	step("baseline buffer");
+	for (i = 0; i < VM_ARRAY_SIZE(bad); i++) {
+		op = (struct op){ .kind = bad[i].kind, .width = bad[i].width,
+				  .height = bad[i].height, .bpp = bad[i].bpp,
+				  .target = bad[i].target, .depth = bad[i].depth };
+		ret = wl_create_op(bad[i].kind == OP_DUMB ? c : r, &op, NULL);
+		if (ret >= 0)
+			die(bad[i].what, -EPROTO);
+		step(bad[i].what);
+	}
+	heap = wl_dmabuf(0, OP_HEAP, 1 << 16);
+	ret = wl_import_op(heap, c, 0, NULL);
+	if (!ret)
+		die("importing a dma-heap buffer", -EPROTO);
+	step("import dma-heap buffer into virtio-gpu");
+	wl_close_dfd(heap);
+	step("close dma-heap buffer");
+	if (!fault_injection_ready()) {
+		printf("# no fault injection in this kernel\n");
+		wl_close(c);
+		wl_close(r);
+		step("close");
+		return;
+	}
+	inject_each(c, r, OP_DUMB, "fault in dumb create");
+	inject_each(r, r, OP_VIRTGPU, "fault in virtgpu create");
+	inject_each(c, r, OP_EXPORT, "fault in PRIME export");
+	inject_each(c, r, OP_IMPORT, "fault in PRIME import");
+	wl_close(c);
+	wl_close(r);
+	step("close");
+}
+
+/* ---- stress: no model, only balanced create/free ------------------------ */
+
+struct stress_thread {
+	pthread_t thread;
+	unsigned int ops;
+	uint64_t seed;
+	unsigned int done;
+	int err;
+};
+
+static int stress_create(int fd, int render, uint64_t *seed, uint32_t *handle)
+{
+	uint64_t size;
+
+	if (render)
+		return vm_virtgpu_create(fd, 2, 32 * (1 + rnd(seed, 8)), 32, 1,
+					 handle);
+	return vm_dumb_create(fd, 1024, 1 + rnd(seed, 16), 32, handle, &size);
+}
+
+/* Random creates and frees on a file of its own, all freed at the end. */
+static void *stress_main(void *arg)
+{
+	struct stress_thread *t = arg;
+	uint32_t live[32];
+	int n = 0, render = t->seed & 1, fd, ret = 0, i;
+
+	fd = vm_drm_open(render ? VM_RENDER : VM_CARD);
+	if (fd < 0) {
+		t->err = fd;
+		return NULL;
+	}
+	/* t->ops is even; done + n grows by 2 per create, frees keep it */
+	while (!ret && t->done + (unsigned int)n < t->ops) {
+		if (n < 32 && (!n || rnd(&t->seed, 2))) {
+			ret = stress_create(fd, render, &t->seed, &live[n]);
+			n += !ret;
+		} else {
+			i = (int)rnd(&t->seed, (unsigned int)n);
+			ret = vm_gem_close(fd, live[i]);
+			live[i] = live[--n];
+		}
+		t->done++;
+	}
+	while (n && !ret) {
+		ret = vm_gem_close(fd, live[--n]);
+		t->done++;
+	}
+	t->err = ret;
+	close(fd);
+	return NULL;
+}
+
+/* threads threads of ops operations each; exit status 0 if all went well. */
+static int stress_proc(unsigned int ops, unsigned int threads, uint64_t seed)
+{
+	struct stress_thread t[MAX_THREADS];
+	unsigned int i, done = 0;
+	int err = 0;
+
+	for (i = 0; i < threads; i++) {
+		t[i] = (struct stress_thread){ .ops = ops, .seed = seed * 31 + i };
+		if (pthread_create(&t[i].thread, NULL, stress_main, &t[i]))
+			return -EAGAIN;
+	}
+	for (i = 0; i < threads; i++) {
+		pthread_join(t[i].thread, NULL);
+		done += t[i].done;
+		err = err ? err : t[i].err;
+	}
+	if (err)
+		printf("# stress: pid %d: %s\n", (int)getpid(), strerror(-err));
+	return err || done != ops * threads;
+}
+
+static void scenario_stress(unsigned int ops, unsigned int procs,
+			    unsigned int threads)
+{
+	int go[2], i, status, fails = 0, c;
+	struct timespec t0, t1;
+	unsigned int per_thread;
+	pid_t pid;
+	char x;
+
+	if (!procs || procs >= MAX_PROCS || !threads || threads > MAX_THREADS)
+		die("stress: bad PROCS or THREADS", -EINVAL);
+	per_thread = ops / procs / threads & ~1u;
+	if (pipe(go))
+		die("pipe", -errno);
+	c = wl_open(0, VM_CARD);	/* only names the gpu in the truth */
+	for (i = 0; i < (int)procs; i++) {
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0)
+			die("fork", -errno);
+		if (!pid) {
+			close(go[1]);
+			if (read(go[0], &x, 1) < 0)
+				_exit(2);
+			_exit(stress_proc(per_thread, threads, m.seed + (uint64_t)i));
+		}
+		m.procs[new_slot(&m.nprocs, MAX_PROCS)] =
+			(struct proc){ .pid = pid, .sock = -1, .alive = 1 };
+	}
+	close(go[0]);
+	step("stress processes ready");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	close(go[1]);
+	for (i = 1; i < m.nprocs; i++) {
+		if (waitpid(m.procs[i].pid, &status, 0) < 0 ||
+		    !WIFEXITED(status) || WEXITSTATUS(status))
+			fails++;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("# stress: %u ops, %u processes x %u threads: %.3f s\n",
+	       per_thread * procs * threads, procs, threads,
+	       (double)(t1.tv_sec - t0.tv_sec) +
+	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	wl_close(c);
+	step("stress done");
+	if (fails)
+		die("stress processes failed", -EIO);
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+static const struct {
+	const char *name;
+	void (*run)(void);
+} scenarios[] = {
+	{ "basic", scenario_basic },
+	{ "prime", scenario_prime },
+	{ "multi", scenario_multi },
+	{ "holders", scenario_holders },
+	{ "dmabuf", scenario_dmabuf },
+	{ "fail", scenario_fail },
+};
+
+static void usage(void)
+{
+	size_t i;
+
+	fprintf(stderr, "usage: workload [--sync] [--seed N] SCENARIO\n"
+			"       workload [--sync] [--seed N] stress [OPS [PROCS [THREADS]]]\n"
+			"scenarios: stress");
+	for (i = 0; i < VM_ARRAY_SIZE(scenarios); i++)
+		fprintf(stderr, " %s", scenarios[i].name);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+static unsigned int arg_uint(int argc, char **argv, int i, unsigned int def)
+{
+	return i < argc ? (unsigned int)strtoul(argv[i], NULL, 0) : def;
+}
+
+int main(int argc, char **argv)
+{
+	const char *name;
+	int i = 1;
+	size_t s;
+
+	m.seed = (uint64_t)time(NULL);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--sync"))
+			m.sync = 1;
+		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
+			m.seed = strtoull(argv[++i], NULL, 0);
+		else
+			usage();
+	}
+	if (i >= argc)
+		usage();
+	name = argv[i];
+	m.seed |= 1;
+	m.procs[m.nprocs++] = (struct proc){ .pid = getpid(), .sock = -1, .alive = 1 };
+	printf("scenario name=%s seed=%llu pid=%d\n", name,
+	       (unsigned long long)m.seed, (int)getpid());
+	if (!strcmp(name, "stress")) {
+		scenario_stress(arg_uint(argc, argv, i + 1, 100000),
+				arg_uint(argc, argv, i + 2, 4),
+				arg_uint(argc, argv, i + 3, 8));
+	} else {
+		for (s = 0; s < VM_ARRAY_SIZE(scenarios); s++) {
+			if (!strcmp(name, scenarios[s].name))
+				break;
+		}
+		if (s == VM_ARRAY_SIZE(scenarios))
+			usage();
+		scenarios[s].run();
+	}
+	printf("done steps=%u\n", m.step);
+	return 0;
+}
