@@ -169,6 +169,21 @@ int gpumem_print_table(const struct gpumem_snapshot *s, FILE *f,
 /* The documented schema of docs/json-schema.md; one JSON document. */
 int gpumem_print_json(const struct gpumem_snapshot *s, FILE *f);
 
+/*
+ * Writes to dir (created, or an empty directory) the files of root (NULL or
+ * "/": the live system) that a snapshot reads, in the same layout, so that
+ * a snapshot with opts.root = dir gives the same figures: for each process
+ * holding a DRM fd, a dma-buf fd or a /dmabuf mapping, proc/PID/comm, the
+ * maps lines naming /dmabuf, those fds (fd/N symlinks to the link text,
+ * fdinfo/N); sys/class/drm card and render nodes with their parent device
+ * (uevent, mem_info_*) through relative links; sys/kernel/dmabuf/buffers.
+ * At most max_bytes of file contents and link targets are written: past
+ * that, -EFBIG.  On success dir/gpumem-capture describes the capture; on
+ * any error after dir was opened, dir/PARTIAL says why it is incomplete.
+ */
+#define GPUMEM_CAPTURE_MAX_DEFAULT (256ull << 20)
+int gpumem_capture(const char *root, const char *dir, uint64_t max_bytes);
+
 const char *gpumem_stat_name(enum gpumem_stat stat);
 const char *gpumem_origin_name(enum gpumem_origin origin);
 
