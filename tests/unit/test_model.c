@@ -3,6 +3,12 @@
  * The model through gpumem_snapshot_take() on fake /proc and /sys trees:
  * every DRM client and dma-buf counted once, PSS-like shares that add up
  * exactly, device totals and their origin, and the scan statistics.
+ *
+ * BUG(lib/proc_scan.c scan_fd and map_cb): announce() reads the process's
+ * comm into ps->text, the buffer that holds the fdinfo (or maps) text about
+ * to be parsed; the first DRM or dma-buf fd of every process is thus parsed
+ * as its comm ("app\n"): its client loses its id and memory, its dma-buf is
+ * dropped.  Most tests below fail until that is fixed.
  */
 #include <errno.h>
 #include <grp.h>
@@ -728,7 +734,11 @@ static void test_no_proc(void **state)
 	assert_null(s);
 }
 
-/* An empty system: no devices, nothing held; no sysfs dma-buf stats. */
+/*
+ * An empty system: no devices, nothing held; no sysfs dma-buf stats.
+ * BUG(lib/snapshot.c finish): qsort(s->procs = NULL, 0, ...) is undefined
+ * behaviour; UBSan (-fsanitize=undefined) aborts here.
+ */
 static void test_empty_tree(void **state)
 {
 	struct fx *f = *state;

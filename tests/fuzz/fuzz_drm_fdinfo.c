@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+/* libFuzzer: gm_drm_fdinfo_parse() on arbitrary fdinfo text. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "gm.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct gpumem_client c;
+	unsigned int malformed = 0, i;
+	uint64_t sum = 0;
+	int keys;
+
+	memset(&c, 0, sizeof(c));
+	/* data is exactly size bytes, no NUL: over-reads are caught. */
+	keys = gm_drm_fdinfo_parse((const char *)data, size, &c, &malformed);
+	if (keys < 0 || c.nr_regions > GPUMEM_MAX_REGIONS ||
+	    c.nr_engines > GPUMEM_MAX_ENGINES)
+		__builtin_trap();
+	for (i = 0; i < c.nr_regions; i++) {
+		const struct gpumem_region *r = &c.regions[i];
+
+		if (strnlen(r->name, sizeof(r->name)) == sizeof(r->name))
+			__builtin_trap();
+		if (r->present & (1u << GPUMEM_STAT_TOTAL))
+			sum += r->bytes[GPUMEM_STAT_TOTAL];
+		else if (r->present & (1u << GPUMEM_STAT_RESIDENT))
+			sum += r->bytes[GPUMEM_STAT_RESIDENT];
+	}
+	for (i = 0; i < c.nr_engines; i++) {
+		if (!c.engines[i].capacity)
+			__builtin_trap();
+	}
+	/* the client's figure is the sum of its regions (mod 2^64) */
+	if (sum != c.bytes)
+		__builtin_trap();
+	if (strnlen(c.driver, sizeof(c.driver)) == sizeof(c.driver) ||
+	    strnlen(c.name, sizeof(c.name)) == sizeof(c.name))
+		__builtin_trap();
+	return 0;
+}
