@@ -24,7 +24,7 @@ vm_kernel() {
 vm_cc() {
 	local out=$1
 	shift
-	cc "${VM_CFLAGS[@]}" -o "$out" "$@" "$VM_DIR/vmlib.c" -lpthread ||
+	cc "${VM_CFLAGS[@]}" -I"$VM_DIR" -o "$out" "$@" "$VM_DIR/vmlib.c" -lpthread ||
 		vm_die "compiling $out failed"
 }
 

@@ -4,8 +4,10 @@
 # Build everything the gpumem test VM needs and run the VM suite; TAP on
 # stdout, exit status 0 only if every test passed.
 #
-# Usage: tests/vm/run.sh [-s]
+# Usage: tests/vm/run.sh [-s] [-u]
 #   -s   boot to a shell in the VM instead of running the tests
+#   -u   use the unpatched kernel (kernel/build.sh --unpatched): the tests
+#        of the series' features skip, the rig itself is still tested
 #
 # Environment:
 #   GPUMEM_VM_EXTRA_BINS="p1 p2"  more static binaries for the VM's /bin
@@ -21,10 +23,12 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 shell=
-while getopts s opt; do
+unpatched=
+while getopts su opt; do
 	case "$opt" in
 	s) shell=1 ;;
-	*) sed -n '4,20p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
+	u) unpatched=--unpatched ;;
+	*) sed -n '4,24p' "${BASH_SOURCE[0]}" >&2; exit 2 ;;
 	esac
 done
 
@@ -32,14 +36,16 @@ out=${GPUMEM_VM_OUT:-/var/cache/gpumem/vm}
 mkdir -p "$out/bin"
 log="$out/console.log"
 
-kernel=$(vm_kernel)
+kernel=$(vm_kernel $unpatched)
 vm_cc "$out/bin/workload" "$VM_DIR/workload.c"
 vm_cc "$out/bin/tracecheck" "$VM_DIR/tracecheck.c"
 vm_initrd "$out/initrd.gz" "$out/root" \
 	"$out/bin/workload $out/bin/tracecheck ${GPUMEM_VM_EXTRA_BINS:-}" \
 	"$(ls "$VM_DIR"/tests.d/*.sh)"
 
-append="gpumem.patches=$(vm_patches) gpumem.seed=${GPUMEM_SEED:-}"
+patches=
+[ -n "$unpatched" ] || patches=$(vm_patches)
+append="gpumem.patches=$patches gpumem.seed=${GPUMEM_SEED:-}"
 append+=" gpumem.stress_ops=${GPUMEM_STRESS_OPS:-100000}"
 if [ -n "$shell" ]; then
 	vm_boot "$kernel" "$out/initrd.gz" "$log" 0 "$append gpumem.shell=1" interactive

@@ -188,7 +188,7 @@ struct bo {
 	uint64_t size;
 	uint32_t handle[MAX_CLIENTS];	/* 0: no handle in that client */
 	int nhandles;
-	int dma_buf;		/* the kernel's obj->dma_buf is set */
+	int dma_buf;		/* the kernel's obj->dma_buf is set; -1: unknown */
 	int dbuf;		/* its dma-buf, -1 if never exported */
 	int nmaps;
 	int live;
@@ -357,20 +357,22 @@ static void truth_client(int c)
 {
 	uint64_t total = 0, shared = 0;
 	const struct bo *b;
-	int i;
+	int i, unknown = 0;
 
 	for (i = 0; i < m.nbos; i++) {
 		b = &m.bos[i];
 		if (!b->handle[c])
 			continue;
 		total += b->size;
+		if (b->dma_buf < 0 && b->nhandles == 1)
+			unknown = 1;
 		if (b->nhandles > 1 || b->dma_buf)
 			shared += b->size;
 	}
-	printf("truth step=%u client pid=%d fd=%d gpu=%d total=%llu shared=%llu\n",
+	printf("truth step=%u client pid=%d fd=%d gpu=%d total=%llu shared=%lld\n",
 	       m.step, (int)m.procs[m.clients[c].proc].pid, m.clients[c].fd,
 	       m.clients[c].gpu, (unsigned long long)total,
-	       (unsigned long long)shared);
+	       unknown ? -1LL : (long long)shared);
 }
 
 static void truth_dmabuf(int p)
@@ -598,11 +600,13 @@ static int wl_export_op(int b, int c, unsigned int fail_nth, int *injected)
 	act(m.clients[c].proc, &op, -1, &r);
 	if (injected)
 		*injected = r.injected;
+	if (r.ret && r.injected && !bo->dma_buf)
+		bo->dma_buf = -1;	/* a failed export may leave it set */
 	if (r.ret)
 		return r.ret;
 	lock();
 	/* the kernel reuses obj->dma_buf, set from export or import on */
-	if (!bo->dma_buf) {
+	if (bo->dma_buf <= 0) {
 		bo->dbuf = new_slot(&m.ndbufs, MAX_DBUFS);
 		m.dbufs[bo->dbuf] = (struct dbuf){ .size = bo->size, .bo = b };
 	}
@@ -1050,36 +1054,42 @@ static int fault_injection_ready(void)
 }
 
 /*
- * Fail the nth allocation of an operation for n = 1, 2, ... until the
- * operation no longer reaches n allocations.  kind selects the operation.
+ * Fail the nth allocation of one operation on a fresh buffer, then undo
+ * what succeeded, for n = 1, 2, ... until the operation no longer reaches
+ * n allocations.  Steps: after the operation and after the cleanup.
  */
 static void inject_each(int c, int c2, enum op_kind kind, const char *what)
 {
 	struct op op = { .kind = kind, .width = 200, .height = 100, .bpp = 32,
 			 .target = 2, .depth = 1 };
-	int injected = 1, ret, b, d;
+	int injected = 1, ret, b = -1, d = -1;
 	unsigned int n;
 
-	b = kind == OP_DUMB || kind == OP_VIRTGPU ? -1 :
-	    wl_create(c, OP_DUMB, 100, 100);
-	d = kind == OP_IMPORT ? wl_export(b, c) : -1;
 	for (n = 1; injected && n < 2000; n++) {
+		if (kind == OP_EXPORT || kind == OP_IMPORT)
+			b = wl_create(c, OP_DUMB, 100, 100);
+		if (kind == OP_IMPORT)
+			d = wl_export(b, c);
 		if (kind == OP_EXPORT) {
-			ret = wl_export_op(b, c, n, &injected);
-			if (ret >= 0)
-				wl_close_dfd(ret);
+			ret = d = wl_export_op(b, c, n, &injected);
 		} else if (kind == OP_IMPORT) {
 			ret = wl_import_op(d, c2, n, &injected);
-			if (!ret)
-				wl_gem_close(b, c2);
 		} else {
 			op.fail_nth = n;
-			ret = wl_create_op(c, &op, &injected);
+			ret = b = wl_create_op(c, &op, &injected);
 		}
 		printf("# fault %u of %s: %s%s\n", n, what,
 		       ret < 0 ? strerror(-ret) : "succeeded",
 		       injected ? "" : " (fault not reached)");
 		step(what);
+		if (kind == OP_IMPORT && !ret)
+			wl_gem_close(b, c2);
+		if (d >= 0)
+			wl_close_dfd(d);
+		if (b >= 0)
+			wl_gem_close(b, c);
+		b = d = -1;
+		step("cleanup");
 	}
 }
 
