@@ -700,21 +700,23 @@ static void test_too_many_engines(void **state)
 	assert_int_equal(p.malformed, 1);
 }
 
-/* A region name that does not fit GPUMEM_NAME_MAX is not truncated. */
+/* A region name that does not fit its field is not truncated. */
+#define REGION_NAME_MAX sizeof(((struct gpumem_region *)0)->name)
+
 static void test_long_region_name(void **state)
 {
-	char text[256], name[GPUMEM_NAME_MAX + 1];
+	char text[512], name[REGION_NAME_MAX + 1];
 	struct parsed p;
 
 	(void)state;
 	memset(name, 'r', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
 	snprintf(text, sizeof(text), "drm-total-%s:\t7\ndrm-total-%.*s:\t9\n",
-		 name, GPUMEM_NAME_MAX - 1, name);
+		 name, (int)REGION_NAME_MAX - 1, name);
 	parse(&p, text);
 	assert_int_equal(p.malformed, 1);
 	assert_int_equal(p.c.nr_regions, 1);
-	assert_int_equal(strlen(p.c.regions[0].name), GPUMEM_NAME_MAX - 1);
+	assert_int_equal(strlen(p.c.regions[0].name), REGION_NAME_MAX - 1);
 	assert_int_equal(p.c.bytes, 9);
 }
 
