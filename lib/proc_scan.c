@@ -27,7 +27,8 @@ struct pid_scan {
 	bool announced;
 	const struct gm_scan_sink *sink;
 	struct gpumem_scan_stats *st;
-	struct gm_text *text;
+	struct gm_text *text;	/* the fdinfo or maps being handed out */
+	struct gm_text *aux;	/* comm, read while text is still in use */
 };
 
 static bool is_gone(int err)
@@ -103,7 +104,7 @@ static int announce(struct pid_scan *ps)
 	if (ps->announced)
 		return 0;
 	ps->announced = true;
-	gm_read_comm(ps->piddir, "comm", ps->text, comm);
+	gm_read_comm(ps->piddir, "comm", ps->aux, comm);
 	return ps->sink->process(ps->sink->ctx, ps->pid, comm);
 }
 
@@ -209,10 +210,10 @@ static int scan_pid(struct pid_scan *ps, const char *name)
 int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
 		 struct gpumem_scan_stats *st)
 {
-	struct gm_text text = { 0 };
+	struct gm_text text = { 0 }, aux = { 0 };
 	struct pid_scan ps = {
 		.procfd = procfd, .live = live, .sink = s, .st = st,
-		.text = &text,
+		.text = &text, .aux = &aux,
 	};
 	struct dirent *de;
 	DIR *dir;
@@ -237,5 +238,6 @@ int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
 	}
 	closedir(dir);
 	gm_text_free(&text);
+	gm_text_free(&aux);
 	return err;
 }
