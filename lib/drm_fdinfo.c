@@ -6,6 +6,7 @@
  * defines as an alias of drm-resident-<region>.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "gm.h"
@@ -96,7 +97,7 @@ static struct gpumem_region *region_get(struct gpumem_client *c,
 	struct gpumem_region *r;
 	unsigned int i;
 
-	if (len >= GPUMEM_NAME_MAX)
+	if (len >= GPUMEM_KEY_MAX)
 		return NULL;
 	for (i = 0; i < c->nr_regions; i++) {
 		r = &c->regions[i];
@@ -117,7 +118,7 @@ static struct gpumem_engine *engine_get(struct gpumem_client *c,
 	struct gpumem_engine *e;
 	unsigned int i;
 
-	if (len >= GPUMEM_NAME_MAX)
+	if (len >= GPUMEM_KEY_MAX)
 		return NULL;
 	for (i = 0; i < c->nr_engines; i++) {
 		e = &c->engines[i];
@@ -263,12 +264,15 @@ static void client_sum(struct gpumem_client *c)
 	}
 }
 
+/* Clears c; the region and engine arrays are cleared entry by entry. */
 int gm_drm_fdinfo_parse(const char *text, size_t len,
 			struct gpumem_client *c, unsigned int *malformed)
 {
 	const char *line, *key, *val;
 	size_t pos = 0, llen, klen, vlen;
 	int nr_keys = 0;
+
+	memset(c, 0, offsetof(struct gpumem_client, regions));
 
 	while (gm_next_line(text, len, &pos, &line, &llen)) {
 		int ret;

@@ -174,24 +174,21 @@ static int find_anon(struct builder *b, pid_t pid, int fd, int minor,
 	return 0;
 }
 
-static int add_client(struct builder *b, const struct gpumem_client *c,
-		      uint32_t *idx)
+/* Makes the client parsed into the spare slot a member of the array. */
+static int add_client(struct builder *b, uint32_t *idx)
 {
 	struct gpumem_snapshot *s = b->s;
+	const struct gpumem_client *c = &s->clients[s->nr_clients];
 	uint64_t key;
 	int err;
 
-	err = gm_grow((void **)&s->clients, &s->cap_clients, s->nr_clients + 1,
-		      sizeof(*s->clients));
-	if (err)
-		return err;
 	*idx = (uint32_t)s->nr_clients;
 	if (c->has_client_id && client_key(c, &key)) {
 		err = gm_map_put(&b->clients, key, *idx);
 		if (err)
 			return err;
 	}
-	s->clients[s->nr_clients++] = *c;
+	s->nr_clients++;
 	return 0;
 }
 
@@ -207,30 +204,42 @@ static int remember_anon(struct builder *b, pid_t pid, int fd, int minor,
 	return 0;
 }
 
+/*
+ * The fdinfo is parsed straight into the spare slot at the end of the
+ * client array (clients are large): a new client only has to be counted.
+ */
 static int on_drm_fd(void *ctx, pid_t pid, int minor, int fd,
 		     const char *fdinfo, size_t len)
 {
 	struct builder *b = ctx;
-	struct gpumem_client c = { 0 };
+	struct gpumem_snapshot *s = b->s;
+	struct gpumem_client *c;
 	uint32_t idx, proc;
 	int err, found;
 
-	gm_drm_fdinfo_parse(fdinfo, len, &c, &b->s->stats.malformed_lines);
-	c.minor = minor;
-	c.device = gm_devices_by_minor(&b->s->devs, minor);
-	if (c.device >= 0 && !c.driver[0])
-		gm_strlcpy(c.driver, b->s->devs.dev[c.device].driver,
-			   sizeof(c.driver));
-	if (c.has_client_id) {
-		found = find_client(b, &c, &idx);
+	err = gm_grow((void **)&s->clients, &s->cap_clients, s->nr_clients + 1,
+		      sizeof(*s->clients));
+	if (err)
+		return err;
+	c = &s->clients[s->nr_clients];
+	gm_drm_fdinfo_parse(fdinfo, len, c, &s->stats.malformed_lines);
+	c->minor = minor;
+	c->device = gm_devices_by_minor(&s->devs, minor);
+	if (c->device >= 0 && !c->driver[0])
+		gm_strlcpy(c->driver, s->devs.dev[c->device].driver,
+			   sizeof(c->driver));
+	if (c->has_client_id) {
+		found = find_client(b, c, &idx);
 	} else {
 		found = find_anon(b, pid, fd, minor, &idx);
 		if (!found && !b->live)
-			b->s->stats.unresolved_fds++;
+			s->stats.unresolved_fds++;
 	}
 	if (!found) {
-		err = add_client(b, &c, &idx);
-		if (!err && !c.has_client_id)
+		bool anon = !c->has_client_id;
+
+		err = add_client(b, &idx);
+		if (!err && anon)
 			err = remember_anon(b, pid, fd, minor, idx);
 		if (err)
 			return err;

@@ -20,6 +20,7 @@ extern "C" {
 #endif
 
 #define GPUMEM_NAME_MAX 64
+#define GPUMEM_KEY_MAX 32		/* region and engine names */
 #define GPUMEM_MAX_REGIONS 16
 #define GPUMEM_MAX_ENGINES 16
 
@@ -34,14 +35,14 @@ enum gpumem_stat {
 };
 
 struct gpumem_region {
-	char name[GPUMEM_NAME_MAX];
+	char name[GPUMEM_KEY_MAX];
 	uint64_t bytes[GPUMEM_STAT_COUNT];
 	unsigned int present;		/* bit (1 << enum gpumem_stat) */
 	bool legacy;			/* resident came from drm-memory-<region> */
 };
 
 struct gpumem_engine {
-	char name[GPUMEM_NAME_MAX];
+	char name[GPUMEM_KEY_MAX];
 	uint64_t busy_ns;		/* drm-engine-<e> */
 	uint64_t capacity;		/* drm-engine-capacity-<e>, default 1 */
 	uint64_t cycles;		/* drm-cycles-<e> */
@@ -87,11 +88,11 @@ struct gpumem_client {
 	uint64_t bytes;			/* the client's memory, see docs */
 	uint64_t shared_bytes;
 	uint64_t resident_bytes;
-	unsigned int nr_regions;
-	struct gpumem_region regions[GPUMEM_MAX_REGIONS];
-	unsigned int nr_engines;
-	struct gpumem_engine engines[GPUMEM_MAX_ENGINES];
 	unsigned int nr_holders;	/* processes holding it */
+	unsigned int nr_regions;
+	unsigned int nr_engines;
+	struct gpumem_region regions[GPUMEM_MAX_REGIONS];
+	struct gpumem_engine engines[GPUMEM_MAX_ENGINES];
 };
 
 struct gpumem_dmabuf {
