@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Full-scan cost against the syscall floor, measured in one run.
+ *
+ * The floor is the least any fdinfo-based tool must do: getdents of /proc
+ * and of every fd directory, readlink of every fd, open/read/close of every
+ * fdinfo.  gpumem is timed on the same tree.  Two trees are generated:
+ * "desktop" (each process one DRM client and one dma-buf among ordinary
+ * fds) and "worst" (every fd a DRM client or dma-buf, so every fdinfo is
+ * read and parsed).  Ratios are min-of-runs; machines here are noisy.
+ *
+ * Usage: bench_scan [DIR]   (DIR is scratch space, default /dev/shm: on a
+ * disk, creating the 100k-fd tree costs minutes of I/O)
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gpumem/gpumem.h"
+
+#define RUNS 7
+
+enum tree_kind { TREE_DESKTOP, TREE_WORST };
+
+static const char drm_fdinfo[] =
+	"pos:\t0\nflags:\t02100002\nmnt_id:\t24\nino:\t1053\n"
+	"drm-driver:\ti915\ndrm-client-id:\t%u\ndrm-pdev:\t0000:00:02.0\n"
+	"drm-total-system0:\t2 MiB\ndrm-shared-system0:\t0\n"
+	"drm-active-system0:\t0\ndrm-resident-system0:\t2 MiB\n"
+	"drm-purgeable-system0:\t0\ndrm-total-stolen-system0:\t0\n"
+	"drm-engine-render:\t11238432 ns\ndrm-engine-copy:\t0 ns\n"
+	"drm-engine-capacity-video:\t2\n";
+
+static const char dmabuf_fdinfo[] =
+	"pos:\t0\nflags:\t02000002\nmnt_id:\t9\nino:\t%u\n"
+	"size:\t4194304\ncount:\t1\nexp_name:\tsystem\n";
+
+static const char *const other_links[] = {
+	"socket:[41234]", "pipe:[99812]", "anon_inode:[eventfd]",
+	"/usr/lib/x86_64-linux-gnu/libc.so.6", "/dev/null",
+};
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void die(const char *what, const char *path)
+{
+	fprintf(stderr, "bench_scan: %s %s: %s\n", what, path, strerror(errno));
+	exit(1);
+}
+
+__attribute__((format(printf, 3, 4)))
+static void path_fmt(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size) {
+		fprintf(stderr, "bench_scan: path too long\n");
+		exit(1);
+	}
+}
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	size_t len = strlen(text);
+
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+		die("write", path);
+	close(fd);
+}
+
+static void make_dir(const char *path)
+{
+	if (mkdir(path, 0755) && errno != EEXIST)
+		die("mkdir", path);
+}
+
+/* fd n of process p: a DRM client, a dma-buf or an ordinary file. */
+static void make_fd(const char *pdir, unsigned int p, unsigned int n,
+		    enum tree_kind kind)
+{
+	char link[512], info[512], text[1024];
+	unsigned int id = p * 64 + n + 1;
+	bool drm = kind == TREE_WORST ? n % 2 == 0 : n == 3;
+	bool dmabuf = kind == TREE_WORST ? n % 2 == 1 : n == 4;
+
+	path_fmt(link, sizeof(link), "%s/fd/%u", pdir, n);
+	path_fmt(info, sizeof(info), "%s/fdinfo/%u", pdir, n);
+	if (drm) {
+		snprintf(text, sizeof(text), drm_fdinfo, id);
+		if (symlink("/dev/dri/renderD128", link))
+			die("symlink", link);
+	} else if (dmabuf) {
+		snprintf(text, sizeof(text), dmabuf_fdinfo, id);
+		if (symlink("/dmabuf:", link))
+			die("symlink", link);
+	} else {
+		snprintf(text, sizeof(text), "pos:\t0\nflags:\t02\nmnt_id:\t9\n"
+			 "ino:\t%u\n", id);
+		if (symlink(other_links[n % 5], link))
+			die("symlink", link);
+	}
+	write_file(info, text);
+}
+
+static void make_tree(const char *root, unsigned int procs, unsigned int fds,
+		      enum tree_kind kind)
+{
+	char path[512];
+	unsigned int p, n;
+
+	make_dir(root);
+	path_fmt(path, sizeof(path), "%s/proc", root);
+	make_dir(path);
+	for (p = 0; p < procs; p++) {
+		char pdir[512], sub[600];
+
+		path_fmt(pdir, sizeof(pdir), "%s/proc/%u", root, 1000 + p);
+		make_dir(pdir);
+		path_fmt(sub, sizeof(sub), "%s/fd", pdir);
+		make_dir(sub);
+		path_fmt(sub, sizeof(sub), "%s/fdinfo", pdir);
+		make_dir(sub);
+		path_fmt(sub, sizeof(sub), "%s/comm", pdir);
+		write_file(sub, "worker\n");
+		path_fmt(sub, sizeof(sub), "%s/maps", pdir);
+		write_file(sub, "55d0c0000000-55d0c0021000 r--p 00000000 08:01 1 "
+			   "/usr/bin/worker\n");
+		for (n = 0; n < fds; n++)
+			make_fd(pdir, p, n, kind);
+	}
+}
+
+static void floor_fds(int piddir)
+{
+	char target[256], path[300], buf[4096];
+	struct dirent *de;
+	int fd = openat(piddir, "fd", O_RDONLY | O_DIRECTORY);
+	DIR *dir = fd < 0 ? NULL : fdopendir(fd);
+
+	if (!dir)
+		return;
+	while ((de = readdir(dir))) {
+		int info;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (readlinkat(fd, de->d_name, target, sizeof(target)) < 0)
+			continue;
+		snprintf(path, sizeof(path), "fdinfo/%s", de->d_name);
+		info = openat(piddir, path, O_RDONLY);
+		if (info < 0)
+			continue;
+		while (read(info, buf, sizeof(buf)) > 0)
+			;
+		close(info);
+	}
+	closedir(dir);
+}
+
+static double time_floor(const char *procdir)
+{
+	double t0 = now();
+	struct dirent *de;
+	DIR *dir = opendir(procdir);
+
+	if (!dir)
+		die("opendir", procdir);
+	while ((de = readdir(dir))) {
+		int piddir;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		piddir = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY);
+		if (piddir < 0)
+			continue;
+		floor_fds(piddir);
+		close(piddir);
+	}
+	closedir(dir);
+	return now() - t0;
+}
+
+static double time_gpumem(const char *root)
+{
+	struct gpumem_opts opts = { .root = root };
+	struct gpumem_snapshot *s;
+	double t0 = now();
+	int err = gpumem_snapshot_take(&opts, &s);
+
+	if (err) {
+		fprintf(stderr, "bench_scan: snapshot of %s: %s\n", root,
+			strerror(-err));
+		exit(1);
+	}
+	gpumem_snapshot_free(s);
+	return now() - t0;
+}
+
+static double min_of(double (*fn)(const char *), const char *arg)
+{
+	double best = 1e9;
+	int i;
+
+	for (i = 0; i < RUNS; i++) {
+		double t = fn(arg);
+
+		if (t < best)
+			best = t;
+	}
+	return best;
+}
+
+static void remove_tree(const char *root)
+{
+	char cmd[600];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+	if (system(cmd))
+		fprintf(stderr, "bench_scan: could not remove %s\n", root);
+}
+
+/* Returns gpumem's time per fd for the linearity line. */
+static double run_one(const char *scratch, unsigned int procs, unsigned int fds,
+		      enum tree_kind kind)
+{
+	char root[512], procdir[600];
+	double t_floor, t_ours;
+
+	path_fmt(root, sizeof(root), "%s/gpumem-bench-%d", scratch, (int)getpid());
+	path_fmt(procdir, sizeof(procdir), "%s/proc", root);
+	remove_tree(root);
+	make_tree(root, procs, fds, kind);
+	t_floor = min_of(time_floor, procdir);
+	t_ours = min_of(time_gpumem, root);
+	remove_tree(root);
+	printf("%-7s %6u procs x %3u fds: floor %8.2f ms  gpumem %8.2f ms  "
+	       "ratio %.2fx\n", kind == TREE_WORST ? "worst" : "desktop",
+	       procs, fds, t_floor * 1e3, t_ours * 1e3, t_ours / t_floor);
+	return t_ours / (procs * fds);
+}
+
+int main(int argc, char **argv)
+{
+	const char *scratch = argc > 1 ? argv[1] : "/dev/shm";
+	double per_fd[3];
+
+	printf("full scan vs syscall floor (min of %d runs each)\n", RUNS);
+	run_one(scratch, 1000, 20, TREE_DESKTOP);
+	run_one(scratch, 1000, 20, TREE_WORST);
+	printf("linearity (desktop tree, 20 fds per process):\n");
+	per_fd[0] = run_one(scratch, 50, 20, TREE_DESKTOP);
+	per_fd[1] = run_one(scratch, 500, 20, TREE_DESKTOP);
+	per_fd[2] = run_one(scratch, 5000, 20, TREE_DESKTOP);
+	printf("time per fd relative to 1k fds: 10k %.2fx, 100k %.2fx\n",
+	       per_fd[1] / per_fd[0], per_fd[2] / per_fd[0]);
+	return 0;
+}
