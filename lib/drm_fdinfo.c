@@ -64,6 +64,8 @@ static int parse_amount(const char *val, size_t len, const struct unit *units,
 
 	if (len >= sizeof(tmp))
 		return -ERANGE;
+	if (memchr(val, '\0', len))
+		return -EINVAL;
 	memcpy(tmp, val, len);
 	tmp[len] = '\0';
 	err = gm_parse_u64(tmp, &p, &v);

@@ -47,7 +47,8 @@ static int parse_line(const char *line, size_t len, struct gm_dmabuf_map *m)
 	p = skip_blanks(p, end);
 	if (gm_parse_u64(p, &p, &ino) || skip_blanks(p, end) != end)
 		return -1;
-	if (strncmp(path, "/dmabuf:", 8))
+	/* The text may not be terminated: compare within the line only. */
+	if ((size_t)(line + len - path) < 8 || memcmp(path, "/dmabuf:", 8))
 		return 1;
 	m->ino = ino;
 	m->vma_bytes = stop - start;

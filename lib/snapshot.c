@@ -273,14 +273,16 @@ static int on_dmabuf_fd(void *ctx, pid_t pid, const char *fdinfo, size_t len)
 	struct builder *b = ctx;
 	struct gpumem_dmabuf d = { 0 };
 	struct gpumem_dmabuf *bd;
+	unsigned int bad = 0;
 	uint32_t idx, proc;
 	int err;
 
-	if (gm_dmabuf_fdinfo_parse(fdinfo, len, &d,
-				   &b->s->stats.malformed_lines) <= 0) {
-		b->s->stats.malformed_lines++;
+	/* A bad line is counted once; a dma-buf fdinfo without one is too. */
+	if (gm_dmabuf_fdinfo_parse(fdinfo, len, &d, &bad) <= 0) {
+		b->s->stats.malformed_lines += bad ? bad : 1;
 		return 0;
 	}
+	b->s->stats.malformed_lines += bad;
 	err = buf_get(b, d.ino, &idx);
 	if (!err)
 		err = proc_index(b, pid, &proc);

@@ -53,7 +53,8 @@ int gm_parse_u64_all(const char *s, size_t len, uint64_t *out)
 	err = gm_parse_u64(tmp, &end, out);
 	if (err)
 		return err;
-	return *end ? -EINVAL : 0;
+	/* A NUL inside the text is junk too, not an end. */
+	return end != tmp + len ? -EINVAL : 0;
 }
 
 int gm_parse_hex(const char *s, const char **end, uint64_t *out)
