@@ -174,6 +174,7 @@ static json_t *stats_json(const struct gpumem_scan_stats *st)
 {
 	json_t *o = json_object();
 
+	json_object_set_new(o, "listed", json_integer(st->listed));
 	json_object_set_new(o, "processes", json_integer(st->processes));
 	json_object_set_new(o, "vanished", json_integer(st->vanished));
 	json_object_set_new(o, "malformed_lines",

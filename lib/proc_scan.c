@@ -184,6 +184,7 @@ static int scan_pid(struct pid_scan *ps, const char *name)
 {
 	int err;
 
+	ps->st->listed++;
 	ps->piddir = openat(ps->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (ps->piddir < 0) {
 		ps->st->vanished++;

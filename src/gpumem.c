@@ -18,6 +18,7 @@ enum exit_code {
 
 struct args {
 	struct gpumem_opts opts;
+	const char *capture_dir;
 	bool json;
 	unsigned int print_flags;
 };
@@ -31,6 +32,9 @@ static const char usage_text[] =
 "  -j, --json        one JSON document (schema: gpumem(1), docs/json-schema.md)\n"
 "  -b, --bytes       exact byte figures instead of KiB/MiB/GiB\n"
 "  -r, --root DIR    read DIR/proc and DIR/sys instead of /proc and /sys\n"
+"      --capture DIR write what gpumem reads (GPU and dma-buf holders only,\n"
+"                    at most 256 MiB) into the new directory DIR, for\n"
+"                    --root or a bug report\n"
 "  -h, --help        this text\n"
 "  -V, --version     the version\n"
 "\n"
@@ -64,6 +68,7 @@ static int parse_args(int argc, char **argv, struct args *a)
 		{ "json", no_argument, NULL, 'j' },
 		{ "bytes", no_argument, NULL, 'b' },
 		{ "root", required_argument, NULL, 'r' },
+		{ "capture", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -85,6 +90,9 @@ static int parse_args(int argc, char **argv, struct args *a)
 			break;
 		case 'r':
 			a->opts.root = optarg;
+			break;
+		case 'C':
+			a->capture_dir = optarg;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -139,6 +147,19 @@ static int snapshot_error(const struct args *a, int err)
 	return EXIT_RUNTIME;
 }
 
+static int capture(const struct args *a)
+{
+	const char *root = a->opts.root ? a->opts.root : "/";
+	int err = gpumem_capture(root, a->capture_dir,
+				 GPUMEM_CAPTURE_MAX_DEFAULT);
+
+	if (!err)
+		return EXIT_OK;
+	fprintf(stderr, "gpumem: capture into %s: %s\n", a->capture_dir,
+		strerror(-err));
+	return err == -ENOENT ? EXIT_NO_SOURCE : EXIT_RUNTIME;
+}
+
 int main(int argc, char **argv)
 {
 	struct args a = { 0 };
@@ -150,6 +171,8 @@ int main(int argc, char **argv)
 		return ret;
 	if (a.opts.root && !a.opts.root[0])
 		return usage_error("empty directory for", "--root");
+	if (a.capture_dir)
+		return capture(&a);
 	err = gpumem_snapshot_take(&a.opts, &s);
 	if (err)
 		return snapshot_error(&a, err);

@@ -130,6 +130,7 @@ struct gpumem_dmabuf_totals {
 
 /* What could not be read: never a silent undercount. */
 struct gpumem_scan_stats {
+	unsigned int listed;		/* = processes + unreadable + vanished */
 	unsigned int processes;		/* processes scanned */
 	unsigned int unreadable_processes; /* EACCES/EPERM */
 	unsigned int vanished;		/* exited mid-scan */

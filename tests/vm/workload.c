@@ -33,8 +33,8 @@
 #define MAX_PROCS 8
 #define MAX_CLIENTS 32
 #define MAX_BOS 512
-#define MAX_DBUFS 64
-#define MAX_DFDS 128
+#define MAX_DBUFS 512
+#define MAX_DFDS 512
 #define MAX_MAPS 64
 #define MAX_THREADS 16
 
@@ -377,19 +377,23 @@ static void truth_client(int c)
 
 static void truth_dmabuf(int p)
 {
+	static char has_fd[MAX_DBUFS], has_map[MAX_DBUFS];
 	uint64_t fds = 0, maps = 0;
-	int d, i, has_fd, has_map;
+	int d, i;
 
+	memset(has_fd, 0, sizeof(has_fd));
+	memset(has_map, 0, sizeof(has_map));
+	for (i = 0; i < m.ndfds; i++) {
+		if (m.dfds[i].open && m.dfds[i].proc == p)
+			has_fd[m.dfds[i].dbuf] = 1;
+	}
+	for (i = 0; i < m.nmaps; i++) {
+		if (m.maps[i].live && m.maps[i].proc == p && m.maps[i].dbuf >= 0)
+			has_map[m.maps[i].dbuf] = 1;
+	}
 	for (d = 0; d < m.ndbufs; d++) {
-		has_fd = has_map = 0;
-		for (i = 0; i < m.ndfds; i++)
-			has_fd |= m.dfds[i].open && m.dfds[i].proc == p &&
-				  m.dfds[i].dbuf == d;
-		for (i = 0; i < m.nmaps; i++)
-			has_map |= m.maps[i].live && m.maps[i].proc == p &&
-				   m.maps[i].dbuf == d;
-		fds += has_fd ? m.dbufs[d].size : 0;
-		maps += has_map ? m.dbufs[d].size : 0;
+		fds += has_fd[d] ? m.dbufs[d].size : 0;
+		maps += has_map[d] ? m.dbufs[d].size : 0;
 	}
 	printf("truth step=%u dmabuf pid=%d fds=%llu maps=%llu\n", m.step,
 	       (int)m.procs[p].pid, (unsigned long long)fds,

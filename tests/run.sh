@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# Every test of gpumem, as CI runs them; ends with "N passed, N failed,
+# N skipped".  Each stage speaks TAP; one test case is one TAP line.
+#   1. deps    scripts/deps.sh (installs Debian packages when missing)
+#   2. unit    -Werror build, meson test (unit, cli, fixtures, live)
+#   3. asan    the same tests under ASan + UBSan
+#   4. fuzz    each libFuzzer target for GPUMEM_FUZZ_SECONDS (20)
+#   5. vm      tests/vm/run.sh: the patched kernel in QEMU with virtio-gpu
+# GPUMEM_TEST_STAGES="unit asan" runs only those stages.
+set -uo pipefail
+
+src=$(cd "$(dirname "$0")/.." && pwd)
+stages=${GPUMEM_TEST_STAGES:-"unit asan fuzz vm"}
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+cd "$src"
+
+note() { printf '== %s\n' "$*" >&2; }
+
+# meson's testlog.json holds each test's TAP; a test that printed no TAP
+# (it crashed before its plan) still counts, as one failure.
+meson_tap() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+log, stage = sys.argv[1], sys.argv[2]
+for line in open(log):
+    t = json.loads(line)
+    tap = [l for l in (t.get("stdout") or "").splitlines()
+           if l.startswith(("ok ", "not ok "))]
+    ok = t["result"] in ("OK", "EXPECTEDFAIL", "SKIP")
+    for l in tap:
+        print(l.replace(" - ", " - %s/%s: " % (stage, t["name"]), 1))
+    if not tap or (not ok and not any(l.startswith("not ok") for l in tap)):
+        print("%s - %s/%s: %s" % ("ok" if ok else "not ok", stage,
+                                  t["name"], t["result"]))
+PY
+}
+
+run_meson() {
+	local stage=$1 dir=$2
+	shift 2
+	if [ ! -f "$dir/build.ninja" ]; then
+		meson setup "$dir" "$@" >"$out/$stage.setup" 2>&1 || {
+			cat "$out/$stage.setup" >&2
+			echo "not ok - $stage: meson setup"
+			return
+		}
+	fi
+	ninja -C "$dir" >"$out/$stage.build" 2>&1 || {
+		tail -40 "$out/$stage.build" >&2
+		echo "not ok - $stage: build"
+		return
+	}
+	meson test -C "$dir" --no-rebuild --print-errorlogs \
+		>"$out/$stage.log" 2>&1
+	meson_tap "$dir/meson-logs/testlog.json" "$stage"
+}
+
+stage_unit() {
+	run_meson unit build-ci --werror
+}
+
+stage_asan() {
+	run_meson asan build-asan -Db_sanitize=address,undefined \
+		-Db_lundef=false -Dc_args=-fno-sanitize-recover=all
+}
+
+stage_fuzz() {
+	bash tests/fuzz/run.sh "${GPUMEM_FUZZ_SECONDS:-20}" | sed 's/ - / - fuzz: /'
+}
+
+stage_vm() {
+	bash tests/vm/run.sh | sed 's/ - / - vm: /'
+}
+
+if ! bash scripts/deps.sh >&2; then
+	echo "not ok - deps: scripts/deps.sh" >"$out/tap"
+else
+	: >"$out/tap"
+	for s in $stages; do
+		note "stage $s"
+		"stage_$s" | tee -a "$out/tap" | grep -E '^not ok' >&2
+	done
+fi
+
+awk '
+	/^not ok/ { failed++; next }
+	/^ok .*# *[Ss][Kk][Ii][Pp]/ { skipped++; next }
+	/^ok/ { passed++ }
+	END { printf "%d passed, %d failed, %d skipped\n", passed, failed, skipped
+	      exit failed > 0 || passed == 0 }
+' "$out/tap"
