@@ -71,8 +71,24 @@ stage_fuzz() {
 	bash tests/fuzz/run.sh "${GPUMEM_FUZZ_SECONDS:-20}" | sed 's/ - / - fuzz: /'
 }
 
+# The VM has no libraries: gpumem goes in statically linked.
+build_static() {
+	if [ ! -f build-static/build.ninja ]; then
+		meson setup build-static -Ddefault_library=static \
+			-Dprefer_static=true -Dc_link_args=-static \
+			-Dtests=disabled >"$out/static.setup" 2>&1 || return 1
+	fi
+	ninja -C build-static src/gpumem >"$out/static.build" 2>&1
+}
+
 stage_vm() {
-	bash tests/vm/run.sh | sed 's/ - / - vm: /'
+	if ! build_static; then
+		cat "$out/static.setup" "$out/static.build" 2>/dev/null | tail -30 >&2
+		echo "not ok - vm: static build of gpumem"
+		return
+	fi
+	GPUMEM_VM_EXTRA_BINS="$src/build-static/src/gpumem ${GPUMEM_VM_EXTRA_BINS:-}" \
+		bash tests/vm/run.sh | sed 's/ - / - vm: /'
 }
 
 if ! bash scripts/deps.sh >&2; then
