@@ -522,7 +522,7 @@ static void test_nul_in_value(void **state)
 
 	(void)state;
 	parse_len(&p, text, sizeof(text) - 1);
-	/* BUG(lib/drm_fdinfo.c parse_amount): strcmp stops at the NUL. */
+	/* parse_amount()'s strcmp stopped at the NUL (fixed in ea7a86f) */
 	assert_int_equal(p.malformed, 1);
 	assert_int_equal(p.c.bytes, 1 * KiB);
 }
