@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Turn the serial console log of the gpumem test VM into TAP on stdout.
 #
-#   awk -v logfile=PATH -f console2tap.awk PATH
+#   awk -v logfile=PATH -v suites="SUITE..." -f console2tap.awk PATH
 #
 # - KUnit KTAP inside the GPUMEM-DMESG-BEGIN/END dumps: every test case (a
 #   result line at suite depth) is one test "kunit: SUITE.CASE"; a suite
@@ -10,6 +10,7 @@
 #   "GPUMEM: # ..." lines are passed through as diagnostics.
 # - No GPUMEM-SUITE-END line: "not ok - vm: hung/crashed (see LOG)".
 # - Kernel WARNING/BUG/Oops/panic lines anywhere: one failed test.
+# - Each KUnit suite named in "suites" must have run: one test each.
 # Ends with the plan; exit status 1 if any test failed.
 
 function emit(ok, name) {
@@ -22,7 +23,7 @@ function emit(ok, name) {
 # "ok 3 name # SKIP why" -> "name # SKIP why"; ok-ness from the prefix.
 function result(s, prefix,    ok) {
 	ok = s !~ /^not ok/
-	sub(/^(not )?ok [0-9]+ (- )?/, "", s)
+	sub(/^(not )?ok( [0-9]+)? (- )?/, "", s)
 	emit(ok, prefix s)
 }
 
@@ -32,6 +33,7 @@ function ktap(s) {
 		suite = s
 		sub(/^    # Subtest: /, "", suite)
 		cases = 0
+		ran[suite] = 1
 	} else if (s ~ /^    (not )?ok [0-9]+ / && suite != "") {
 		cases++
 		sub(/^    /, "", s)
@@ -72,6 +74,9 @@ dumping { ktap($0) }
 END {
 	if (!ended)
 		emit(0, "vm: hung/crashed, no end-of-suite marker (see " logfile ")")
+	nsuites = split(suites, want, " ")
+	for (i = 1; i <= nsuites; i++)
+		emit(want[i] in ran, "kunit: suite " want[i] " ran at boot")
 	for (i = 1; i <= nbad; i++)
 		print "# kernel: " bad[i]
 	emit(!nbad, "kernel: no WARNING/BUG/Oops/panic in the console log")

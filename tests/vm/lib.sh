@@ -48,6 +48,7 @@ vm_initrd() {
 	rm -rf "$stage"
 	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,tests}
 	cp /bin/busybox "$stage/bin/busybox" || vm_die "busybox-static missing"
+	ln -s busybox "$stage/bin/sh"
 	install -m 755 "$VM_DIR/init.sh" "$stage/init"
 	for f in $bins; do
 		[ -x "$f" ] || vm_die "extra binary '$f' is not an executable file"

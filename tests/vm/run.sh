@@ -58,4 +58,6 @@ vm_boot "$kernel" "$out/initrd.gz" "$log" "${GPUMEM_VM_TIMEOUT:-170}" "$append" 
 	status=$?
 vm_note "QEMU exited with status $status after" \
 	"$(echo "$(date +%s.%N) - $start" | bc) s; console log: $log"
-awk -v logfile="$log" -f "$VM_DIR/console2tap.awk" "$log"
+suites=
+case ",$patches," in *,0002,*) suites=drm_gem_mem_trace ;; esac
+awk -v logfile="$log" -v suites="$suites" -f "$VM_DIR/console2tap.awk" "$log"

@@ -6,12 +6,12 @@
  *   - gpu_mem_total events (device total, pid 0, and per-process totals),
  *   - DRM fdinfo drm-total/shared/resident-memory and drm-client-id,
  *   - dma-buf fds (fdinfo size, ino) and mappings (/proc/PID/maps),
- *   - the sysfs totals file, if one is given with --sysfs.
+ *   - /sys/class/drm/card<gpu>/gpu_mem/{total,processes}, if present.
  *
  * After the workload exits, every total must be back to its baseline.
  * Prints TAP lines ("ok - NAME: ...") for vm/init, one per property.
  *
- *   tracecheck [--late STEP] [--buffer-kb KB] [--sysfs FILE] CMD [ARGS...]
+ *   tracecheck [--late STEP] [--buffer-kb KB] CMD [ARGS...]
  *
  * --late STEP leaves the event disabled from the baseline until STEP, then
  * enables it: the totals re-emitted on registration (patch 0004) must equal
@@ -34,6 +34,7 @@
 #define MAX_TRUTH 128
 #define MAX_DIAG 8
 #define SETTLE_MS 1000
+#define SYSFS_GPU_MEM "/sys/class/drm/card%u/gpu_mem"
 
 struct gpu_truth {
 	unsigned int gpu;
@@ -66,13 +67,13 @@ static struct state {
 	int tracing;			/* the event exists */
 	int listening;			/* the event is enabled now */
 	int late_step;			/* -1: enabled from the start */
-	const char *sysfs;
 	struct gpu_truth gpus[MAX_TRUTH];
 	struct client_truth clients[MAX_TRUTH];
 	struct dmabuf_truth dmabufs[MAX_TRUTH];
 	int ngpus, nclients, ndmabufs;
 	int per_process_seen;		/* any event with pid != 0 */
 	int fdinfo_seen;		/* any drm-total-memory key */
+	int sysfs_seen;			/* a gpu_mem/total file */
 	int reemitted;			/* events arrived when enabled late */
 	int dry;			/* expect() only counts into dry_bad */
 	unsigned int dry_bad;
@@ -332,49 +333,72 @@ static void check_dmabufs(const char *what)
 
 /* ---- sysfs ------------------------------------------------------------------ */
 
+/* Bytes of tgid in a gpu_mem/processes file ("<tgid> <bytes>" lines). */
+static unsigned long long sysfs_process(const char *buf, unsigned int tgid)
+{
+	unsigned long long bytes;
+	unsigned int pid;
+	const char *line;
+
+	for (line = buf; line && *line; line = strchr(line, '\n'), line += !!line) {
+		if (sscanf(line, "%u %llu", &pid, &bytes) == 2 && pid == tgid)
+			return bytes;
+	}
+	return 0;
+}
+
+/* Lines of a processes file naming a pid the truth does not name. */
+static void sysfs_strangers(const char *buf, unsigned int gpu, const char *what)
+{
+	unsigned long long bytes;
+	unsigned int pid;
+	const char *line;
+
+	for (line = buf; line && *line; line = strchr(line, '\n'), line += !!line) {
+		if (sscanf(line, "%u %llu", &pid, &bytes) == 2 &&
+		    !truth_names(gpu, pid))
+			expect(C_SYSFS, bytes, base_of(gpu, pid), what,
+			       "sysfs card%u pid %u (not the workload's)", gpu, pid);
+	}
+}
+
 /*
- * The sysfs file lists "gpu_id pid bytes" lines, pid 0 the device total
- * (format of kernel/README.md; unknown lines are ignored).
+ * /sys/class/drm/card<gpu>/gpu_mem/total and .../processes (patch 0004)
+ * against the truth, the device total plus the baseline.
  */
 static void check_sysfs(const char *what)
 {
-	char buf[8192], *line;
-	unsigned int gpu, pid;
-	unsigned long long bytes;
-	int i, found;
+	char path[96], total[32], procs[8192];
+	unsigned int gpu = ~0u;
+	int i;
 
-	if (!st.sysfs || vm_read_file(st.sysfs, buf, sizeof(buf)) < 0)
-		return;
-	st.checks[C_SYSFS].steps++;
 	for (i = 0; i < st.ngpus; i++) {
-		found = 0;
-		for (line = buf; line && *line; line = strchr(line, '\n'), line += !!line) {
-			if (sscanf(line, "%u %u %llu", &gpu, &pid, &bytes) == 3 &&
-			    gpu == st.gpus[i].gpu && pid == st.gpus[i].pid) {
-				found = 1;
-				break;
-			}
+		const struct gpu_truth *t = &st.gpus[i];
+
+		if (t->gpu != gpu) {
+			gpu = t->gpu;
+			snprintf(path, sizeof(path), SYSFS_GPU_MEM "/total", gpu);
+			if (vm_read_file(path, total, sizeof(total)) < 0)
+				return;
+			snprintf(path, sizeof(path), SYSFS_GPU_MEM "/processes", gpu);
+			if (vm_read_file(path, procs, sizeof(procs)) < 0)
+				procs[0] = '\0';
+			st.sysfs_seen = 1;
+			st.checks[C_SYSFS].steps += !i;
+			sysfs_strangers(procs, gpu, what);
 		}
-		expect(C_SYSFS, found ? bytes : 0,
-		       st.gpus[i].bytes + base_of(st.gpus[i].gpu, st.gpus[i].pid),
-		       what, "gpu %u pid %u", st.gpus[i].gpu, st.gpus[i].pid);
+		if (!t->pid)
+			expect(C_SYSFS, strtoull(total, NULL, 10),
+			       t->bytes + base_of(gpu, 0), what,
+			       "sysfs card%u gpu_mem/total", gpu);
+		else
+			expect(C_SYSFS, sysfs_process(procs, t->pid), t->bytes,
+			       what, "sysfs card%u gpu_mem/processes pid %u", gpu,
+			       t->pid);
 	}
 }
 
 /* ---- driving the workload -------------------------------------------------- */
-
-static void late_enable(void)
-{
-	uint64_t before = st.trace.events;
-	int ret;
-
-	ret = vm_trace_enable(true);
-	if (ret)
-		vm_fatal("enable gpu_mem_total", ret);
-	st.listening = 1;
-	drain();
-	st.reemitted = st.trace.events > before;
-}
 
 /*
  * In --late mode, from the late step on, device and process totals are
@@ -384,13 +408,21 @@ static void late_enable(void)
 static void end_step(const char *what)
 {
 	int procs = st.per_process_seen || vm_patch_listed("0002");
+	uint64_t before = st.trace.events;
+	int ret;
 
-	if (st.late_step == (int)st.steps && st.tracing)
-		late_enable();
+	if (st.late_step == (int)st.steps && st.tracing) {
+		ret = vm_trace_enable(true);
+		if (ret)
+			vm_fatal("enable gpu_mem_total", ret);
+		st.listening = 1;
+	}
 	if (st.listening && st.late_step < 0)
 		check_trace_settled(C_DEVICE, C_PROCESS, what);
 	else if (st.listening)
 		check_trace_settled(C_LATE, procs ? C_LATE : -1, what);
+	if (st.late_step == (int)st.steps)
+		st.reemitted = st.trace.events > before;
 	check_clients(what);
 	check_dmabufs(what);
 	check_sysfs(what);
@@ -527,10 +559,8 @@ static void report_final(int status)
 	vm_tap(WIFEXITED(status) && !WEXITSTATUS(status),
 	       "%s: workload ran all %u steps (status %d)", st.scenario,
 	       st.steps, status);
-	if (!st.tracing) {
-		vm_tap_feature(false, "0001", false, "gpu_mem_total: event exists");
+	if (!st.tracing)
 		return;
-	}
 	if (st.settled)
 		vm_diag("%s: at %u steps events arrived after the step ended",
 			st.scenario, st.settled);
@@ -546,24 +576,32 @@ static void report_check(int c, int present, const char *patch)
 	struct check *k = &st.checks[c];
 	char name[160];
 
-	snprintf(name, sizeof(name), "%s: %s (%u steps)", st.scenario, k->name,
-		 k->steps);
+	if (present)
+		snprintf(name, sizeof(name), "%s: %s (%u steps)", st.scenario,
+			 k->name, k->steps);
+	else
+		snprintf(name, sizeof(name), "%s: %s", st.scenario, k->name);
 	vm_tap_feature(present, patch, !k->failed, name);
 }
 
 static void report(void)
 {
-	if (st.late_step >= 0) {
+	char name[96];
+
+	if (!st.tracing) {
+		snprintf(name, sizeof(name), "%s: event gpu_mem/gpu_mem_total exists",
+			 st.scenario);
+		vm_tap_feature(false, "0001", false, name);
+	} else if (st.late_step >= 0) {
 		report_check(C_LATE, st.reemitted, "0004");
 	} else {
 		report_check(C_DEVICE, st.tracing, "0001");
 		report_check(C_PROCESS, st.per_process_seen, "0002");
 	}
 	report_check(C_FDINFO, st.fdinfo_seen, "0003");
+	report_check(C_SYSFS, st.sysfs_seen, "0004");
 	vm_tap(!st.checks[C_DMABUF].failed, "%s: %s (%u steps)", st.scenario,
 	       st.checks[C_DMABUF].name, st.checks[C_DMABUF].steps);
-	if (st.sysfs)
-		report_check(C_SYSFS, access(st.sysfs, R_OK) == 0, "0004");
 }
 
 static void setup_trace(unsigned int buffer_kb)
@@ -579,7 +617,8 @@ static void setup_trace(unsigned int buffer_kb)
 	if (ret)
 		vm_fatal("set up tracefs", ret);
 	st.listening = 1;
-	drain();		/* totals re-emitted on registration, if any */
+	usleep(100000);		/* totals re-emitted on registration, if any */
+	drain();
 	st.base = st.trace;
 	if (st.late_step >= 0) {
 		vm_trace_enable(false);
@@ -599,14 +638,12 @@ int main(int argc, char **argv)
 			st.late_step = atoi(argv[i + 1]);
 		else if (!strcmp(argv[i], "--buffer-kb"))
 			buffer_kb = (unsigned int)atoi(argv[i + 1]);
-		else if (!strcmp(argv[i], "--sysfs"))
-			st.sysfs = argv[i + 1];
 		else
 			break;
 	}
 	if (i >= argc) {
 		fprintf(stderr, "usage: tracecheck [--late STEP] [--buffer-kb KB] "
-				"[--sysfs FILE] CMD [ARGS...]\n");
+				"CMD [ARGS...]\n");
 		return 2;
 	}
 	snprintf(st.scenario, sizeof(st.scenario), "%s", argv[argc - 1]);
