@@ -7,7 +7,8 @@
  * fdinfo.  gpumem is timed on the same tree.  Two trees are generated:
  * "desktop" (each process one DRM client and one dma-buf among ordinary
  * fds) and "worst" (every fd a DRM client or dma-buf, so every fdinfo is
- * read and parsed).  Ratios are min-of-runs; machines here are noisy.
+ * read and parsed).  Times are CPU time (user + system) of this process,
+ * min of runs: on a loaded machine wall time mostly measures the others.
  *
  * Usage: bench_scan [DIR]   (DIR is scratch space, default /dev/shm: on a
  * disk, creating the 100k-fd tree costs minutes of I/O)
@@ -51,7 +52,7 @@ static double now(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 

@@ -198,7 +198,7 @@ int gm_drm_sysfs_scan(int sysfd, struct gm_devices *devs,
 			nodes[nr++] = n;
 	}
 	closedir(dir);
-	if (!err) {
+	if (!err && devs->nr) {
 		link_render(devs, nodes, nr);
 		qsort(devs->dev, devs->nr, sizeof(*devs->dev), cmp_dev);
 	}

@@ -477,7 +477,8 @@ static int finish(struct builder *b)
 	if (err)
 		return err;
 	finish_devices(s);
-	qsort(s->procs, s->nr_procs, sizeof(*s->procs), cmp_proc);
+	if (s->nr_procs)	/* qsort(NULL, 0) is undefined */
+		qsort(s->procs, s->nr_procs, sizeof(*s->procs), cmp_proc);
 	return 0;
 }
 

@@ -16,7 +16,7 @@ pkgs=(
 	# QEMU virtio-gpu rig (tests/vm)
 	qemu-system-x86 busybox-static libdrm-dev
 	# tests read JSON and render the man page
-	python3 man-db groff-base
+	python3 jq man-db groff-base
 )
 
 missing=()

@@ -8,13 +8,13 @@
 # the host shows up instead of biasing one kernel.  Prints the medians and
 # the ratios measured in this run; asserts nothing (wall clock under TCG).
 #
-# Environment: GPUMEM_BENCH_ROUNDS (7), GPUMEM_BENCH_PAIRS (5000),
+# Environment: GPUMEM_BENCH_ROUNDS (5), GPUMEM_BENCH_PAIRS (2000),
 #              GPUMEM_BENCH_BOOTS (2), GPUMEM_BENCH_OUT (/var/cache/gpumem/bench-vm)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../tests/vm/lib.sh"
 
-rounds=${GPUMEM_BENCH_ROUNDS:-7}
-pairs=${GPUMEM_BENCH_PAIRS:-5000}
+rounds=${GPUMEM_BENCH_ROUNDS:-5}
+pairs=${GPUMEM_BENCH_PAIRS:-2000}
 boots=${GPUMEM_BENCH_BOOTS:-2}
 out=${GPUMEM_BENCH_OUT:-/var/cache/gpumem/bench-vm}
 mkdir -p "$out/bin"

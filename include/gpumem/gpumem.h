@@ -21,8 +21,8 @@ extern "C" {
 
 #define GPUMEM_NAME_MAX 64
 #define GPUMEM_KEY_MAX 32		/* region and engine names */
-#define GPUMEM_MAX_REGIONS 16
-#define GPUMEM_MAX_ENGINES 16
+#define GPUMEM_MAX_REGIONS 8
+#define GPUMEM_MAX_ENGINES 12
 
 /* The memory statistics of one DRM memory region (drm-<stat>-<region>). */
 enum gpumem_stat {

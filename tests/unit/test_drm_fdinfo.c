@@ -653,7 +653,7 @@ static void test_legacy_precedence(void **state)
 	assert_int_equal(p.c.nr_regions, 1);
 }
 
-/* More regions than fit: the first 16 kept, the rest counted malformed. */
+/* More regions than fit: the first ones kept, the rest counted malformed. */
 static void test_too_many_regions(void **state)
 {
 	char text[2048];
@@ -668,9 +668,11 @@ static void test_too_many_regions(void **state)
 	parse(&p, text);
 	assert_int_equal(p.c.nr_regions, GPUMEM_MAX_REGIONS);
 	assert_int_equal(p.malformed, 2);
-	/* 1000 + ... + 1015 */
-	assert_int_equal(p.c.bytes, 16 * 1000 + 15 * 16 / 2);
-	assert_string_equal(p.c.regions[15].name, "r15");
+	/* 1000 + ... + (1000 + GPUMEM_MAX_REGIONS - 1) */
+	assert_int_equal(p.c.bytes, GPUMEM_MAX_REGIONS * 1000 +
+			 (GPUMEM_MAX_REGIONS - 1) * GPUMEM_MAX_REGIONS / 2);
+	snprintf(text, sizeof(text), "r%u", GPUMEM_MAX_REGIONS - 1);
+	assert_string_equal(p.c.regions[GPUMEM_MAX_REGIONS - 1].name, text);
 
 	/* a further stat of a region already kept still lands */
 	off = 0;
@@ -681,7 +683,7 @@ static void test_too_many_regions(void **state)
 	parse(&p, text);
 	assert_int_equal(p.malformed, 1);
 	assert_int_equal(p.c.shared_bytes, 1);
-	assert_int_equal(p.c.bytes, 16);
+	assert_int_equal(p.c.bytes, GPUMEM_MAX_REGIONS);
 }
 
 static void test_too_many_engines(void **state)
