@@ -99,10 +99,34 @@ struct gm_scan_sink {
 	void *ctx;
 };
 
+/* What a full scan found, so that a refresh re-reads only that. */
+enum { GM_FD_OTHER, GM_FD_DRM, GM_FD_DMABUF };
+
+struct gm_index_fd {
+	pid_t pid;
+	int fd;
+	int minor;
+	int kind;
+	uint64_t ino;		/* fdinfo "ino:": the fd still means that file */
+};
+
+struct gm_index {
+	struct gm_index_fd *fds;	/* grouped by pid, in pids[] order */
+	size_t nr, cap;
+	pid_t *pids;			/* every process holding something */
+	size_t nr_pids, cap_pids;
+};
+
 void gm_read_comm(int dirfd, const char *path, struct gm_text *t,
 		  char comm[GPUMEM_NAME_MAX]);
 int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
-		 struct gpumem_scan_stats *st);
+		 struct gpumem_scan_stats *st, struct gm_index *idx);
+int gm_proc_rescan(int procfd, bool live, const struct gm_index *idx,
+		   const struct gm_scan_sink *s, struct gpumem_scan_stats *st,
+		   bool *stale);
+
+/* source_bpf.c: a process both sources know, with different totals. */
+bool gm_tp_differs(const struct gpumem_process *p);
 
 /* snapshot.c */
 struct gpumem_snapshot {

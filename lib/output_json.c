@@ -180,6 +180,7 @@ static json_t *stats_json(const struct gpumem_scan_stats *st)
 	json_object_set_new(o, "malformed_lines",
 			    json_integer(st->malformed_lines));
 	json_object_set_new(o, "unresolved_fds", json_integer(st->unresolved_fds));
+	json_object_set_new(o, "refreshed", json_boolean(st->refreshed));
 	return o;
 }
 

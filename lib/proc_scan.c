@@ -17,7 +17,8 @@
 
 #include "gm.h"
 
-enum fd_kind { FD_OTHER, FD_DRM, FD_DMABUF };
+enum fd_kind { FD_OTHER = GM_FD_OTHER, FD_DRM = GM_FD_DRM,
+	       FD_DMABUF = GM_FD_DMABUF };
 
 struct pid_scan {
 	int procfd;
@@ -29,6 +30,8 @@ struct pid_scan {
 	struct gpumem_scan_stats *st;
 	struct gm_text *text;	/* the fdinfo or maps being handed out */
 	struct gm_text *aux;	/* comm, read while text is still in use */
+	struct gm_index *idx;	/* filled by a full scan when not NULL */
+	bool stale;		/* a rescan found an indexed fd changed */
 };
 
 static bool is_gone(int err)
@@ -97,24 +100,116 @@ void gm_read_comm(int dirfd, const char *path, struct gm_text *t,
 	gm_copy_field(comm, GPUMEM_NAME_MAX, t->buf, len);
 }
 
+/* A process whose holdings the index keeps; a rescan re-reads its maps. */
+static int remember_pid(struct pid_scan *ps)
+{
+	struct gm_index *idx = ps->idx;
+	int err;
+
+	if (!idx)
+		return 0;
+	err = gm_grow((void **)&idx->pids, &idx->cap_pids, idx->nr_pids + 1,
+		      sizeof(*idx->pids));
+	if (!err)
+		idx->pids[idx->nr_pids++] = ps->pid;
+	return err;
+}
+
+/* The first holding of a process; its pid enters the index before its fds. */
 static int announce(struct pid_scan *ps)
 {
 	char comm[GPUMEM_NAME_MAX];
+	int err;
 
 	if (ps->announced)
 		return 0;
 	ps->announced = true;
 	gm_read_comm(ps->piddir, "comm", ps->aux, comm);
-	return ps->sink->process(ps->sink->ctx, ps->pid, comm);
+	err = ps->sink->process(ps->sink->ctx, ps->pid, comm);
+	return err ? err : remember_pid(ps);
+}
+
+/* The "ino:" of an fdinfo: a dma-buf's identity, a device node's inode. */
+static uint64_t fdinfo_ino(const struct gm_text *t)
+{
+	const char *line, *key, *val;
+	size_t pos = 0, llen, klen, vlen;
+	uint64_t ino;
+
+	while (gm_next_line(t->buf, t->len, &pos, &line, &llen)) {
+		if (gm_key_value(line, llen, &key, &klen, &val, &vlen) &&
+		    klen == 3 && !memcmp(key, "ino", 3) &&
+		    !gm_parse_u64_all(val, vlen, &ino))
+			return ino;
+	}
+	return 0;
+}
+
+static int remember(struct pid_scan *ps, int fd, enum fd_kind kind,
+		    int minor, uint64_t ino)
+{
+	struct gm_index *idx = ps->idx;
+	int err;
+
+	if (!idx)
+		return 0;
+	err = gm_grow((void **)&idx->fds, &idx->cap, idx->nr + 1,
+		      sizeof(*idx->fds));
+	if (err)
+		return err;
+	idx->fds[idx->nr++] = (struct gm_index_fd){
+		.pid = ps->pid, .fd = fd, .minor = minor, .kind = kind,
+		.ino = ino,
+	};
+	return 0;
+}
+
+/*
+ * Hands one DRM or dma-buf fd to the sink.  want_ino != 0 (a rescan): the
+ * fd must still be the file the index saw, else the index is stale.
+ */
+static int deliver(struct pid_scan *ps, int fd, enum fd_kind kind, int minor,
+		   uint64_t want_ino)
+{
+	char path[32];
+	uint64_t ino;
+	int err;
+
+	snprintf(path, sizeof(path), "fdinfo/%d", fd);
+	err = gm_read_at(ps->piddir, path, ps->text);
+	if (is_gone(err)) {
+		ps->stale |= want_ino != 0;
+		return 0;
+	}
+	if (err)
+		return err;
+	ino = fdinfo_ino(ps->text);
+	if (want_ino && ino != want_ino) {
+		ps->stale = true;
+		return 0;
+	}
+	err = announce(ps);
+	if (!err && !want_ino)
+		err = remember(ps, fd, kind, minor, ino);
+	if (err)
+		return err;
+	if (kind == FD_DMABUF)
+		return ps->sink->dmabuf_fd(ps->sink->ctx, ps->pid,
+					   ps->text->buf, ps->text->len);
+	return ps->sink->drm_fd(ps->sink->ctx, ps->pid, minor, fd,
+				ps->text->buf, ps->text->len);
 }
 
 static int scan_fd(struct pid_scan *ps, int fdfd, const char *name)
 {
-	char target[256], path[sizeof("fdinfo/") + 256];
+	char target[256];
 	enum fd_kind kind;
-	int minor = -1, err;
+	int minor = -1;
+	uint64_t fd;
 	ssize_t n;
 
+	if (gm_parse_u64_all(name, strlen(name), &fd) || fd > INT32_MAX)
+		return 0;
 	n = readlinkat(fdfd, name, target, sizeof(target) - 1);
 	if (n < 0)
 		return is_denied(-errno) ? -errno : 0;
@@ -122,20 +217,7 @@ static int scan_fd(struct pid_scan *ps, int fdfd, const char *name)
 	kind = classify(ps, fdfd, name, target, &minor);
 	if (kind == FD_OTHER)
 		return 0;
-	snprintf(path, sizeof(path), "fdinfo/%s", name);
-	err = gm_read_at(ps->piddir, path, ps->text);
-	if (is_gone(err))
-		return 0;
-	if (err)
-		return err;
-	err = announce(ps);
-	if (err)
-		return err;
-	if (kind == FD_DMABUF)
-		return ps->sink->dmabuf_fd(ps->sink->ctx, ps->pid,
-					   ps->text->buf, ps->text->len);
-	return ps->sink->drm_fd(ps->sink->ctx, ps->pid, minor, atoi(name),
-				ps->text->buf, ps->text->len);
+	return deliver(ps, (int)fd, kind, minor, 0);
 }
 
 static int scan_fds(struct pid_scan *ps)
@@ -179,22 +261,9 @@ static int scan_maps(struct pid_scan *ps)
 			     &ps->st->malformed_lines);
 }
 
-/* One process: 0, or a hard error (ENOMEM); gone and denied are counted. */
-static int scan_pid(struct pid_scan *ps, const char *name)
+/* Gone and denied are counted, not errors. */
+static int account(struct pid_scan *ps, int err)
 {
-	int err;
-
-	ps->st->listed++;
-	ps->piddir = openat(ps->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (ps->piddir < 0) {
-		ps->st->vanished++;
-		return 0;
-	}
-	ps->announced = false;
-	err = scan_fds(ps);
-	if (!err)
-		err = scan_maps(ps);
-	close(ps->piddir);
 	if (is_gone(err)) {
 		ps->st->vanished++;
 		return 0;
@@ -208,18 +277,83 @@ static int scan_pid(struct pid_scan *ps, const char *name)
 	return err;
 }
 
+static int open_pid(struct pid_scan *ps, pid_t pid)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "%d", (int)pid);
+	ps->pid = pid;
+	ps->announced = false;
+	ps->st->listed++;
+	ps->piddir = openat(ps->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return ps->piddir < 0 ? -errno : 0;
+}
+
+/* One process: 0, or a hard error (ENOMEM). */
+static int scan_pid(struct pid_scan *ps, pid_t pid)
+{
+	int err = open_pid(ps, pid);
+
+	if (err)
+		return account(ps, err);
+	err = scan_fds(ps);
+	if (!err)
+		err = scan_maps(ps);
+	close(ps->piddir);
+	return account(ps, err);
+}
+
+/* An indexed process: its indexed fds from *next on, then its maps. */
+static int rescan_pid(struct pid_scan *ps, const struct gm_index *idx,
+		      size_t *next, pid_t pid)
+{
+	int err = open_pid(ps, pid);
+	bool opened = !err;
+
+	for (; *next < idx->nr && idx->fds[*next].pid == pid; (*next)++) {
+		const struct gm_index_fd *f = &idx->fds[*next];
+
+		if (!err)
+			err = deliver(ps, f->fd, f->kind, f->minor, f->ino);
+	}
+	if (!err)
+		err = scan_maps(ps);
+	if (opened)
+		close(ps->piddir);
+	ps->stale |= err != 0;
+	return account(ps, err);
+}
+
+static void pid_scan_init(struct pid_scan *ps, int procfd, bool live,
+			  const struct gm_scan_sink *s,
+			  struct gpumem_scan_stats *st)
+{
+	memset(ps, 0, sizeof(*ps));
+	ps->procfd = procfd;
+	ps->live = live;
+	ps->sink = s;
+	ps->st = st;
+}
+
+static void pid_scan_free(struct pid_scan *ps)
+{
+	gm_text_free(ps->text);
+	gm_text_free(ps->aux);
+}
+
 int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
-		 struct gpumem_scan_stats *st)
+		 struct gpumem_scan_stats *st, struct gm_index *idx)
 {
 	struct gm_text text = { 0 }, aux = { 0 };
-	struct pid_scan ps = {
-		.procfd = procfd, .live = live, .sink = s, .st = st,
-		.text = &text, .aux = &aux,
-	};
+	struct pid_scan ps;
 	struct dirent *de;
 	DIR *dir;
 	int fd, err = 0;
 
+	pid_scan_init(&ps, procfd, live, s, st);
+	ps.text = &text;
+	ps.aux = &aux;
+	ps.idx = idx;
 	fd = openat(procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -234,11 +368,33 @@ int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
 		if (gm_parse_u64_all(de->d_name, strlen(de->d_name), &pid) ||
 		    !pid || pid > INT32_MAX)
 			continue;
-		ps.pid = (pid_t)pid;
-		err = scan_pid(&ps, de->d_name);
+		err = scan_pid(&ps, (pid_t)pid);
 	}
 	closedir(dir);
-	gm_text_free(&text);
-	gm_text_free(&aux);
+	pid_scan_free(&ps);
+	return err;
+}
+
+/*
+ * The refresh path: only the indexed fds' fdinfo and the indexed processes'
+ * maps are read; no getdents, no readlink.  New processes and new fds are
+ * not seen: the caller re-indexes now and then, and at once when *stale.
+ */
+int gm_proc_rescan(int procfd, bool live, const struct gm_index *idx,
+		   const struct gm_scan_sink *s, struct gpumem_scan_stats *st,
+		   bool *stale)
+{
+	struct gm_text text = { 0 }, aux = { 0 };
+	struct pid_scan ps;
+	size_t i, next = 0;
+	int err = 0;
+
+	pid_scan_init(&ps, procfd, live, s, st);
+	ps.text = &text;
+	ps.aux = &aux;
+	for (i = 0; !err && i < idx->nr_pids; i++)
+		err = rescan_pid(&ps, idx, &next, idx->pids[i]);
+	pid_scan_free(&ps);
+	*stale = ps.stale;
 	return err;
 }

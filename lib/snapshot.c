@@ -528,14 +528,50 @@ static int open_dir(const char *root, const char *sub, int *fd)
 	return *fd < 0 ? -errno : 0;
 }
 
-static int scan(struct builder *b, const struct gpumem_opts *opts)
+struct gpumem_scanner {
+	struct gpumem_opts opts;
+	struct gm_index idx;
+	bool indexed;
+};
+
+static void index_reset(struct gm_index *idx)
 {
-	const char *root = opts && opts->root ? opts->root : "/";
+	idx->nr = 0;
+	idx->nr_pids = 0;
+}
+
+/* Full walk of /proc (recording the index if sc), or a refresh through it. */
+static int scan_procs(struct builder *b, int procfd, struct gpumem_scanner *sc,
+		      bool refresh)
+{
 	struct gm_scan_sink sink = {
 		.process = on_process, .drm_fd = on_drm_fd,
 		.dmabuf_fd = on_dmabuf_fd, .dmabuf_map = on_dmabuf_map,
 		.ctx = b,
 	};
+	struct gpumem_scan_stats *st = &b->s->stats;
+	bool stale = false;
+	int err;
+
+	if (!sc)
+		return gm_proc_scan(procfd, b->live, &sink, st, NULL);
+	if (refresh && sc->indexed) {
+		st->refreshed = true;
+		err = gm_proc_rescan(procfd, b->live, &sc->idx, &sink, st,
+				     &stale);
+		sc->indexed = !stale;
+		return err;
+	}
+	index_reset(&sc->idx);
+	err = gm_proc_scan(procfd, b->live, &sink, st, &sc->idx);
+	sc->indexed = !err;
+	return err;
+}
+
+static int scan(struct builder *b, const struct gpumem_opts *opts,
+		struct gpumem_scanner *sc, bool refresh)
+{
+	const char *root = opts && opts->root ? opts->root : "/";
 	struct gpumem_snapshot *s = b->s;
 	int procfd, sysfd = -1, err;
 
@@ -549,7 +585,7 @@ static int scan(struct builder *b, const struct gpumem_opts *opts)
 		if (err)
 			goto out;
 	}
-	err = gm_proc_scan(procfd, b->live, &sink, &s->stats);
+	err = scan_procs(b, procfd, sc, refresh);
 	if (err)
 		goto out;
 	if (sysfd >= 0) {
@@ -570,8 +606,8 @@ out:
 	return err;
 }
 
-int gpumem_snapshot_take(const struct gpumem_opts *opts,
-			 struct gpumem_snapshot **out)
+static int take(const struct gpumem_opts *opts, struct gpumem_scanner *sc,
+		bool refresh, struct gpumem_snapshot **out)
 {
 	struct builder b = { 0 };
 	int err;
@@ -579,7 +615,7 @@ int gpumem_snapshot_take(const struct gpumem_opts *opts,
 	b.s = calloc(1, sizeof(*b.s));
 	if (!b.s)
 		return -ENOMEM;
-	err = scan(&b, opts);
+	err = scan(&b, opts, sc, refresh);
 	gm_map_free(&b.clients);
 	gm_map_free(&b.bufs);
 	gm_map_free(&b.procs);
@@ -592,6 +628,54 @@ int gpumem_snapshot_take(const struct gpumem_opts *opts,
 	}
 	*out = b.s;
 	return 0;
+}
+
+int gpumem_snapshot_take(const struct gpumem_opts *opts,
+			 struct gpumem_snapshot **out)
+{
+	return take(opts, NULL, false, out);
+}
+
+int gpumem_scanner_new(const struct gpumem_opts *opts,
+		       struct gpumem_scanner **out)
+{
+	struct gpumem_scanner *sc = calloc(1, sizeof(*sc));
+
+	if (!sc)
+		return -ENOMEM;
+	if (opts)
+		sc->opts = *opts;
+	if (sc->opts.root) {
+		sc->opts.root = strdup(sc->opts.root);
+		if (!sc->opts.root) {
+			free(sc);
+			return -ENOMEM;
+		}
+	}
+	*out = sc;
+	return 0;
+}
+
+/* A refresh that finds the index stale is thrown away for a full sample. */
+int gpumem_scanner_sample(struct gpumem_scanner *sc, bool refresh,
+			  struct gpumem_snapshot **out)
+{
+	int err = take(&sc->opts, sc, refresh, out);
+
+	if (err || !refresh || sc->indexed)
+		return err;
+	gpumem_snapshot_free(*out);
+	return take(&sc->opts, sc, false, out);
+}
+
+void gpumem_scanner_free(struct gpumem_scanner *sc)
+{
+	if (!sc)
+		return;
+	free(sc->idx.fds);
+	free(sc->idx.pids);
+	free((char *)sc->opts.root);
+	free(sc);
 }
 
 void gpumem_snapshot_free(struct gpumem_snapshot *s)

@@ -136,6 +136,7 @@ struct gpumem_scan_stats {
 	unsigned int vanished;		/* exited mid-scan */
 	unsigned int malformed_lines;	/* skipped kernel text */
 	unsigned int unresolved_fds;	/* DRM fds without id, no kcmp */
+	bool refreshed;			/* from a scanner's refresh path */
 };
 
 struct gpumem_opts {
@@ -148,6 +149,21 @@ struct gpumem_snapshot;
 int gpumem_snapshot_take(const struct gpumem_opts *opts,
 			 struct gpumem_snapshot **out);
 void gpumem_snapshot_free(struct gpumem_snapshot *snap);
+
+/*
+ * Repeated sampling.  A full sample walks /proc and keeps an index of the
+ * DRM and dma-buf fds it found; a refresh re-reads only those fdinfo files
+ * and those processes' maps.  A refresh does not see processes or fds that
+ * appeared since the last full sample; it falls back to a full sample when
+ * there is no index or the previous refresh found an indexed fd changed.
+ */
+struct gpumem_scanner;
+
+int gpumem_scanner_new(const struct gpumem_opts *opts,
+		       struct gpumem_scanner **out);
+int gpumem_scanner_sample(struct gpumem_scanner *sc, bool refresh,
+			  struct gpumem_snapshot **out);
+void gpumem_scanner_free(struct gpumem_scanner *sc);
 
 const struct gpumem_device *gpumem_devices(const struct gpumem_snapshot *s,
 					   size_t *nr);

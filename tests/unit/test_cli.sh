@@ -157,7 +157,7 @@ jq_is "json dmabuf" '.dmabufs[0] | [.ino, .size_bytes, .holders, .mapped, .fd_he
 jq_is "json dmabuf totals" '.dmabuf' \
 	'{"total_bytes":8192,"gpu_overlap_bytes":0,"userspace_bytes":8192,"kernel_bytes":null,"buffers":1,"sysfs":false}'
 jq_is "json scan keys" '.scan | keys_unsorted' \
-	'["listed","processes","vanished","malformed_lines","unresolved_fds"]'
+	'["listed","processes","vanished","malformed_lines","unresolved_fds","refreshed"]'
 
 expect_exit 0 "-p PID on a fake tree" --root "$R" -p 200 -j
 cp "$TMP/out" "$TMP/json"
