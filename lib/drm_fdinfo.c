@@ -93,46 +93,49 @@ static bool has_prefix(const char *s, size_t len, const char *prefix,
 	return len > n && !memcmp(s, prefix, n);
 }
 
-static struct gpumem_region *region_get(struct gpumem_client *c,
-					const char *name, size_t len)
+/*
+ * Finds the entry called name in an array of regions or engines (both begin
+ * with their name) or appends a cleared one; NULL when the array is full.
+ */
+_Static_assert(offsetof(struct gpumem_region, name) == 0, "name first");
+_Static_assert(offsetof(struct gpumem_engine, name) == 0, "name first");
+
+static void *named_get(void *arr, unsigned int *nr, unsigned int max,
+		       size_t elem, const char *name, size_t len)
 {
-	struct gpumem_region *r;
+	char *e = arr;
 	unsigned int i;
 
 	if (len >= GPUMEM_KEY_MAX)
 		return NULL;
-	for (i = 0; i < c->nr_regions; i++) {
-		r = &c->regions[i];
-		if (strlen(r->name) == len && !memcmp(r->name, name, len))
-			return r;
+	for (i = 0; i < *nr; i++, e += elem) {
+		if (strlen(e) == len && !memcmp(e, name, len))
+			return e;
 	}
-	if (c->nr_regions == GPUMEM_MAX_REGIONS)
+	if (*nr == max)
 		return NULL;
-	r = &c->regions[c->nr_regions++];
-	memset(r, 0, sizeof(*r));
-	gm_copy_field(r->name, sizeof(r->name), name, len);
-	return r;
+	(*nr)++;
+	memset(e, 0, elem);
+	gm_copy_field(e, GPUMEM_KEY_MAX, name, len);
+	return e;
+}
+
+static struct gpumem_region *region_get(struct gpumem_client *c,
+					const char *name, size_t len)
+{
+	return named_get(c->regions, &c->nr_regions, GPUMEM_MAX_REGIONS,
+			 sizeof(c->regions[0]), name, len);
 }
 
 static struct gpumem_engine *engine_get(struct gpumem_client *c,
 					const char *name, size_t len)
 {
-	struct gpumem_engine *e;
-	unsigned int i;
+	struct gpumem_engine *e = named_get(c->engines, &c->nr_engines,
+					    GPUMEM_MAX_ENGINES,
+					    sizeof(c->engines[0]), name, len);
 
-	if (len >= GPUMEM_KEY_MAX)
-		return NULL;
-	for (i = 0; i < c->nr_engines; i++) {
-		e = &c->engines[i];
-		if (strlen(e->name) == len && !memcmp(e->name, name, len))
-			return e;
-	}
-	if (c->nr_engines == GPUMEM_MAX_ENGINES)
-		return NULL;
-	e = &c->engines[c->nr_engines++];
-	memset(e, 0, sizeof(*e));
-	e->capacity = 1;
-	gm_copy_field(e->name, sizeof(e->name), name, len);
+	if (e && !e->present)
+		e->capacity = 1;	/* the documented default */
 	return e;
 }
 
