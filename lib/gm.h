@@ -128,6 +128,9 @@ int gm_proc_rescan(int procfd, bool live, const struct gm_index *idx,
 /* source_bpf.c: a process both sources know, with different totals. */
 bool gm_tp_differs(const struct gpumem_process *p);
 
+/* source_bpf.c: a process both sources know, with different totals. */
+bool gm_tp_differs(const struct gpumem_process *p);
+
 /* snapshot.c */
 struct gpumem_snapshot {
 	struct gm_devices devs;
@@ -139,6 +142,7 @@ struct gpumem_snapshot {
 	size_t nr_procs, cap_procs;
 	struct gpumem_dmabuf_totals dmabuf;
 	struct gpumem_scan_stats stats;
+	struct gpumem_tp tp;		/* source_bpf.c */
 };
 
 #endif

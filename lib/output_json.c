@@ -153,6 +153,10 @@ static json_t *process_json(const struct gpumem_process *p)
 	json_object_set_new(o, "unknown_clients",
 			    json_integer(p->nr_unknown_clients));
 	json_object_set_new(o, "dmabufs", json_integer(p->nr_dmabufs));
+	json_object_set_new(o, "tracepoint_bytes", p->tp_known ?
+			    bytes(p->tp_bytes) : json_null());
+	json_object_set_new(o, "sources_disagree",
+			    json_boolean(gm_tp_differs(p)));
 	return o;
 }
 
@@ -184,6 +188,24 @@ static json_t *stats_json(const struct gpumem_scan_stats *st)
 	return o;
 }
 
+static json_t *tp_json(const struct gpumem_tp *tp)
+{
+	static const char *const states[] = {
+		"absent", "denied", "error", "ok",
+	};
+	json_t *o = json_object();
+
+	json_object_set_new(o, "state", json_string(states[tp->state]));
+	json_object_set_new(o, "path", json_string(tp->path));
+	json_object_set_new(o, "android", json_boolean(tp->android));
+	json_object_set_new(o, "events", bytes(tp->events));
+	json_object_set_new(o, "dropped_full", bytes(tp->dropped_full));
+	json_object_set_new(o, "dropped_info_full",
+			    bytes(tp->dropped_info_full));
+	json_object_set_new(o, "dropped_ringbuf", bytes(tp->dropped_ringbuf));
+	return o;
+}
+
 static json_t *snapshot_json(const struct gpumem_snapshot *s)
 {
 	json_t *root = json_object();
@@ -208,6 +230,7 @@ static json_t *snapshot_json(const struct gpumem_snapshot *s)
 	json_object_set_new(root, "unreadable_processes",
 			    json_integer(s->stats.unreadable_processes));
 	json_object_set_new(root, "scan", stats_json(&s->stats));
+	json_object_set_new(root, "tracepoint", tp_json(&s->tp));
 	return root;
 }
 

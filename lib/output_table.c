@@ -83,18 +83,25 @@ static void print_dmabuf(const struct gpumem_snapshot *s, FILE *f,
 		fprintf(f, "kernel-held: unknown, no /sys/kernel/dmabuf)\n");
 }
 
+/*
+ * With the tracepoint read, its per-process total gets a column of its own:
+ * it counts objects with a handle once per process, fdinfo each client in
+ * full, so they may differ; a difference is marked, not resolved.
+ */
 static void print_processes(const struct gpumem_snapshot *s, FILE *f,
 			    unsigned int flags)
 {
+	bool tp = s->tp.state == GPUMEM_TP_OK;
+	unsigned int differ = 0;
 	size_t i;
 
-	fprintf(f, "\n%7s %-16s %14s %14s %14s %14s\n", "PID", "COMM", "GPU",
-		"GPU PSS", "DMABUF", "DMABUF PSS");
+	fprintf(f, "\n%7s %-16s %14s %14s %14s %14s%s\n", "PID", "COMM", "GPU",
+		"GPU PSS", "DMABUF", "DMABUF PSS", tp ? "    GPU (TRACE)" : "");
 	for (i = 0; i < s->nr_procs; i++) {
 		const struct gpumem_process *p = &s->procs[i];
-		char a[40], b[40], c[32], d[32];
+		char a[40], b[40], c[32], d[32], e[32];
 
-		fprintf(f, "%7d %-16s %14s %14s %14s %14s\n", (int)p->pid,
+		fprintf(f, "%7d %-16s %14s %14s %14s %14s", (int)p->pid,
 			p->comm,
 			fmt_gpu(a, sizeof(a), p->gpu_total_bytes,
 				p->nr_unknown_clients, flags),
@@ -102,7 +109,17 @@ static void print_processes(const struct gpumem_snapshot *s, FILE *f,
 				p->nr_unknown_clients, flags),
 			fmt_bytes(c, sizeof(c), p->dmabuf_rss_bytes, flags),
 			fmt_bytes(d, sizeof(d), p->dmabuf_pss_bytes, flags));
+		if (tp)
+			fprintf(f, " %14s%s", p->tp_known ?
+				fmt_bytes(e, sizeof(e), p->tp_bytes, flags) : "-",
+				gm_tp_differs(p) ? " *" : "");
+		fputc('\n', f);
+		differ += gm_tp_differs(p);
 	}
+	if (differ)
+		fprintf(f, "* %u process%s: the tracepoint and fdinfo disagree "
+			"(both shown; see gpumem(1))\n", differ,
+			differ == 1 ? "" : "es");
 }
 
 int gpumem_print_table(const struct gpumem_snapshot *s, FILE *f,

@@ -517,6 +517,49 @@ static int keep_only(struct builder *b, int procfd, pid_t pid)
 	return on_process(b, pid, comm);
 }
 
+/*
+ * The tracepoint's figures (pinned BPF maps) beside fdinfo's: pid 0 is the
+ * device total and wins; a process gets its tracepoint total next to its
+ * fdinfo figures, never instead of them.
+ */
+static int merge_tp(struct builder *b, int procfd)
+{
+	struct gpumem_snapshot *s = b->s;
+	size_t i;
+	int err;
+
+	gpumem_tp_read(NULL, &s->tp);
+	for (i = 0; i < s->tp.nr; i++) {
+		const struct gpumem_tp_total *t = &s->tp.totals[i];
+		uint32_t idx;
+		int dev;
+
+		if (!t->pid) {
+			dev = gm_devices_by_minor(&s->devs, (int)t->gpu_id);
+			if (dev >= 0) {
+				s->devs.dev[dev].origin = GPUMEM_ORIGIN_TRACEPOINT;
+				s->devs.dev[dev].total_bytes = t->bytes;
+			}
+			continue;
+		}
+		if (proc_index(b, (pid_t)t->pid, &idx)) {
+			char name[32], comm[GPUMEM_NAME_MAX];
+			struct gm_text txt = { 0 };
+
+			snprintf(name, sizeof(name), "%u/comm", t->pid);
+			gm_read_comm(procfd, name, &txt, comm);
+			gm_text_free(&txt);
+			err = on_process(b, (pid_t)t->pid, comm);
+			if (err)
+				return err;
+			idx = (uint32_t)s->nr_procs - 1;
+		}
+		s->procs[idx].tp_known = true;
+		s->procs[idx].tp_bytes += t->bytes;
+	}
+	return 0;
+}
+
 static int open_dir(const char *root, const char *sub, int *fd)
 {
 	char path[4096];
@@ -586,6 +629,8 @@ static int scan(struct builder *b, const struct gpumem_opts *opts,
 			goto out;
 	}
 	err = scan_procs(b, procfd, sc, refresh);
+	if (!err && b->live)
+		err = merge_tp(b, procfd);
 	if (err)
 		goto out;
 	if (sysfd >= 0) {
@@ -686,6 +731,7 @@ void gpumem_snapshot_free(struct gpumem_snapshot *s)
 	free(s->clients);
 	free(s->bufs);
 	free(s->procs);
+	gpumem_tp_release(&s->tp);
 	free(s);
 }
 
@@ -729,6 +775,11 @@ gpumem_scan_stats(const struct gpumem_snapshot *s)
 	return &s->stats;
 }
 
+const struct gpumem_tp *gpumem_snapshot_tp(const struct gpumem_snapshot *s)
+{
+	return &s->tp;
+}
+
 const char *gpumem_stat_name(enum gpumem_stat stat)
 {
 	static const char *const names[GPUMEM_STAT_COUNT] = {
@@ -740,7 +791,8 @@ const char *gpumem_stat_name(enum gpumem_stat stat)
 
 const char *gpumem_origin_name(enum gpumem_origin origin)
 {
-	static const char *const names[] = { "unknown", "sysfs", "derived" };
+	static const char *const names[] = { "unknown", "sysfs", "derived",
+					      "tracepoint" };
 
 	return (unsigned int)origin < GM_ARRAY_SIZE(names) ? names[origin] : "?";
 }

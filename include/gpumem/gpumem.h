@@ -56,6 +56,7 @@ enum gpumem_origin {
 	GPUMEM_ORIGIN_NONE,		/* not known */
 	GPUMEM_ORIGIN_SYSFS,		/* the driver's own counters */
 	GPUMEM_ORIGIN_DERIVED,		/* sum over the device's DRM clients */
+	GPUMEM_ORIGIN_TRACEPOINT,	/* gpu_mem_total pid 0, via BPF */
 };
 
 struct gpumem_device {
@@ -117,6 +118,9 @@ struct gpumem_process {
 	unsigned int nr_clients;
 	unsigned int nr_unknown_clients;
 	unsigned int nr_dmabufs;
+	/* gpu_mem_total: objects with a handle, each once; see gpumem_tp */
+	bool tp_known;
+	uint64_t tp_bytes;		/* summed over GPUs */
 };
 
 struct gpumem_dmabuf_totals {
@@ -201,6 +205,55 @@ int gpumem_print_json(const struct gpumem_snapshot *s, FILE *f);
  */
 #define GPUMEM_CAPTURE_MAX_DEFAULT (256ull << 20)
 int gpumem_capture(const char *root, const char *dir, uint64_t max_bytes);
+
+/*
+ * The gpu_mem_total tracepoint, read from the pinned maps of the BPF
+ * collector (`gpumem bpf load`, GPUMEM_TP_PIN_DIR) or, failing that, from
+ * Android's map (GPUMEM_TP_ANDROID_MAP, or the Android 11-13 name).
+ * Unprivileged readers need read permission on the pins (group gpumem).
+ */
+#define GPUMEM_TP_PIN_DIR "/sys/fs/bpf/gpumem"
+#define GPUMEM_TP_ANDROID_MAP "/sys/fs/bpf/map_gpuMem_gpu_mem_total_map"
+#define GPUMEM_TP_ANDROID_MAP_OLD "/sys/fs/bpf/map_gpu_mem_gpu_mem_total_map"
+
+enum gpumem_tp_state {
+	GPUMEM_TP_ABSENT,		/* no pinned map: nothing loaded */
+	GPUMEM_TP_DENIED,		/* pinned, not readable by this user */
+	GPUMEM_TP_ERROR,		/* pinned, reading failed (err) */
+	GPUMEM_TP_OK,
+};
+
+struct gpumem_tp_total {
+	uint32_t gpu_id;		/* DRM primary minor */
+	uint32_t pid;			/* 0: the device total */
+	uint64_t bytes;
+	uint64_t peak_bytes;		/* since the key appeared; 0: unknown */
+	uint64_t last_change_ns;	/* CLOCK_BOOTTIME; 0: unknown */
+	uint64_t changes;		/* events for the key; 0: unknown */
+};
+
+struct gpumem_tp {
+	enum gpumem_tp_state state;
+	int err;			/* negative errno for DENIED, ERROR */
+	char path[128];			/* the totals map read or tried */
+	bool android;			/* Android's map: totals only */
+	struct gpumem_tp_total *totals;	/* by gpu_id, then pid */
+	size_t nr;
+	/* The collector's counters; never a silent drop. */
+	uint64_t events;		/* gpu_mem_total events seen */
+	uint64_t dropped_full;		/* updates lost: totals map full */
+	uint64_t dropped_info_full;	/* peaks lost: info map full */
+	uint64_t dropped_ringbuf;	/* trace events lost: ring full */
+	uint32_t max_entries;		/* of the totals map */
+};
+
+/* pin_dir NULL: GPUMEM_TP_PIN_DIR, then Android's maps.  Always fills tp. */
+int gpumem_tp_read(const char *pin_dir, struct gpumem_tp *tp);
+void gpumem_tp_release(struct gpumem_tp *tp);
+/* What the snapshot read (live systems only; else state ABSENT). */
+const struct gpumem_tp *gpumem_snapshot_tp(const struct gpumem_snapshot *s);
+/* Android's `dumpsys gpu --gpumem` text, byte for byte. */
+int gpumem_tp_print_android(const struct gpumem_tp *tp, FILE *f);
 
 const char *gpumem_stat_name(enum gpumem_stat stat);
 const char *gpumem_origin_name(enum gpumem_origin origin);

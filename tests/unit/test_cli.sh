@@ -135,7 +135,7 @@ jq_is() {
 }
 
 jq_is "json top-level keys" 'keys_unsorted' \
-	'["schema_version","devices","processes","clients","dmabufs","dmabuf","unreadable_processes","scan"]'
+	'["schema_version","devices","processes","clients","dmabufs","dmabuf","unreadable_processes","scan","tracepoint"]'
 jq_is "json schema_version" '.schema_version' '1'
 jq_is "json device keys" '.devices[0] | keys_unsorted' \
 	'["card","minor","render_minor","driver","pdev","pci_id","total_bytes","total_origin","clients_bytes","clients_shared_bytes","clients","unknown_clients","vram_used_bytes","vram_total_bytes","gtt_used_bytes","gtt_total_bytes"]'
@@ -148,7 +148,7 @@ jq_is "json one client, two holders" \
 jq_is "json client region" '.clients[0].regions.local0' \
 	'{"total_bytes":1001,"resident_bytes":1001,"legacy":false}'
 jq_is "json process keys" '.processes[0] | keys_unsorted' \
-	'["pid","comm","gpu_total_bytes","gpu_pss_bytes","dmabuf_rss_bytes","dmabuf_pss_bytes","clients","unknown_clients","dmabufs"]'
+	'["pid","comm","gpu_total_bytes","gpu_pss_bytes","dmabuf_rss_bytes","dmabuf_pss_bytes","clients","unknown_clients","dmabufs","tracepoint_bytes","sources_disagree"]'
 jq_is "json PSS adds up" '[.processes[].gpu_pss_bytes] | add' '1001'
 jq_is "json dma-buf PSS adds up" '[.processes[].dmabuf_pss_bytes] | add' \
 	'8192'

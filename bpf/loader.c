@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Load, attach and pin the gpu_mem_total collector.  The pins outlive the
+ * loader: the attachment is a pinned link, so the program runs until
+ * `gpumem bpf unload` removes the pins.
+ *
+ * Readers need no privilege beyond the pins' file modes: since Linux 6.5
+ * (commit "bpf: move unprivileged checks into map_create() and
+ * bpf_prog_load()") BPF_OBJ_GET and map lookups are not subject to
+ * kernel.unprivileged_bpf_disabled, only to the pin's permissions.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <linux/magic.h>
+
+#include "gpumem.skel.h"
+#include "gpumem_bpf.h"
+#include "loader.h"
+
+#define BPFFS "/sys/fs/bpf"
+#define PIN_LINK "link"
+
+const char *gm_attach_name(enum gm_attach a)
+{
+	switch (a) {
+	case GM_ATTACH_RAW_TP: return "raw_tp";
+	case GM_ATTACH_TP_BTF: return "tp_btf";
+	default: return "auto";
+	}
+}
+
+/* libbpf's own lines repeat ours; GPUMEM_BPF_DEBUG=1 shows them all. */
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	(void)level;
+	return getenv("GPUMEM_BPF_DEBUG") ? vfprintf(stderr, fmt, ap) : 0;
+}
+
+static int mount_bpffs(struct gm_collector_info *info)
+{
+	struct statfs st;
+
+	if (!statfs(BPFFS, &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mount("bpf", BPFFS, "bpf", 0, "mode=0755"))
+		return -errno;
+	info->mounted_bpffs = true;
+	return 0;
+}
+
+/* tp_btf needs the tracepoint's btf_trace_<name> typedef in vmlinux BTF. */
+static bool have_tp_btf(void)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool found;
+
+	if (!btf)
+		return false;
+	found = btf__find_by_name_kind(btf, "btf_trace_gpu_mem_total",
+				       BTF_KIND_TYPEDEF) >= 0;
+	btf__free(btf);
+	return found;
+}
+
+static int open_and_load(struct gpumem_bpf **out,
+			 const struct gm_collector_opts *o,
+			 struct gm_collector_info *info)
+{
+	unsigned int n = o->max_entries ? o->max_entries :
+			 GM_BPF_MAX_GPUS * GM_BPF_MAX_PROCS;
+	struct gpumem_bpf *skel = gpumem_bpf__open();
+	bool btf = o->attach == GM_ATTACH_TP_BTF ||
+		   (o->attach == GM_ATTACH_AUTO && have_tp_btf());
+	int err;
+
+	if (!skel)
+		return -errno;
+	/* Devices keep their info entry (peaks) when their total is 0. */
+	err = bpf_map__set_max_entries(skel->maps.gpu_mem_total_map, n);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.gpu_mem_info,
+					       n + GM_BPF_MAX_GPUS);
+	skel->rodata->emit_events = !o->no_events;
+	bpf_program__set_autoload(skel->progs.gm_tp_btf, btf);
+	bpf_program__set_autoload(skel->progs.gm_raw_tp, !btf);
+	info->attach = btf ? GM_ATTACH_TP_BTF : GM_ATTACH_RAW_TP;
+	if (!err)
+		err = gpumem_bpf__load(skel);
+	if (err) {
+		gpumem_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+static int set_owner(const char *path, gid_t gid, mode_t mode)
+{
+	return chown(path, 0, gid) || chmod(path, mode) ? -errno : 0;
+}
+
+/* Pins in a 0700 directory first: nobody sees a half-made set. */
+static int pin_all(struct gpumem_bpf *skel, struct bpf_link *link,
+		   const char *dir, gid_t gid, mode_t fmode)
+{
+	struct bpf_map *maps[] = {
+		skel->maps.gpu_mem_total_map, skel->maps.gpu_mem_info,
+		skel->maps.counters, skel->maps.events,
+	};
+	char path[4096];
+	size_t i;
+	int err;
+
+	if (mkdir(dir, 0700))
+		return -errno;
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir,
+			 bpf_map__name(maps[i]));
+		err = bpf_map__pin(maps[i], path);
+		if (!err)
+			err = set_owner(path, gid, fmode);
+		if (err)
+			return err;
+	}
+	snprintf(path, sizeof(path), "%s/" PIN_LINK, dir);
+	err = bpf_link__pin(link, path);
+	return err ? err : set_owner(dir, gid, gid ? 0750 : 0700);
+}
+
+int gm_collector_load(const struct gm_collector_opts *o,
+		      struct gm_collector_info *info, char *msg, size_t len)
+{
+	const char *dir = o->pin_dir ? o->pin_dir : GM_BPF_PIN_DIR;
+	const char *group = o->group ? o->group : "gpumem";
+	struct gpumem_bpf *skel = NULL;
+	struct bpf_link *link = NULL;
+	struct group *gr;
+	struct stat st;
+	int err;
+
+	memset(info, 0, sizeof(*info));
+	msg[0] = '\0';
+	libbpf_set_print(libbpf_print);
+	err = mount_bpffs(info);
+	if (err) {
+		snprintf(msg, len, "cannot mount bpffs on " BPFFS ": %s",
+			 strerror(-err));
+		return err;
+	}
+	if (!stat(dir, &st)) {
+		snprintf(msg, len, "%s exists: already loaded (gpumem bpf "
+			 "unload first)", dir);
+		return -EEXIST;
+	}
+	gr = getgrnam(group);
+	info->group_found = gr != NULL;
+	err = open_and_load(&skel, o, info);
+	if (err) {
+		snprintf(msg, len, "loading the BPF program: %s%s",
+			 strerror(-err), err == -EPERM ?
+			 " (needs root: CAP_BPF and CAP_PERFMON)" : "");
+		return err;
+	}
+	link = info->attach == GM_ATTACH_TP_BTF ?
+	       bpf_program__attach(skel->progs.gm_tp_btf) :
+	       bpf_program__attach(skel->progs.gm_raw_tp);
+	err = libbpf_get_error(link);
+	if (err) {
+		link = NULL;
+		snprintf(msg, len, "attaching to gpu_mem_total: %s%s",
+			 strerror(-err), err == -ENOENT ?
+			 " (the kernel has no gpu_mem_total tracepoint: "
+			 "CONFIG_TRACE_GPU_MEM, selected by the GPU driver)" : "");
+		goto out;
+	}
+	err = pin_all(skel, link, dir, gr ? gr->gr_gid : 0, gr ? 0640 : 0600);
+	if (err) {
+		snprintf(msg, len, "pinning under %s: %s", dir, strerror(-err));
+		gm_collector_unload(dir);
+	}
+out:
+	bpf_link__destroy(link);
+	gpumem_bpf__destroy(skel);
+	return err;
+}
+
+int gm_collector_unload(const char *pin_dir)
+{
+	static const char *const names[] = {
+		PIN_LINK, "gpu_mem_total_map", "gpu_mem_info", "counters",
+		"events",
+	};
+	const char *dir = pin_dir ? pin_dir : GM_BPF_PIN_DIR;
+	char path[4096];
+	size_t i;
+
+	/* The link first: no event lands in maps being removed. */
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+	}
+	return rmdir(dir) ? -errno : 0;
+}

@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gpumem trace: the collector's change events, live.  One consumer at a
+ * time reads the pinned ring buffer (consuming needs write access: root).
+ * What the ring buffer held before we started is skipped, not shown as new.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <jansson.h>
+
+#include "cli.h"
+#include "gpumem/gpumem.h"
+#include "gpumem_bpf.h"
+
+static const char usage_text[] =
+"Usage: gpumem trace [--json] [--count N] [--pin-dir DIR]\n"
+"Every change of a gpu_mem_total figure, as the collector (gpumem bpf\n"
+"load) sees it: time since boot, GPU, pid (0: the device), the task that\n"
+"caused it, old -> new bytes.\n"
+"\n"
+"  -j, --json         one JSON object per line\n"
+"  -c, --count N      exit after N events\n"
+"  -d, --pin-dir DIR  another bpffs directory\n"
+"  -h, --help         this text\n";
+
+struct trace {
+	bool json;
+	unsigned long count;	/* 0: until interrupted */
+	unsigned long seen;
+	uint64_t start_ns;	/* CLOCK_BOOTTIME, as the events */
+	const char *pin_dir;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void print_json(const struct gm_bpf_event *e)
+{
+	char comm[sizeof(e->comm) + 1] = { 0 };
+	json_t *o;
+
+	memcpy(comm, e->comm, sizeof(e->comm));
+	o = json_pack("{s:I,s:i,s:i,s:s,s:i,s:I,s:I}",
+		      "ts_ns", (json_int_t)e->ts_ns, "gpu", (int)e->gpu_id,
+		      "pid", (int)e->pid, "comm", comm, "by_pid", (int)e->tgid,
+		      "old_bytes", (json_int_t)e->old_size,
+		      "new_bytes", (json_int_t)e->new_size);
+	if (!o)
+		return;
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(o);
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	const struct gm_bpf_event *e = data;
+	struct trace *t = ctx;
+
+	if (len < sizeof(*e) || e->ts_ns < t->start_ns ||
+	    (t->count && t->seen >= t->count))
+		return 0;
+	if (t->json)
+		print_json(e);
+	else
+		printf("%6llu.%06llu %3u %7u %-16.16s %7u %14llu -> %llu\n",
+		       e->ts_ns / 1000000000, e->ts_ns % 1000000000 / 1000,
+		       e->gpu_id, e->pid, e->comm, e->tgid, e->old_size,
+		       e->new_size);
+	fflush(stdout);
+	t->seen++;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct trace *t)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "pin-dir", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char *end;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":jc:d:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			t->json = true;
+			break;
+		case 'c':
+			errno = 0;
+			t->count = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-')
+				return usage_error("invalid --count", optarg);
+			break;
+		case 'd':
+			t->pin_dir = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case ':':
+			return usage_error("missing argument for",
+					   argv[optind - 1]);
+		default:
+			return usage_error("unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument", argv[optind]);
+	return -1;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct trace t = { 0 };
+	struct ring_buffer *rb = NULL;
+	struct timespec now;
+	char path[4096];
+	int fd, ret, err = 0;
+
+	ret = parse_args(argc, argv, &t);
+	if (ret >= 0)
+		return ret;
+	snprintf(path, sizeof(path), "%s/events",
+		 t.pin_dir ? t.pin_dir : GPUMEM_TP_PIN_DIR);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		fprintf(stderr, "gpumem: %s: %s: %s\n", path, strerror(errno),
+			errno == ENOENT ? "run 'gpumem bpf load' as root" :
+			"reading the event stream needs root");
+		return EXIT_NO_SOURCE;
+	}
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	t.start_ns = (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
+	rb = ring_buffer__new(fd, on_event, &t, NULL);
+	if (!rb) {
+		err = -errno;
+		fprintf(stderr, "gpumem: %s: %s\n", path, strerror(-err));
+		goto cleanup;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (!t.json)
+		printf("%13s %3s %7s %-16s %7s %14s    %s\n", "TIME", "GPU", "PID",
+		       "COMM", "BY", "OLD", "NEW");
+	while (!stop) {
+		err = ring_buffer__poll(rb, 200);
+		if (err == -EINTR)
+			err = 0;
+		if (err < 0 || (t.count && t.seen >= t.count))
+			break;
+	}
+	if (err > 0)
+		err = 0;
+	if (err)
+		fprintf(stderr, "gpumem: reading events: %s\n", strerror(-err));
+cleanup:
+	ring_buffer__free(rb);
+	close(fd);
+	return err ? EXIT_RUNTIME : EXIT_OK;
+}
