@@ -131,6 +131,52 @@ bool gm_tp_differs(const struct gpumem_process *p);
 /* source_bpf.c: a process both sources know, with different totals. */
 bool gm_tp_differs(const struct gpumem_process *p);
 
+/* meminfo.c: "Key: N [kB]" lists (/proc/meminfo, smaps_rollup) */
+struct gm_kv {
+	char key[32];
+	uint64_t bytes;			/* N * 1024 with kB, else N */
+	bool kb;
+};
+
+struct gm_kvs {
+	struct gm_kv *v;
+	size_t nr, cap;
+};
+
+/* -EBADMSG with *bad_line (1-based; 0: empty text) on malformed text. */
+int gm_kv_parse(const char *text, size_t len, bool skip_header,
+		struct gm_kvs *kvs, unsigned int *bad_line);
+const struct gm_kv *gm_kv_find(const struct gm_kvs *kvs, const char *key);
+uint64_t gm_kv_get(const struct gm_kvs *kvs, const char *key);
+void gm_kvs_free(struct gm_kvs *kvs);
+
+/* Byte counts as signed figures; larger sizes are not real. */
+static inline int64_t gm_sbytes(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+/* zoneinfo.c: pages on the per-cpu free lists */
+int gm_zoneinfo_pcp_pages(const char *text, size_t len, uint64_t *pages,
+			  unsigned int *bad_line);
+
+/* proc_pss.c: smaps_rollup of every process */
+struct gm_pss {
+	uint64_t pss, pss_anon, pss_file, pss_shmem, swap_pss;
+};
+
+struct gm_pss_totals {
+	struct gm_pss sum;
+	unsigned int processes;		/* read */
+	unsigned int unreadable;	/* EACCES/EPERM */
+	bool found_pid;			/* want_pid was read */
+	struct gm_pss pid;		/* of want_pid */
+};
+
+/* -EBADMSG with why = "PATH: ..." when a smaps_rollup is malformed. */
+int gm_pss_scan(int procfd, pid_t want_pid, struct gm_pss_totals *t,
+		char *why, size_t why_len);
+
 /* snapshot.c */
 struct gpumem_snapshot {
 	struct gm_devices devs;

@@ -23,6 +23,7 @@ int usage_error(const char *what, const char *arg);
 int parse_pid(const char *s, pid_t *pid);
 
 int cmd_show(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 int cmd_bpf(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_sources(int argc, char **argv);

@@ -12,6 +12,7 @@
 
 static const struct cmd cmds[] = {
 	{ "show", cmd_show, "devices, processes and dma-bufs (the default)" },
+	{ "explain", cmd_explain, "where all of RAM went, each page once" },
 	{ "bpf", cmd_bpf, "load, unload, inspect the gpu_mem_total collector" },
 	{ "trace", cmd_trace, "gpu_mem_total changes, live" },
 	{ "sources", cmd_sources, "what can be read here, what is missing" },

@@ -255,6 +255,65 @@ const struct gpumem_tp *gpumem_snapshot_tp(const struct gpumem_snapshot *s);
 /* Android's `dumpsys gpu --gpumem` text, byte for byte. */
 int gpumem_tp_print_android(const struct gpumem_tp *tp, FILE *f);
 
+/*
+ * gpumem explain: where all of RAM went.  The lines partition MemTotal:
+ * they add up to it exactly, the last one ("unexplained") being what is
+ * left.  Each page is in one line only; docs/explain.md says which and why.
+ */
+enum gpumem_xgroup {
+	GPUMEM_X_FREE,
+	GPUMEM_X_CACHE,			/* page cache, swap cache */
+	GPUMEM_X_ANON,			/* process PSS, anonymous part */
+	GPUMEM_X_SHMEM,			/* tmpfs, memfd, SysV, shared anon */
+	GPUMEM_X_KERNEL,
+	GPUMEM_X_GPU,			/* one line per device, private part */
+	GPUMEM_X_DMABUF,		/* per exporter: mapped, fd, kernel */
+	GPUMEM_X_UNEXPLAINED,
+};
+
+struct gpumem_xline {
+	enum gpumem_xgroup group;
+	char name[GPUMEM_NAME_MAX];
+	char source[160];		/* where the figure came from */
+	int64_t bytes;			/* signed: unexplained may be < 0 */
+};
+
+/* -p PID: what the process really uses. */
+struct gpumem_xprocess {
+	pid_t pid;
+	char comm[GPUMEM_NAME_MAX];
+	uint64_t pss, pss_anon, pss_file, pss_shmem, swap_pss;
+	uint64_t gpu_pss;		/* PSS-like, see struct gpumem_process */
+	uint64_t dmabuf_pss;
+	uint64_t total;			/* pss + gpu_pss + dmabuf_pss */
+};
+
+#define GPUMEM_X_MAX_MISSING 16
+
+struct gpumem_explain {
+	uint64_t mem_total;
+	struct gpumem_xline *lines;	/* the last is "unexplained" */
+	size_t nr_lines;
+	unsigned int processes;		/* smaps_rollup read */
+	unsigned int unreadable;	/* smaps_rollup denied */
+	char missing[GPUMEM_X_MAX_MISSING][160]; /* sources not read */
+	unsigned int nr_missing;
+	bool has_process;
+	struct gpumem_xprocess process;
+};
+
+/*
+ * opts->root as for a snapshot; opts->pid adds the per-process view.  On
+ * malformed input returns -EBADMSG and writes "FILE: what" into why.
+ */
+int gpumem_explain_take(const struct gpumem_opts *opts,
+			struct gpumem_explain **out, char *why, size_t why_len);
+void gpumem_explain_free(struct gpumem_explain *e);
+int gpumem_explain_print_table(const struct gpumem_explain *e, FILE *f,
+			       unsigned int flags);
+int gpumem_explain_print_json(const struct gpumem_explain *e, FILE *f);
+const char *gpumem_xgroup_name(enum gpumem_xgroup g);
+
 const char *gpumem_stat_name(enum gpumem_stat stat);
 const char *gpumem_origin_name(enum gpumem_origin origin);
 

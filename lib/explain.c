@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: MIT
+/*
+ * gpumem explain: MemTotal split into lines that add up to it exactly.
+ * /proc/meminfo gives the kernel's counters; the snapshot gives GPU memory
+ * and dma-bufs; smaps_rollup gives anonymous memory as PSS.  GPU and
+ * dma-buf pages that the kernel already counts in Shmem are taken out of the
+ * shared memory line, so that each page is in one line only; docs/explain.md
+ * gives the kernel source for each rule.  What is left is "unexplained".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gm.h"
+
+struct xbuild {
+	struct gpumem_explain *e;
+	size_t cap;
+	const struct gm_kvs *mi;
+	uint64_t shmem_out;	/* GPU and udmabuf pages inside Shmem */
+};
+
+static int add_line(struct xbuild *b, enum gpumem_xgroup g, int64_t bytes,
+		    const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static int add_line(struct xbuild *b, enum gpumem_xgroup g, int64_t bytes,
+		    const char *name, const char *fmt, ...)
+{
+	struct gpumem_explain *e = b->e;
+	struct gpumem_xline *l;
+	va_list ap;
+	int err;
+
+	err = gm_grow((void **)&e->lines, &b->cap, e->nr_lines + 1,
+		      sizeof(*e->lines));
+	if (err)
+		return err;
+	l = &e->lines[e->nr_lines++];
+	l->group = g;
+	l->bytes = bytes;
+	gm_strlcpy(l->name, name, sizeof(l->name));
+	va_start(ap, fmt);
+	vsnprintf(l->source, sizeof(l->source), fmt, ap);
+	va_end(ap);
+	return 0;
+}
+
+static void missing(struct gpumem_explain *e, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void missing(struct gpumem_explain *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e->nr_missing >= GPUMEM_X_MAX_MISSING)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(e->missing[e->nr_missing++], sizeof(e->missing[0]), fmt, ap);
+	va_end(ap);
+}
+
+/* One meminfo field as its own line; absent fields are normal: no line. */
+static int field_line(struct xbuild *b, enum gpumem_xgroup g,
+		      const char *name, const char *key)
+{
+	const struct gm_kv *kv = gm_kv_find(b->mi, key);
+
+	if (!kv)
+		return 0;
+	return add_line(b, g, gm_sbytes(kv->bytes), name, "meminfo %s", key);
+}
+
+/*
+ * Kernel memory with a counter of its own, none inside another: slab pages
+ * (NR_SLAB_*_B, large kmalloc included), stacks, page tables, vmalloc pages
+ * (vmalloc_nr_pages(): pages vmalloc allocated, not vmap()ed ones), the
+ * per-cpu allocator, the hugetlb pool, zswap's compressed pool, memory not
+ * yet accepted.  KReclaimable minus SReclaimable is
+ * NR_KERNEL_MISC_RECLAIMABLE, pages outside slab.
+ */
+static int kernel_lines(struct xbuild *b)
+{
+	static const struct { const char *name, *key; } f[] = {
+		{ "slab", "Slab" },
+		{ "kernel stacks", "KernelStack" },
+		{ "shadow call stacks", "ShadowCallStack" },
+		{ "page tables", "PageTables" },
+		{ "secondary page tables", "SecPageTables" },
+		{ "vmalloc", "VmallocUsed" },
+		{ "per-cpu allocator", "Percpu" },
+		{ "hugetlb pool", "Hugetlb" },
+		{ "zswap pool", "Zswap" },
+		{ "unaccepted", "Unaccepted" },
+	};
+	uint64_t krecl = gm_kv_get(b->mi, "KReclaimable");
+	uint64_t srecl = gm_kv_get(b->mi, "SReclaimable");
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < GM_ARRAY_SIZE(f) && !err; i++)
+		err = field_line(b, GPUMEM_X_KERNEL, f[i].name, f[i].key);
+	if (!err && krecl > srecl)
+		err = add_line(b, GPUMEM_X_KERNEL, gm_sbytes(krecl - srecl),
+			       "other reclaimable",
+			       "meminfo KReclaimable - SReclaimable");
+	return err;
+}
+
+/* Drivers whose GEM objects are shmem files: their pages are in Shmem. */
+static bool gem_in_shmem(const char *driver)
+{
+	static const char *const shmem[] = {
+		"virtio_gpu", "i915", "msm", "panfrost", "panthor", "v3d",
+		"lima", "etnaviv", "vc4", "rockchip", "mediatek", "exynos",
+		"tegra", "omapdrm", "vkms", "udl", "gud",
+	};
+	size_t i;
+
+	for (i = 0; i < GM_ARRAY_SIZE(shmem); i++) {
+		if (!strcmp(driver, shmem[i]))
+			return true;
+	}
+	return false;
+}
+
+/* Regions that are not system RAM: device memory and stolen memory. */
+static bool region_not_ram(const char *name)
+{
+	return !strncmp(name, "vram", 4) || !strncmp(name, "local", 5) ||
+	       !strncmp(name, "stolen", 6);
+}
+
+static uint64_t device_not_ram(const struct gpumem_snapshot *s, int dev)
+{
+	const struct gpumem_device *d = &s->devs.dev[dev];
+	uint64_t sum = 0;
+	size_t i, r;
+
+	if (d->origin != GPUMEM_ORIGIN_DERIVED)
+		return d->vram_used;
+	for (i = 0; i < s->nr_clients; i++) {
+		const struct gpumem_client *c = &s->clients[i];
+
+		if (c->device != dev)
+			continue;
+		for (r = 0; r < c->nr_regions; r++) {
+			const struct gpumem_region *g = &c->regions[r];
+
+			if (region_not_ram(g->name))
+				sum += g->bytes[g->present & 1 ?
+						GPUMEM_STAT_TOTAL :
+						GPUMEM_STAT_RESIDENT];
+		}
+	}
+	return sum;
+}
+
+static uint64_t exported_by(const struct gpumem_snapshot *s, const char *drv)
+{
+	uint64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < s->nr_bufs; i++) {
+		if (!strcmp(s->bufs[i].exporter, drv))
+			sum += s->bufs[i].size;
+	}
+	return sum;
+}
+
+/*
+ * A GPU buffer exported as a dma-buf is counted in the dma-buf line of its
+ * exporter, so the device line is the rest: the private part.
+ */
+static int gpu_lines(struct xbuild *b, const struct gpumem_snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->devs.nr; i++) {
+		const struct gpumem_device *d = &s->devs.dev[i];
+		uint64_t exported = exported_by(s, d->driver), ram, priv;
+		bool shmem = gem_in_shmem(d->driver);
+		char name[GPUMEM_NAME_MAX];
+		int err;
+
+		snprintf(name, sizeof(name), "card%d %.40s", d->index,
+			 d->driver[0] ? d->driver : "?");
+		if (d->origin == GPUMEM_ORIGIN_NONE) {
+			missing(b->e, "GPU memory of %s: no driver counter, no "
+				"fdinfo memory (%s)", name, shmem ?
+				"it is inside shared memory" :
+				"it is inside unexplained");
+			b->shmem_out += shmem ? exported : 0;
+			continue;
+		}
+		ram = d->total_bytes - device_not_ram(s, (int)i);
+		priv = ram > exported ? ram - exported : 0;
+		b->shmem_out += shmem ? priv + exported : 0;
+		err = add_line(b, GPUMEM_X_GPU, gm_sbytes(priv), name,
+			       "%s total - not RAM - exported dma-bufs%s",
+			       gpumem_origin_name(d->origin),
+			       shmem ? "; out of Shmem" : "");
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+enum held { HELD_MAPPED, HELD_FD, HELD_KERNEL, HELD_COUNT };
+
+static const char *const held_name[HELD_COUNT] = { "mapped", "fd", "kernel" };
+
+static enum held held_by(const struct gpumem_dmabuf *d)
+{
+	if (d->mapped)
+		return HELD_MAPPED;
+	return d->fd_held ? HELD_FD : HELD_KERNEL;
+}
+
+/* One exporter: a line per way of holding, in the order of struct held. */
+static int exporter_lines(struct xbuild *b, const struct gpumem_snapshot *s,
+			  const char *exp)
+{
+	uint64_t sum[HELD_COUNT] = { 0 };
+	bool gpu = false, udmabuf = !strcmp(exp, "udmabuf");
+	size_t i;
+	int h, err;
+
+	for (i = 0; i < s->nr_bufs; i++) {
+		if (strcmp(s->bufs[i].exporter, exp))
+			continue;
+		sum[held_by(&s->bufs[i])] += s->bufs[i].size;
+		gpu = s->bufs[i].gpu_overlap;
+	}
+	for (h = 0; h < HELD_COUNT; h++) {
+		char name[GPUMEM_NAME_MAX];
+
+		if (!sum[h])
+			continue;
+		if (udmabuf)
+			b->shmem_out += sum[h];
+		snprintf(name, sizeof(name), "dma-buf %.40s %s", exp,
+			 held_name[h]);
+		err = add_line(b, GPUMEM_X_DMABUF, gm_sbytes(sum[h]), name,
+			       "%s%s", h == HELD_KERNEL ? "sysfs buffers" :
+			       h == HELD_FD ? "fdinfo" : "maps",
+			       udmabuf ? "; memfd pages, out of Shmem" :
+			       gpu ? "; GPU buffers, out of the device" :
+			       "; in no meminfo line");
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static bool seen_before(const struct gpumem_snapshot *s, size_t i)
+{
+	size_t j;
+
+	for (j = 0; j < i; j++) {
+		if (!strcmp(s->bufs[j].exporter, s->bufs[i].exporter))
+			return true;
+	}
+	return false;
+}
+
+static int dmabuf_lines(struct xbuild *b, const struct gpumem_snapshot *s)
+{
+	size_t i;
+	int err;
+
+	if (!s->dmabuf.sysfs)
+		missing(b->e, "dma-bufs held only by the kernel: no "
+			"/sys/kernel/dmabuf/buffers (they are in unexplained)");
+	for (i = 0; i < s->nr_bufs; i++) {
+		if (seen_before(s, i))
+			continue;
+		err = exporter_lines(b, s, s->bufs[i].exporter);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int read_kv_file(int procfd, const char *name, const char *root,
+			struct gm_kvs *kvs, char *why, size_t why_len)
+{
+	struct gm_text t = { 0 };
+	unsigned int bad = 0;
+	int err = gm_read_at(procfd, name, &t);
+
+	if (!err)
+		err = gm_kv_parse(t.buf, t.len, false, kvs, &bad);
+	gm_text_free(&t);
+	if (err == -EBADMSG)
+		snprintf(why, why_len, "%s/proc/%s: malformed line %u", root,
+			 name, bad);
+	else if (err)
+		snprintf(why, why_len, "%s/proc/%s: %s", root, name,
+			 strerror(-err));
+	return err;
+}
+
+static int pcp_line(struct xbuild *b, int procfd, const char *root,
+		    char *why, size_t why_len)
+{
+	struct gm_text t = { 0 };
+	unsigned int bad = 0;
+	uint64_t pages = 0;
+	int err = gm_read_at(procfd, "zoneinfo", &t);
+
+	if (err) {
+		gm_text_free(&t);
+		missing(b->e, "proc/zoneinfo: %s (per-cpu free lists are in "
+			"unexplained)", strerror(-err));
+		return 0;
+	}
+	err = gm_zoneinfo_pcp_pages(t.buf, t.len, &pages, &bad);
+	gm_text_free(&t);
+	if (err) {
+		snprintf(why, why_len, "%s/proc/zoneinfo: malformed line %u",
+			 root, bad);
+		return err;
+	}
+	return add_line(b, GPUMEM_X_FREE, gm_sbytes(pages * (uint64_t)getpagesize()),
+			"free, per-cpu lists", "zoneinfo pagesets count");
+}
+
+static int memory_lines(struct xbuild *b, const struct gm_pss_totals *pss)
+{
+	uint64_t cached = gm_kv_get(b->mi, "Cached");
+	uint64_t shmem = gm_kv_get(b->mi, "Shmem");
+	int err;
+
+	err = field_line(b, GPUMEM_X_FREE, "free", "MemFree");
+	if (!err)
+		err = add_line(b, GPUMEM_X_CACHE, gm_sbytes(gm_kv_get(b->mi,
+			       "Buffers") + cached) - gm_sbytes(shmem),
+			       "page cache", "meminfo Buffers + Cached - Shmem");
+	if (!err)
+		err = field_line(b, GPUMEM_X_CACHE, "swap cache", "SwapCached");
+	if (!err)
+		err = add_line(b, GPUMEM_X_ANON, gm_sbytes(pss->sum.pss_anon),
+			       "anonymous", "smaps_rollup Pss_Anon of %u "
+			       "processes", pss->processes);
+	if (!err)
+		err = kernel_lines(b);
+	return err;
+}
+
+static int finish_lines(struct xbuild *b)
+{
+	struct gpumem_explain *e = b->e;
+	int64_t sum = 0;
+	size_t i;
+
+	for (i = 0; i < e->nr_lines; i++)
+		sum += e->lines[i].bytes;
+	return add_line(b, GPUMEM_X_UNEXPLAINED, gm_sbytes(e->mem_total) - sum,
+		 "unexplained", "meminfo MemTotal - all lines above");
+}
+
+static void process_view(struct gpumem_explain *e, int procfd,
+			 const struct gm_pss_totals *pss,
+			 const struct gpumem_snapshot *s, pid_t pid)
+{
+	struct gpumem_xprocess *x = &e->process;
+	struct gm_text t = { 0 };
+	char path[32];
+	size_t i;
+
+	e->has_process = true;
+	x->pid = pid;
+	snprintf(path, sizeof(path), "%d/comm", (int)pid);
+	gm_read_comm(procfd, path, &t, x->comm);
+	gm_text_free(&t);
+	x->pss = pss->pid.pss;
+	x->pss_anon = pss->pid.pss_anon;
+	x->pss_file = pss->pid.pss_file;
+	x->pss_shmem = pss->pid.pss_shmem;
+	x->swap_pss = pss->pid.swap_pss;
+	for (i = 0; i < s->nr_procs; i++) {
+		if (s->procs[i].pid != pid)
+			continue;
+		x->gpu_pss = s->procs[i].gpu_pss_bytes;
+		x->dmabuf_pss = s->procs[i].dmabuf_pss_bytes;
+	}
+	x->total = x->pss + x->gpu_pss + x->dmabuf_pss;
+}
+
+static int build(struct xbuild *b, int procfd, const struct gpumem_opts *opts,
+		 const char *root, char *why, size_t why_len)
+{
+	struct gpumem_opts sopts = { .root = opts ? opts->root : NULL };
+	pid_t pid = opts ? opts->pid : 0;
+	struct gm_pss_totals pss = { 0 };
+	struct gpumem_snapshot *s;
+	int err;
+
+	err = gm_pss_scan(procfd, pid, &pss, why, why_len);
+	if (err)
+		return err;
+	if (pid && !pss.found_pid) {
+		snprintf(why, why_len, "%s/proc/%d/smaps_rollup: not readable",
+			 root, (int)pid);
+		return -ESRCH;
+	}
+	b->e->processes = pss.processes;
+	b->e->unreadable = pss.unreadable;
+	if (pss.unreadable)
+		missing(b->e, "smaps_rollup of %u processes not readable: run "
+			"as root (their anonymous memory is in unexplained)",
+			pss.unreadable);
+	err = gpumem_snapshot_take(&sopts, &s);
+	if (err) {
+		snprintf(why, why_len, "%s: GPU and dma-buf scan: %s", root,
+			 strerror(-err));
+		return err;
+	}
+	err = memory_lines(b, &pss);
+	if (!err)
+		err = pcp_line(b, procfd, root, why, why_len);
+	if (!err)
+		err = gpu_lines(b, s);
+	if (!err)
+		err = dmabuf_lines(b, s);
+	if (!err)
+		err = add_line(b, GPUMEM_X_SHMEM, gm_sbytes(gm_kv_get(b->mi,
+			       "Shmem")) - gm_sbytes(b->shmem_out),
+			       "shared memory", "meminfo Shmem - GPU and "
+			       "udmabuf pages");
+	if (!err)
+		err = finish_lines(b);
+	if (!err && pid)
+		process_view(b->e, procfd, &pss, s, pid);
+	gpumem_snapshot_free(s);
+	return err;
+}
+
+int gpumem_explain_take(const struct gpumem_opts *opts,
+			struct gpumem_explain **out, char *why, size_t why_len)
+{
+	const char *root = opts && opts->root ? opts->root : "";
+	struct gm_kvs mi = { 0 };
+	struct xbuild b = { .mi = &mi };
+	char path[4096];
+	int procfd, err;
+
+	snprintf(why, why_len, "%s/proc", root);
+	snprintf(path, sizeof(path), "%s/proc", root);
+	procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (procfd < 0)
+		return -errno;
+	b.e = calloc(1, sizeof(*b.e));
+	err = b.e ? read_kv_file(procfd, "meminfo", root, &mi, why, why_len) :
+		    -ENOMEM;
+	if (!err && !gm_kv_find(&mi, "MemTotal")) {
+		snprintf(why, why_len, "%s/proc/meminfo: no MemTotal", root);
+		err = -EBADMSG;
+	}
+	if (!err) {
+		b.e->mem_total = gm_kv_get(&mi, "MemTotal");
+		err = build(&b, procfd, opts, root, why, why_len);
+	}
+	gm_kvs_free(&mi);
+	close(procfd);
+	if (err) {
+		gpumem_explain_free(b.e);
+		return err;
+	}
+	*out = b.e;
+	return 0;
+}
+
+void gpumem_explain_free(struct gpumem_explain *e)
+{
+	if (!e)
+		return;
+	free(e->lines);
+	free(e);
+}
+
+const char *gpumem_xgroup_name(enum gpumem_xgroup g)
+{
+	static const char *const names[] = {
+		"free", "cache", "anon", "shmem", "kernel", "gpu", "dmabuf",
+		"unexplained",
+	};
+
+	return (unsigned int)g < GM_ARRAY_SIZE(names) ? names[g] : "?";
+}

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+/* gpumem explain output: the table and its JSON, lines in group order. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "gm.h"
+
+static const char *fmt_signed(char *buf, size_t size, int64_t v,
+			      unsigned int flags)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	uint64_t a = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	double d = (double)a;
+	size_t u = 0;
+
+	if (flags & GPUMEM_PRINT_BYTES || a < 1024) {
+		snprintf(buf, size, "%" PRId64 "%s", v,
+			 flags & GPUMEM_PRINT_BYTES ? "" : " B");
+		return buf;
+	}
+	d /= 1024;
+	while (d >= 1024 && u + 1 < GM_ARRAY_SIZE(units)) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%s%.1f %s", v < 0 ? "-" : "", d, units[u]);
+	return buf;
+}
+
+static void print_process(const struct gpumem_xprocess *x, FILE *f,
+			  unsigned int flags)
+{
+	const struct { const char *name; uint64_t v; } rows[] = {
+		{ "PSS", x->pss }, { "  anonymous", x->pss_anon },
+		{ "  file", x->pss_file }, { "  shmem", x->pss_shmem },
+		{ "GPU PSS-like", x->gpu_pss },
+		{ "dma-buf PSS-like", x->dmabuf_pss },
+		{ "total", x->total }, { "swap PSS (not in total)", x->swap_pss },
+	};
+	char num[32];
+	size_t i;
+
+	fprintf(f, "\nprocess %d (%s)\n", (int)x->pid, x->comm);
+	for (i = 0; i < GM_ARRAY_SIZE(rows); i++)
+		fprintf(f, "  %-30s %14s\n", rows[i].name,
+			fmt_signed(num, sizeof(num), gm_sbytes(rows[i].v), flags));
+}
+
+int gpumem_explain_print_table(const struct gpumem_explain *e, FILE *f,
+			       unsigned int flags)
+{
+	char num[32];
+	unsigned int g;
+	size_t i;
+
+	fprintf(f, "%-12s %-34s %14s  %s\n", "GROUP", "WHAT", "BYTES", "SOURCE");
+	for (g = 0; g <= GPUMEM_X_UNEXPLAINED; g++) {
+		for (i = 0; i < e->nr_lines; i++) {
+			const struct gpumem_xline *l = &e->lines[i];
+
+			if (l->group != g)
+				continue;
+			fprintf(f, "%-12s %-34s %14s  %s\n", gpumem_xgroup_name(g),
+				l->name, fmt_signed(num, sizeof(num), l->bytes,
+						    flags), l->source);
+		}
+	}
+	fprintf(f, "%-12s %-34s %14s  %s\n", "total", "MemTotal",
+		fmt_signed(num, sizeof(num), gm_sbytes(e->mem_total), flags),
+		"meminfo MemTotal");
+	fprintf(f, "\n%u processes read", e->processes);
+	if (e->unreadable)
+		fprintf(f, ", %u not readable", e->unreadable);
+	fputc('\n', f);
+	for (i = 0; i < e->nr_missing; i++)
+		fprintf(f, "missing: %s\n", e->missing[i]);
+	if (e->has_process)
+		print_process(&e->process, f, flags);
+	return ferror(f) ? -EIO : 0;
+}
+
+static json_t *process_json(const struct gpumem_xprocess *x)
+{
+	return json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "pid", (int)x->pid, "comm", x->comm,
+			 "pss_bytes", (json_int_t)gm_sbytes(x->pss),
+			 "pss_anon_bytes", (json_int_t)gm_sbytes(x->pss_anon),
+			 "pss_file_bytes", (json_int_t)gm_sbytes(x->pss_file),
+			 "pss_shmem_bytes", (json_int_t)gm_sbytes(x->pss_shmem),
+			 "swap_pss_bytes", (json_int_t)gm_sbytes(x->swap_pss),
+			 "gpu_pss_bytes", (json_int_t)gm_sbytes(x->gpu_pss),
+			 "dmabuf_pss_bytes", (json_int_t)gm_sbytes(x->dmabuf_pss),
+			 "total_bytes", (json_int_t)gm_sbytes(x->total));
+}
+
+static json_t *explain_json(const struct gpumem_explain *e)
+{
+	json_t *o = json_object(), *lines = json_array(), *miss = json_array();
+	unsigned int g;
+	size_t i;
+
+	for (g = 0; g <= GPUMEM_X_UNEXPLAINED; g++) {
+		for (i = 0; i < e->nr_lines; i++) {
+			const struct gpumem_xline *l = &e->lines[i];
+
+			if (l->group != g)
+				continue;
+			json_array_append_new(lines, json_pack(
+				"{s:s, s:s, s:I, s:s}", "group",
+				gpumem_xgroup_name(g), "name", l->name,
+				"bytes", (json_int_t)l->bytes,
+				"source", l->source));
+		}
+	}
+	for (i = 0; i < e->nr_missing; i++)
+		json_array_append_new(miss, json_string(e->missing[i]));
+	json_object_set_new(o, "schema", json_string("gpumem-explain/1"));
+	json_object_set_new(o, "mem_total_bytes",
+			    json_integer(gm_sbytes(e->mem_total)));
+	json_object_set_new(o, "lines", lines);
+	json_object_set_new(o, "unexplained_bytes", json_integer(
+			    e->lines[e->nr_lines - 1].bytes));
+	json_object_set_new(o, "processes_read", json_integer(e->processes));
+	json_object_set_new(o, "processes_unreadable",
+			    json_integer(e->unreadable));
+	json_object_set_new(o, "complete", json_boolean(!e->nr_missing));
+	json_object_set_new(o, "missing", miss);
+	json_object_set_new(o, "process", e->has_process ?
+			    process_json(&e->process) : json_null());
+	return o;
+}
+
+int gpumem_explain_print_json(const struct gpumem_explain *e, FILE *f)
+{
+	json_t *o = explain_json(e);
+	int err;
+
+	if (!o)
+		return -ENOMEM;
+	err = json_dumpf(o, f, JSON_INDENT(2)) ? -EIO : 0;
+	json_decref(o);
+	if (!err && fputc('\n', f) == EOF)
+		err = -EIO;
+	return err;
+}

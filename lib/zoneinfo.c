@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+/*
+ * /proc/zoneinfo: the pages on the per-cpu free lists.  mm/page_alloc.c
+ * takes pages off NR_FREE_PAGES (account_freepages()) when it moves them
+ * from the buddy lists to a per-cpu list, and free_unref_page_commit() puts
+ * freed pages there without adding them back: they are free, yet in no line
+ * of /proc/meminfo.  zoneinfo_show_print() (mm/vmstat.c) prints each list
+ * as "count: N" under "pagesets", once per CPU and zone.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "gm.h"
+
+int gm_zoneinfo_pcp_pages(const char *text, size_t len, uint64_t *pages,
+			  unsigned int *bad_line)
+{
+	const char *line;
+	size_t pos = 0, line_len;
+	unsigned int n = 0;
+	uint64_t sum = 0;
+
+	while (gm_next_line(text, len, &pos, &line, &line_len)) {
+		const char *key, *val;
+		size_t klen, vlen;
+		uint64_t v;
+
+		n++;
+		while (line_len && (*line == ' ' || *line == '\t')) {
+			line++;
+			line_len--;
+		}
+		if (!gm_key_value(line, line_len, &key, &klen, &val, &vlen) ||
+		    klen != 5 || memcmp(key, "count", 5))
+			continue;
+		if (gm_parse_u64_all(val, vlen, &v) || sum + v < sum) {
+			*bad_line = n;
+			return -EBADMSG;
+		}
+		sum += v;
+	}
+	*pages = sum;
+	return 0;
+}

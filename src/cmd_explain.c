@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+/* gpumem explain: where all of RAM went, each page in one line. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "gpumem/gpumem.h"
+
+static const char usage_text[] =
+"Usage: gpumem explain [OPTIONS]\n"
+"Split MemTotal into lines that add up to it exactly: free, page cache,\n"
+"anonymous (process PSS), kernel, shared memory, GPU memory per device\n"
+"(private part), dma-bufs per exporter (mapped, fd-held, kernel-held) and\n"
+"what is left, \"unexplained\".  Each page is counted in one line only;\n"
+"sources that could not be read are listed (docs/explain.md).\n"
+"\n"
+"  -p, --pid PID     also what PID really uses: PSS + GPU + dma-buf shares\n"
+"  -j, --json        one JSON document\n"
+"  -b, --bytes       exact byte figures instead of KiB/MiB/GiB\n"
+"  -r, --root DIR    read DIR/proc and DIR/sys instead of /proc and /sys\n"
+"  -h, --help        this text\n"
+"\n"
+"Exit status: 0 success, 1 usage error or no such process, 2 no data\n"
+"source, 3 malformed input or other runtime error.\n";
+
+struct args {
+	struct gpumem_opts opts;
+	bool json;
+	unsigned int flags;
+};
+
+static int parse_args(int argc, char **argv, struct args *a)
+{
+	static const struct option longopts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "bytes", no_argument, NULL, 'b' },
+		{ "root", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:jbr:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_pid(optarg, &a->opts.pid))
+				return usage_error("invalid PID", optarg);
+			break;
+		case 'j':
+			a->json = true;
+			break;
+		case 'b':
+			a->flags |= GPUMEM_PRINT_BYTES;
+			break;
+		case 'r':
+			if (!optarg[0])
+				return usage_error("empty directory for", "--root");
+			a->opts.root = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return EXIT_OK;
+		case ':':
+			return usage_error("missing argument for",
+					   argv[optind - 1]);
+		default:
+			return usage_error("unknown option", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument", argv[optind]);
+	return -1;
+}
+
+static int take_error(int err, const char *why)
+{
+	if (err == -EBADMSG) {
+		fprintf(stderr, "gpumem: %s\n", why);
+		return EXIT_RUNTIME;
+	}
+	fprintf(stderr, "gpumem: %s: %s\n", why, strerror(-err));
+	if (err == -ESRCH)
+		return EXIT_USAGE;
+	return err == -ENOENT || err == -ENOTDIR || err == -EACCES ?
+	       EXIT_NO_SOURCE : EXIT_RUNTIME;
+}
+
+int cmd_explain(int argc, char **argv)
+{
+	struct args a = { 0 };
+	struct gpumem_explain *e;
+	char why[512];
+	int ret, err;
+
+	ret = parse_args(argc, argv, &a);
+	if (ret >= 0)
+		return ret;
+	err = gpumem_explain_take(&a.opts, &e, why, sizeof(why));
+	if (err)
+		return take_error(err, why);
+	err = a.json ? gpumem_explain_print_json(e, stdout) :
+		       gpumem_explain_print_table(e, stdout, a.flags);
+	if (!err && fflush(stdout))
+		err = -errno;
+	gpumem_explain_free(e);
+	if (err) {
+		fprintf(stderr, "gpumem: writing output: %s\n", strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
