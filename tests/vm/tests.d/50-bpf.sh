@@ -1,0 +1,142 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The gpu_mem_total BPF collector (gpumem bpf load) in the VM: pin modes
+# with and without group gpumem, its maps against the workload's truth at
+# every step, a collector loaded late (the kernel re-emits current totals),
+# and who may read the pins.  One virtio-gpu device: every key has gpu 0.
+T=/tmp/bpf50
+mkdir -p $T
+[ -d /sys/fs/bpf ] || { echo "not ok - bpf: no /sys/fs/bpf"; exit 0; }
+
+say() { if [ "$1" = 0 ]; then echo "ok - $2"; else echo "not ok - $2"; fi; }
+
+base() { cat /sys/class/drm/card0/gpu_mem/total 2>/dev/null || echo 0; }
+
+# "gpu pid bytes" the truth lines of the step in $T/truth expect, nonzero only.
+expected() {
+	awk -v base="$BASE" '/^truth step=[0-9]+ gpu=/ {
+		split($3, g, "="); split($4, p, "="); split($5, b, "=")
+		v = b[2] + (p[2] == 0 ? base : 0)
+		if (v) print g[2], p[2], v
+	}' $T/truth | sort
+}
+
+# The same from the maps, for the truth's pids only.
+actual() {
+	gpumem bpf dump | awk -v t=$T/truth 'BEGIN {
+		while ((getline l < t) > 0)
+			if (l ~ /^truth step=[0-9]+ gpu=/) {
+				split(l, f, " "); split(f[4], p, "="); want[p[2]] = 1
+			}
+	} NR > 1 && ($2 in want) { print $1, $2, $3 }' | sort
+}
+
+# Events trailing a step (a free the host finishes) get 1 s.
+check_step() {
+	i=0
+	while [ $i -lt 20 ]; do
+		expected > $T/e
+		actual > $T/a
+		cmp -s $T/e $T/a && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "# step $1: truth vs maps:"
+	diff $T/e $T/a | sed 's/^/#   /' | head -8
+	BAD="$BAD $1"
+}
+
+# run_sync SCENARIO HOOK: workload --sync; HOOK STEP runs at each step's end
+# with that step's truth in $T/truth.
+run_sync() {
+	rm -f $T/in $T/out
+	mkfifo $T/in $T/out
+	workload --sync ${GPUMEM_SEED:+--seed $GPUMEM_SEED} "$1" <$T/in >$T/out &
+	wpid=$!
+	exec 3>$T/in 4<$T/out
+	: > $T/truth
+	while IFS= read -r line <&4; do
+		case "$line" in
+		"truth step="*) echo "$line" >> $T/truth ;;
+		"end step="*)
+			s=${line#end step=}
+			$2 "${s%% *}"
+			: > $T/truth
+			printf x >&3 ;;
+		esac
+	done
+	exec 3>&- 4<&-
+	wait $wpid
+}
+
+every_step() { check_step "$1"; }
+from_step3() {
+	if [ "$1" = 3 ]; then
+		gpumem bpf load > /dev/null 2>$T/late.err || cat $T/late.err
+	fi
+	[ "$1" -lt 3 ] || check_step "$1"
+}
+
+mode() { ls -ld "$1" | awk '{ print $1, $3, $4 }'; }
+
+echo "# unprivileged_bpf_disabled=$(cat /proc/sys/kernel/unprivileged_bpf_disabled)"
+mkdir -p /etc
+[ -f /etc/passwd ] || echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
+[ -f /etc/group ] || echo 'root:x:0:' > /etc/group
+touch /etc/shadow
+
+gpumem bpf unload 2>/dev/null
+gpumem bpf load > $T/load.out 2> $T/load.err
+say $? "bpf: load without group gpumem"
+grep -q "no group 'gpumem'" $T/load.err
+say $? "bpf: a missing group is said (pins root-only)"
+[ "$(mode /sys/fs/bpf/gpumem)" = "drwx------ root root" ] &&
+	[ "$(mode /sys/fs/bpf/gpumem/gpu_mem_total_map)" = "-rw------- root root" ]
+say $? "bpf: without the group, dir 0700 and maps 0600"
+gpumem bpf unload
+addgroup gpumem && adduser -D -H -G gpumem alice && adduser -D -H bob ||
+	echo "# adding users failed"
+gpumem bpf load > $T/load.out 2> $T/load.err
+say $? "bpf: load: $(cat $T/load.out $T/load.err | tr '\n' ' ')"
+[ "$(mode /sys/fs/bpf/gpumem)" = "drwxr-x--- root gpumem" ] &&
+	[ "$(mode /sys/fs/bpf/gpumem/gpu_mem_total_map)" = "-rw-r----- root gpumem" ] &&
+	[ "$(mode /sys/fs/bpf/gpumem/counters)" = "-rw-r----- root gpumem" ]
+say $? "bpf: dir 0750, maps 0640, root:gpumem"
+gpumem sources > $T/sources
+grep -q "^found *tracepoint" $T/sources && grep -q "^found *pinned maps" $T/sources
+say $? "bpf: gpumem sources finds the tracepoint and the pins"
+
+for sc in basic holders prime; do
+	BAD=
+	BASE=$(base)
+	run_sync $sc every_step
+	say $? "bpf/$sc: workload ran"
+	[ -z "$BAD" ]
+	say $? "bpf/$sc: maps equal the truth at every step${BAD:+ (not at$BAD)}"
+done
+
+gpumem bpf status > $T/status
+grep -q "^dropped (totals map full): 0$" $T/status
+say $? "bpf: nothing dropped below the map's size"
+
+# Late: no probe on the tracepoint until step 3 (ftrace is off here).
+gpumem bpf unload
+BAD=
+BASE=$(base)
+run_sync holders from_step3
+[ -z "$BAD" ]
+say $? "bpf/late: loaded at step 3, the maps equal the truth from step 3${BAD:+ (not at$BAD)}"
+
+# Readers: a member of gpumem reads the pins, a non-member cannot.
+su -s /bin/sh alice -c "gpumem bpf dump" > $T/alice 2>&1
+say $? "bpf: group member alice reads the pins unprivileged"
+su -s /bin/sh alice -c "gpumem bpf dump --android" > $T/alice.android 2>&1 &&
+	head -1 $T/alice.android | grep -q "^Memory snapshot for GPU 0:$\|^GPU memory total usage map is empty$"
+say $? "bpf: dump --android as alice: $(head -1 $T/alice.android)"
+su -s /bin/sh bob -c "gpumem bpf dump" > $T/bob 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q "Permission denied: join group gpumem" $T/bob
+say $? "bpf: non-member bob is refused with one clear line (exit $rc)"
+su -s /bin/sh bob -c "gpumem" > $T/bob.show 2>&1
+say $? "bpf: gpumem show still works for bob without the pins"
+gpumem bpf unload
