@@ -10,6 +10,9 @@
  * read and parsed).  Times are CPU time (user + system) of this process,
  * min of runs: on a loaded machine wall time mostly measures the others.
  *
+ * The refresh path (gpumem_scanner) is timed against a full scan of the
+ * desktop tree when no process changed.
+ *
  * Usage: bench_scan [DIR]   (DIR is scratch space, default /dev/shm: on a
  * disk, creating the 100k-fd tree costs minutes of I/O)
  */
@@ -238,6 +241,49 @@ static void remove_tree(const char *root)
 		fprintf(stderr, "bench_scan: could not remove %s\n", root);
 }
 
+static struct gpumem_scanner *scanner;
+
+static double time_refresh(const char *root)
+{
+	struct gpumem_snapshot *s;
+	double t0 = now();
+	int err = gpumem_scanner_sample(scanner, true, &s);
+
+	(void)root;
+	if (err || !gpumem_scan_stats(s)->refreshed) {
+		fprintf(stderr, "bench_scan: refresh failed or fell back\n");
+		exit(1);
+	}
+	gpumem_snapshot_free(s);
+	return now() - t0;
+}
+
+static void run_refresh(const char *scratch)
+{
+	struct gpumem_opts opts = { 0 };
+	struct gpumem_snapshot *s;
+	char root[512];
+	double t_full, t_refresh;
+
+	path_fmt(root, sizeof(root), "%s/gpumem-bench-%d", scratch, (int)getpid());
+	remove_tree(root);
+	make_tree(root, 1000, 20, TREE_DESKTOP);
+	opts.root = root;
+	if (gpumem_scanner_new(&opts, &scanner) ||
+	    gpumem_scanner_sample(scanner, false, &s)) {
+		fprintf(stderr, "bench_scan: scanner on %s failed\n", root);
+		exit(1);
+	}
+	gpumem_snapshot_free(s);
+	t_full = min_of(time_gpumem, root);
+	t_refresh = min_of(time_refresh, root);
+	gpumem_scanner_free(scanner);
+	remove_tree(root);
+	printf("refresh, nothing changed, 1000 procs x 20 fds: full %8.2f ms  "
+	       "refresh %8.2f ms  ratio %.2fx\n", t_full * 1e3, t_refresh * 1e3,
+	       t_refresh / t_full);
+}
+
 /* Returns gpumem's time per fd for the linearity line. */
 static double run_one(const char *scratch, unsigned int procs, unsigned int fds,
 		      enum tree_kind kind)
@@ -272,5 +318,6 @@ int main(int argc, char **argv)
 	per_fd[2] = run_one(scratch, 5000, 20, TREE_DESKTOP);
 	printf("time per fd relative to 1k fds: 10k %.2fx, 100k %.2fx\n",
 	       per_fd[1] / per_fd[0], per_fd[2] / per_fd[0]);
+	run_refresh(scratch);
 	return 0;
 }
