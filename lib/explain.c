@@ -172,9 +172,22 @@ static uint64_t exported_by(const struct gpumem_snapshot *s, const char *drv)
 	return sum;
 }
 
+/* The DRM driver's name (drm-driver), not the parent device's driver. */
+static const char *drm_driver(const struct gpumem_snapshot *s, int dev)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_clients; i++) {
+		if (s->clients[i].device == dev && s->clients[i].driver[0])
+			return s->clients[i].driver;
+	}
+	return s->devs.dev[dev].driver[0] ? s->devs.dev[dev].driver : "?";
+}
+
 /*
  * A GPU buffer exported as a dma-buf is counted in the dma-buf line of its
- * exporter, so the device line is the rest: the private part.
+ * exporter (the DRM driver's module name), so the device line is the rest:
+ * the private part.
  */
 static int gpu_lines(struct xbuild *b, const struct gpumem_snapshot *s)
 {
@@ -182,24 +195,23 @@ static int gpu_lines(struct xbuild *b, const struct gpumem_snapshot *s)
 
 	for (i = 0; i < s->devs.nr; i++) {
 		const struct gpumem_device *d = &s->devs.dev[i];
-		uint64_t exported = exported_by(s, d->driver), ram, priv;
-		bool shmem = gem_in_shmem(d->driver);
+		const char *drv = drm_driver(s, (int)i);
+		uint64_t exported = exported_by(s, drv), ram, priv;
+		bool shmem = gem_in_shmem(drv);
 		char name[GPUMEM_NAME_MAX];
 		int err;
 
-		snprintf(name, sizeof(name), "card%d %.40s", d->index,
-			 d->driver[0] ? d->driver : "?");
+		snprintf(name, sizeof(name), "card%d %.40s", d->index, drv);
 		if (d->origin == GPUMEM_ORIGIN_NONE) {
 			missing(b->e, "GPU memory of %s: no driver counter, no "
 				"fdinfo memory (%s)", name, shmem ?
 				"it is inside shared memory" :
 				"it is inside unexplained");
-			b->shmem_out += shmem ? exported : 0;
 			continue;
 		}
 		ram = d->total_bytes - device_not_ram(s, (int)i);
 		priv = ram > exported ? ram - exported : 0;
-		b->shmem_out += shmem ? priv + exported : 0;
+		b->shmem_out += shmem ? priv : 0;
 		err = add_line(b, GPUMEM_X_GPU, gm_sbytes(priv), name,
 			       "%s total - not RAM - exported dma-bufs%s",
 			       gpumem_origin_name(d->origin),
@@ -226,7 +238,8 @@ static int exporter_lines(struct xbuild *b, const struct gpumem_snapshot *s,
 			  const char *exp)
 {
 	uint64_t sum[HELD_COUNT] = { 0 };
-	bool gpu = false, udmabuf = !strcmp(exp, "udmabuf");
+	bool in_shmem = !strcmp(exp, "udmabuf") || gem_in_shmem(exp);
+	bool gpu = false;
 	size_t i;
 	int h, err;
 
@@ -241,14 +254,16 @@ static int exporter_lines(struct xbuild *b, const struct gpumem_snapshot *s,
 
 		if (!sum[h])
 			continue;
-		if (udmabuf)
+		if (in_shmem)
 			b->shmem_out += sum[h];
-		snprintf(name, sizeof(name), "dma-buf %.40s %s", exp,
-			 held_name[h]);
+		snprintf(name, sizeof(name), "dma-buf %.40s %s",
+			 exp[0] ? exp : "?", held_name[h]);
 		err = add_line(b, GPUMEM_X_DMABUF, gm_sbytes(sum[h]), name,
 			       "%s%s", h == HELD_KERNEL ? "sysfs buffers" :
 			       h == HELD_FD ? "fdinfo" : "maps",
-			       udmabuf ? "; memfd pages, out of Shmem" :
+			       !exp[0] ? " only: exporter unknown, assumed in "
+			       "no meminfo line" :
+			       in_shmem ? "; shmem pages, out of Shmem" :
 			       gpu ? "; GPU buffers, out of the device" :
 			       "; in no meminfo line");
 		if (err)
