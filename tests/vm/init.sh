@@ -11,6 +11,7 @@
 #                      gpumem.timeout=SECONDS         per test script (150)
 #                      gpumem.seed=N                  workload seed (default: time)
 #                      gpumem.stress_ops=N            stress operations (100000)
+#                      gpumem.only=NAME,NAME          run only these tests (no .sh)
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -36,6 +37,7 @@ GPUMEM_SEED=$(param seed "")
 GPUMEM_STRESS_OPS=$(param stress_ops 100000)
 export GPUMEM_PATCHES GPUMEM_SEED GPUMEM_STRESS_OPS
 timeout=$(param timeout 150)
+only=$(param only "" | tr , ' ')
 
 if [ "$(param shell 0)" = 1 ]; then
 	echo "gpumem VM shell; tests are in /tests, exit to power off"
@@ -51,7 +53,8 @@ echo "GPUMEM: # kernel $(uname -r), patches: ${GPUMEM_PATCHES:-none}"
 for t in /tests/*.sh; do
 	[ -e "$t" ] || continue
 	name=${t##*/}
-	echo "GPUMEM: # $name"
+	case " ${only:-${name%.sh}} " in *" ${name%.sh} "*) ;; *) continue ;; esac
+	echo "GPUMEM: # $name (uptime $(cut -d' ' -f1 /proc/uptime) s)"
 	{ timeout "$timeout" sh "$t" 2>&1; echo "@@rc=$?"; } |
 	while IFS= read -r line; do
 		case "$line" in
@@ -62,6 +65,7 @@ for t in /tests/*.sh; do
 	done
 done
 
+echo "GPUMEM: # suite done (uptime $(cut -d' ' -f1 /proc/uptime) s)"
 echo "GPUMEM-DMESG-BEGIN"
 dmesg
 echo "GPUMEM-DMESG-END"

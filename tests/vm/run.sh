@@ -15,6 +15,7 @@
 #   GPUMEM_VM_TIMEOUT=SECONDS     QEMU wall-clock limit (170)
 #   GPUMEM_SEED=N                 workload seed (default: time in the VM)
 #   GPUMEM_STRESS_OPS=N           stress operations (100000)
+#   GPUMEM_VM_ONLY="10-totals .." run only these tests.d scripts (default all)
 #
 # The kernel comes from kernel/build.sh; its patch list (kernel/patches)
 # reaches the VM as gpumem.patches=, so tests of a patch that exists fail
@@ -47,6 +48,8 @@ patches=
 [ -n "$unpatched" ] || patches=$(vm_patches)
 append="gpumem.patches=$patches gpumem.seed=${GPUMEM_SEED:-}"
 append+=" gpumem.stress_ops=${GPUMEM_STRESS_OPS:-100000}"
+only=${GPUMEM_VM_ONLY:-}
+append+=" gpumem.only=${only// /,}"
 if [ -n "$shell" ]; then
 	vm_boot "$kernel" "$out/initrd.gz" "$log" 0 "$append gpumem.shell=1" interactive
 	exit
