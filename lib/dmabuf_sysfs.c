@@ -19,13 +19,13 @@ static int read_one(int dirfd, const char *name, struct gm_text *t,
 	int err;
 
 	snprintf(path, sizeof(path), "%s/size", name);
-	err = gm_read_at(dirfd, path, t);
+	err = gm_read_record_at(dirfd, path, t);
 	if (err)
 		return err;
 	if (gm_parse_u64_all(t->buf, t->len, &b->size))
 		return -EINVAL;
 	snprintf(path, sizeof(path), "%s/exporter_name", name);
-	err = gm_read_at(dirfd, path, t);
+	err = gm_read_record_at(dirfd, path, t);
 	if (err)
 		return err;
 	while (t->len && t->buf[t->len - 1] == '\n')

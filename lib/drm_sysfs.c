@@ -79,7 +79,7 @@ static uint64_t read_u64(int dirfd, const char *path, struct gm_text *t,
 {
 	uint64_t v;
 
-	if (gm_read_at(dirfd, path, t))
+	if (gm_read_record_at(dirfd, path, t))
 		return 0;
 	if (gm_parse_u64_all(t->buf, t->len, &v)) {
 		(*malformed)++;
@@ -133,7 +133,7 @@ static int add_card(struct gm_devices *devs, int classfd, const char *name,
 	memset(d, 0, sizeof(*d));
 	d->index = n->minor;
 	d->render_minor = -1;
-	if (!gm_read_at(devfd, "uevent", t))
+	if (!gm_read_record_at(devfd, "uevent", t))
 		parse_uevent(t, d, malformed);
 	read_amd_counters(devfd, d, t, malformed);
 	close(devfd);

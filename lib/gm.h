@@ -29,6 +29,9 @@ struct gm_text {
 };
 
 int gm_read_at(int dirfd, const char *path, struct gm_text *t);
+/* For one-record files (single_open seq_files: fdinfo, comm; sysfs): a
+ * short read is the end, which saves the read that would return 0. */
+int gm_read_record_at(int dirfd, const char *path, struct gm_text *t);
 void gm_text_free(struct gm_text *t);
 
 /* One line of t at *pos; false at the end.  The line excludes '\n'. */
@@ -110,10 +113,16 @@ struct gm_index_fd {
 	uint64_t ino;		/* fdinfo "ino:": the fd still means that file */
 };
 
+struct gm_index_pid {
+	pid_t pid;
+	bool maps;		/* it mapped a dma-buf: re-read its maps */
+	char comm[GPUMEM_NAME_MAX];
+};
+
 struct gm_index {
 	struct gm_index_fd *fds;	/* grouped by pid, in pids[] order */
 	size_t nr, cap;
-	pid_t *pids;			/* every process holding something */
+	struct gm_index_pid *pids;	/* every process holding something */
 	size_t nr_pids, cap_pids;
 };
 
@@ -124,9 +133,6 @@ int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
 int gm_proc_rescan(int procfd, bool live, const struct gm_index *idx,
 		   const struct gm_scan_sink *s, struct gpumem_scan_stats *st,
 		   bool *stale);
-
-/* source_bpf.c: a process both sources know, with different totals. */
-bool gm_tp_differs(const struct gpumem_process *p);
 
 /* source_bpf.c: a process both sources know, with different totals. */
 bool gm_tp_differs(const struct gpumem_process *p);

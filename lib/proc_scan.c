@@ -23,6 +23,10 @@ enum fd_kind { FD_OTHER = GM_FD_OTHER, FD_DRM = GM_FD_DRM,
 struct pid_scan {
 	int procfd;
 	int piddir;
+	/* Files of the process: at/prefix... ; the pid dir, or /proc + "PID/". */
+	int at;
+	char prefix[16];
+	const char *comm;	/* known from the index: not read again */
 	pid_t pid;
 	bool live;
 	bool announced;
@@ -92,7 +96,7 @@ void gm_read_comm(int dirfd, const char *path, struct gm_text *t,
 	size_t len;
 
 	comm[0] = '\0';
-	if (gm_read_at(dirfd, path, t))
+	if (gm_read_record_at(dirfd, path, t))
 		return;
 	len = t->len;
 	if (len && t->buf[len - 1] == '\n')
@@ -100,33 +104,66 @@ void gm_read_comm(int dirfd, const char *path, struct gm_text *t,
 	gm_copy_field(comm, GPUMEM_NAME_MAX, t->buf, len);
 }
 
-/* A process whose holdings the index keeps; a rescan re-reads its maps. */
-static int remember_pid(struct pid_scan *ps)
+/* A process whose holdings the index keeps. */
+static int remember_pid(struct pid_scan *ps, const char *comm)
 {
 	struct gm_index *idx = ps->idx;
+	struct gm_index_pid *p;
 	int err;
 
 	if (!idx)
 		return 0;
 	err = gm_grow((void **)&idx->pids, &idx->cap_pids, idx->nr_pids + 1,
 		      sizeof(*idx->pids));
-	if (!err)
-		idx->pids[idx->nr_pids++] = ps->pid;
-	return err;
+	if (err)
+		return err;
+	p = &idx->pids[idx->nr_pids++];
+	p->pid = ps->pid;
+	p->maps = false;
+	gm_strlcpy(p->comm, comm, sizeof(p->comm));
+	return 0;
+}
+
+/* prefix + name [+ decimal n]: no snprintf, it is on the per-fd path. */
+static void pid_path(const struct pid_scan *ps, char *buf, size_t size,
+		     const char *name, int n)
+{
+	char digits[12];
+	size_t len = 0, plen = strlen(ps->prefix), nlen = strlen(name);
+	unsigned int v = (unsigned int)n;
+
+	if (n >= 0) {
+		do
+			digits[sizeof(digits) - ++len] = (char)('0' + v % 10);
+		while ((v /= 10) && len < sizeof(digits));
+	}
+	if (plen + nlen + len >= size) {
+		buf[0] = '\0';
+		return;
+	}
+	memcpy(buf, ps->prefix, plen);
+	memcpy(buf + plen, name, nlen);
+	memcpy(buf + plen + nlen, digits + sizeof(digits) - len, len);
+	buf[plen + nlen + len] = '\0';
 }
 
 /* The first holding of a process; its pid enters the index before its fds. */
 static int announce(struct pid_scan *ps)
 {
-	char comm[GPUMEM_NAME_MAX];
+	char comm[GPUMEM_NAME_MAX], path[32];
 	int err;
 
 	if (ps->announced)
 		return 0;
 	ps->announced = true;
-	gm_read_comm(ps->piddir, "comm", ps->aux, comm);
+	if (ps->comm) {
+		gm_strlcpy(comm, ps->comm, sizeof(comm));
+	} else {
+		pid_path(ps, path, sizeof(path), "comm", -1);
+		gm_read_comm(ps->at, path, ps->aux, comm);
+	}
 	err = ps->sink->process(ps->sink->ctx, ps->pid, comm);
-	return err ? err : remember_pid(ps);
+	return err ? err : remember_pid(ps, comm);
 }
 
 /* The "ino:" of an fdinfo: a dma-buf's identity, a device node's inode. */
@@ -171,12 +208,12 @@ static int remember(struct pid_scan *ps, int fd, enum fd_kind kind,
 static int deliver(struct pid_scan *ps, int fd, enum fd_kind kind, int minor,
 		   uint64_t want_ino)
 {
-	char path[32];
+	char path[48];
 	uint64_t ino;
 	int err;
 
-	snprintf(path, sizeof(path), "fdinfo/%d", fd);
-	err = gm_read_at(ps->piddir, path, ps->text);
+	pid_path(ps, path, sizeof(path), "fdinfo/", fd);
+	err = gm_read_record_at(ps->at, path, ps->text);
 	if (is_gone(err)) {
 		ps->stale |= want_ino != 0;
 		return 0;
@@ -248,13 +285,20 @@ static int map_cb(const struct gm_dmabuf_map *m, void *ctx)
 	struct pid_scan *ps = ctx;
 	int err = announce(ps);
 
-	return err ? err : ps->sink->dmabuf_map(ps->sink->ctx, ps->pid, m);
+	if (err)
+		return err;
+	if (ps->idx)
+		ps->idx->pids[ps->idx->nr_pids - 1].maps = true;
+	return ps->sink->dmabuf_map(ps->sink->ctx, ps->pid, m);
 }
 
 static int scan_maps(struct pid_scan *ps)
 {
-	int err = gm_read_at(ps->piddir, "maps", ps->text);
+	char path[32];
+	int err;
 
+	pid_path(ps, path, sizeof(path), "maps", -1);
+	err = gm_read_at(ps->at, path, ps->text);
 	if (err)
 		return err;
 	return gm_maps_parse(ps->text->buf, ps->text->len, map_cb, ps,
@@ -277,25 +321,25 @@ static int account(struct pid_scan *ps, int err)
 	return err;
 }
 
-static int open_pid(struct pid_scan *ps, pid_t pid)
+static void start_pid(struct pid_scan *ps, pid_t pid)
 {
-	char name[16];
-
-	snprintf(name, sizeof(name), "%d", (int)pid);
 	ps->pid = pid;
 	ps->announced = false;
 	ps->st->listed++;
-	ps->piddir = openat(ps->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	return ps->piddir < 0 ? -errno : 0;
 }
 
 /* One process: 0, or a hard error (ENOMEM). */
 static int scan_pid(struct pid_scan *ps, pid_t pid)
 {
-	int err = open_pid(ps, pid);
+	char name[16];
+	int err;
 
-	if (err)
-		return account(ps, err);
+	start_pid(ps, pid);
+	snprintf(name, sizeof(name), "%d", (int)pid);
+	ps->piddir = openat(ps->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ps->piddir < 0)
+		return account(ps, -errno);
+	ps->at = ps->piddir;
 	err = scan_fds(ps);
 	if (!err)
 		err = scan_maps(ps);
@@ -303,23 +347,26 @@ static int scan_pid(struct pid_scan *ps, pid_t pid)
 	return account(ps, err);
 }
 
-/* An indexed process: its indexed fds from *next on, then its maps. */
+/*
+ * An indexed process, through /proc/PID/... paths (no directory to open):
+ * its indexed fds from *next on, then its maps if it had mapped a dma-buf.
+ */
 static int rescan_pid(struct pid_scan *ps, const struct gm_index *idx,
-		      size_t *next, pid_t pid)
+		      size_t *next, const struct gm_index_pid *p)
 {
-	int err = open_pid(ps, pid);
-	bool opened = !err;
+	int err = 0;
 
-	for (; *next < idx->nr && idx->fds[*next].pid == pid; (*next)++) {
+	start_pid(ps, p->pid);
+	ps->comm = p->comm;
+	snprintf(ps->prefix, sizeof(ps->prefix), "%d/", (int)p->pid);
+	for (; *next < idx->nr && idx->fds[*next].pid == p->pid; (*next)++) {
 		const struct gm_index_fd *f = &idx->fds[*next];
 
 		if (!err)
 			err = deliver(ps, f->fd, f->kind, f->minor, f->ino);
 	}
-	if (!err)
+	if (!err && p->maps)
 		err = scan_maps(ps);
-	if (opened)
-		close(ps->piddir);
 	ps->stale |= err != 0;
 	return account(ps, err);
 }
@@ -392,8 +439,9 @@ int gm_proc_rescan(int procfd, bool live, const struct gm_index *idx,
 	pid_scan_init(&ps, procfd, live, s, st);
 	ps.text = &text;
 	ps.aux = &aux;
+	ps.at = procfd;
 	for (i = 0; !err && i < idx->nr_pids; i++)
-		err = rescan_pid(&ps, idx, &next, idx->pids[i]);
+		err = rescan_pid(&ps, idx, &next, &idx->pids[i]);
 	pid_scan_free(&ps);
 	*stale = ps.stale;
 	return err;

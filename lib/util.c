@@ -113,7 +113,8 @@ void gm_text_free(struct gm_text *t)
 }
 
 /* Reads all of path into t (reusing its buffer); procfs files have no size. */
-int gm_read_at(int dirfd, const char *path, struct gm_text *t)
+static int read_at(int dirfd, const char *path, struct gm_text *t,
+		   bool one_record)
 {
 	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	int err = 0;
@@ -122,6 +123,7 @@ int gm_read_at(int dirfd, const char *path, struct gm_text *t)
 		return -errno;
 	t->len = 0;
 	for (;;) {
+		size_t want;
 		ssize_t n;
 
 		if (t->cap - t->len < 4096) {
@@ -140,21 +142,32 @@ int gm_read_at(int dirfd, const char *path, struct gm_text *t)
 			t->buf = buf;
 			t->cap = cap;
 		}
-		n = read(fd, t->buf + t->len, t->cap - t->len - 1);
+		want = t->cap - t->len - 1;
+		n = read(fd, t->buf + t->len, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			err = -errno;
 			break;
 		}
-		if (n == 0)
-			break;
 		t->len += (size_t)n;
+		if (n == 0 || (one_record && (size_t)n < want))
+			break;
 	}
 	close(fd);
 	if (!err)
 		t->buf[t->len] = '\0';
 	return err;
+}
+
+int gm_read_at(int dirfd, const char *path, struct gm_text *t)
+{
+	return read_at(dirfd, path, t, false);
+}
+
+int gm_read_record_at(int dirfd, const char *path, struct gm_text *t)
+{
+	return read_at(dirfd, path, t, true);
 }
 
 bool gm_next_line(const char *buf, size_t len, size_t *pos,
