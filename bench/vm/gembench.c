@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
- * gembench: cost of a virtio-gpu dumb buffer create + destroy pair, the
- * path patched to emit gpu_mem_total, with the tracepoint enabled or not.
+ * gembench: cost of the GEM paths patched to account gpu_mem_total, with
+ * the tracepoint enabled or not.
  *
- *   gembench off|on ROUNDS PAIRS
+ *   gembench create|import off|on ROUNDS PAIRS
  *
- * Prints "bench trace=MODE round=R ns_per_pair=N" for every round and
- * "bench trace=MODE median_ns_per_pair=N".  "on" enables
- * events/gpu_mem/gpu_mem_total (nobody reads it; the ring buffer
- * overwrites); "off" disables it.
+ * create: MODE_CREATE_DUMB (64x64) + GEM_CLOSE: the whole buffer life,
+ *         dominated by virtio commands to the host.
+ * import: PRIME_FD_TO_HANDLE of an existing buffer into a second file +
+ *         GEM_CLOSE: a handle's life in a new file, which the series
+ *         accounts (device and process totals) without any host command.
+ *
+ * Prints "bench op=OP trace=T round=R ns_per_pair=N" for every round and
+ * "bench op=OP trace=T min_ns_per_pair=N median_ns_per_pair=M".  "on"
+ * enables events/gpu_mem/gpu_mem_total (nobody reads it; the ring buffer
+ * overwrites), "off" disables it.
  */
 #define _GNU_SOURCE
 #include "vmlib.h"
@@ -30,21 +36,54 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-/* ns per create + destroy pair over pairs pairs, or a negative errno. */
-static int64_t round_ns(int fd, unsigned int pairs)
+struct bench {
+	int import;		/* import + close, else create + close */
+	int fd;			/* card0 */
+	int fd2;		/* a second card0 file, for import */
+	int dmabuf;		/* an exported buffer, for import */
+};
+
+static int bench_pair(const struct bench *b)
 {
-	uint64_t t0 = now_ns(), size;
 	uint32_t handle;
+	uint64_t size;
+	int fd = b->import ? b->fd2 : b->fd;
+	int ret;
+
+	if (b->import)
+		ret = vm_prime_import(fd, b->dmabuf, &handle);
+	else
+		ret = vm_dumb_create(fd, 64, 64, 32, &handle, &size);
+	return ret ? ret : vm_gem_close(fd, handle);
+}
+
+/* ns per pair over pairs pairs, or a negative errno. */
+static int64_t round_ns(const struct bench *b, unsigned int pairs)
+{
+	uint64_t t0 = now_ns();
 	unsigned int i;
 	int ret;
 
 	for (i = 0; i < pairs; i++) {
-		ret = vm_dumb_create(fd, 64, 64, 32, &handle, &size);
-		ret = ret ? ret : vm_gem_close(fd, handle);
+		ret = bench_pair(b);
 		if (ret)
 			return ret;
 	}
 	return (int64_t)((now_ns() - t0) / pairs);
+}
+
+static int bench_open(struct bench *b)
+{
+	uint32_t handle;
+	uint64_t size;
+	int ret;
+
+	b->fd = vm_drm_open(VM_CARD);
+	b->fd2 = vm_drm_open(VM_CARD);
+	if (b->fd < 0 || b->fd2 < 0)
+		return b->fd < 0 ? b->fd : b->fd2;
+	ret = vm_dumb_create(b->fd, 64, 64, 32, &handle, &size);
+	return ret ? ret : vm_prime_export(b->fd, handle, &b->dmabuf);
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -56,18 +95,24 @@ static int cmp_i64(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+	struct bench b = { 0 };
 	int64_t ns[MAX_ROUNDS];
 	unsigned int rounds, pairs, r;
-	int fd, ret;
+	const char *op, *trace;
+	int ret;
 	bool on;
 
-	if (argc != 4 || (strcmp(argv[1], "on") && strcmp(argv[1], "off"))) {
-		fprintf(stderr, "usage: gembench off|on ROUNDS PAIRS\n");
+	if (argc != 5 || (strcmp(argv[1], "create") && strcmp(argv[1], "import")) ||
+	    (strcmp(argv[2], "on") && strcmp(argv[2], "off"))) {
+		fprintf(stderr, "usage: gembench create|import off|on ROUNDS PAIRS\n");
 		return 2;
 	}
-	on = !strcmp(argv[1], "on");
-	rounds = (unsigned int)atoi(argv[2]);
-	pairs = (unsigned int)atoi(argv[3]);
+	op = argv[1];
+	trace = argv[2];
+	b.import = !strcmp(op, "import");
+	on = !strcmp(trace, "on");
+	rounds = (unsigned int)atoi(argv[3]);
+	pairs = (unsigned int)atoi(argv[4]);
 	if (!rounds || rounds > MAX_ROUNDS || !pairs)
 		return 2;
 	if (vm_trace_available()) {
@@ -75,24 +120,23 @@ int main(int argc, char **argv)
 		if (ret)
 			vm_fatal("gembench: tracefs", ret);
 	} else if (on) {
-		printf("bench trace=on unavailable\n");
+		printf("bench op=%s trace=on unavailable\n", op);
 		return 0;
 	}
-	fd = vm_drm_open(VM_CARD);
-	if (fd < 0)
-		vm_fatal("gembench: open " VM_CARD, fd);
-	round_ns(fd, pairs / 10 + 1);	/* warm up */
+	ret = bench_open(&b);
+	if (ret)
+		vm_fatal("gembench: setup", ret);
+	round_ns(&b, pairs / 10 + 1);	/* warm up */
 	for (r = 0; r < rounds; r++) {
-		ns[r] = round_ns(fd, pairs);
+		ns[r] = round_ns(&b, pairs);
 		if (ns[r] < 0)
-			vm_fatal("gembench: create/destroy", (int)ns[r]);
-		printf("bench trace=%s round=%u ns_per_pair=%lld\n", argv[1], r,
-		       (long long)ns[r]);
+			vm_fatal("gembench: pair", (int)ns[r]);
+		printf("bench op=%s trace=%s round=%u ns_per_pair=%lld\n", op,
+		       trace, r, (long long)ns[r]);
 	}
 	qsort(ns, rounds, sizeof(ns[0]), cmp_i64);
-	printf("bench trace=%s median_ns_per_pair=%lld\n", argv[1],
-	       (long long)ns[rounds / 2]);
+	printf("bench op=%s trace=%s min_ns_per_pair=%lld median_ns_per_pair=%lld\n",
+	       op, trace, (long long)ns[0], (long long)ns[rounds / 2]);
 	vm_trace_enable(false);
-	close(fd);
 	return 0;
 }

@@ -31,14 +31,14 @@ trace_off() {
 }
 
 stress() {
-	workload ${GPUMEM_SEED:+--seed $GPUMEM_SEED} stress "$OPS" "$@" > $T/stress.out 2>&1
+	workload ${GPUMEM_SEED:+--seed $GPUMEM_SEED} stress "$@" > $T/stress.out 2>&1
 }
 
 gpumem bpf unload 2>/dev/null
 gpumem bpf load > /dev/null
 e0=$(counter events)
 trace_on
-stress 4 8
+stress "$OPS" 4 8
 say $? "bpf-stress: $OPS operations, 4 processes x 8 threads"
 trace_off
 say $? "bpf-stress: ftrace lost no event"
@@ -53,14 +53,22 @@ gpumem bpf dump | awk 'NR > 1 && $2 != 0' > $T/left
 say $? "bpf-stress: no process key left after the workload"
 gpumem bpf unload
 
-# One slot, taken by a workload paused at step 1 (it holds buffers).
+# One slot, taken by a workload paused at its first step with a device
+# total (it holds buffers); a fifth of the operations is enough here.
+echo "# uptime $(cut -d' ' -f1 /proc/uptime) s"
 gpumem bpf load --max-entries 1 > /dev/null
 rm -f $T/in
 mkfifo $T/in
 workload --sync basic < $T/in > $T/basic.out 2>&1 &
 wpid=$!
 exec 3>$T/in
-while ! grep -q "^end step=1 " $T/basic.out; do sleep 0.1; done
+s=0
+while kill -0 $wpid 2>/dev/null; do
+	grep -q "^end step=$s " $T/basic.out || { sleep 0.05; continue; }
+	grep -q "^truth step=$s gpu=0 pid=0 bytes=[1-9]" $T/basic.out && break
+	printf x >&3
+	s=$((s + 1))
+done
 sleep 1
 gpumem bpf dump | awk 'NR > 1 { print $1, $2 }' > $T/held
 k=$(cat $T/held)
@@ -68,7 +76,7 @@ k=$(cat $T/held)
 say $? "bpf-full: --max-entries 1 holds one key ($k)"
 d0=$(counter 'dropped (totals map full)')
 trace_on
-stress 2 2
+stress $((OPS / 5)) 2 2
 trace_off
 say $? "bpf-full: ftrace lost no event"
 want=$(awk -v k="$k" '$1 " " $2 != k && $3 != 0' $T/trace | wc -l)
