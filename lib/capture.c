@@ -160,26 +160,6 @@ static bool all_digits(const char *s)
 
 /* ---- processes ---------------------------------------------------- */
 
-/* The minor of "/dev/dri/cardN" or "/dev/dri/renderDN"; -1 otherwise. */
-static int minor_from_text(const char *t)
-{
-	const char *p;
-	uint64_t v;
-
-	if (strncmp(t, "/dev/dri/", 9))
-		return -1;
-	p = t + 9;
-	if (!strncmp(p, "card", 4))
-		p += 4;
-	else if (!strncmp(p, "renderD", 7))
-		p += 7;
-	else
-		return -1;
-	if (gm_parse_u64(p, &p, &v) || *p || v > 1u << 20)
-		return -1;
-	return (int)v;
-}
-
 /*
  * Whether an fd is kept, judged as proc_scan.c judges it.  Live, a DRM fd
  * whose link text does not name /dev/dri (a container's remapped node) is
@@ -197,12 +177,12 @@ static bool keep_fd(struct cap *c, int fdfd, const char *name, char *target,
 	if (strncmp(target, "/dev/", 5))
 		return false;
 	if (!c->live)
-		return minor_from_text(target) >= 0;
+		return gm_drm_minor_from_path(target) >= 0;
 	if (fstatat(fdfd, name, &st, 0) || !S_ISCHR(st.st_mode) ||
 	    major(st.st_rdev) != GM_DRM_MAJOR)
 		return false;
 	minor = (int)minor(st.st_rdev);
-	if (minor_from_text(target) != minor)
+	if (gm_drm_minor_from_path(target) != minor)
 		snprintf(target, size, minor >= 128 ? "/dev/dri/renderD%d" :
 			 "/dev/dri/card%d", minor);
 	return true;
@@ -246,16 +226,12 @@ static int read_fds(struct cap *c, struct cap_proc *p)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd, err = 0;
+	int fd, err;
 
-	fd = open_dir(p->dirfd, "fd");
-	if (fd < 0)
-		return fd;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -ENOMEM;
-	}
+	err = gm_opendir_at(p->dirfd, "fd", &dir);
+	if (err)
+		return err;
+	fd = dirfd(dir);
 	while (!err && (de = readdir(dir))) {
 		if (de->d_name[0] != '.' && strlen(de->d_name) < 16)
 			err = add_fd(c, p, fd, de->d_name);
@@ -390,19 +366,13 @@ static int capture_procs(struct cap *c)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd, err;
+	int err;
 
 	err = mkdirs(c->out, "proc");
+	if (!err)
+		err = gm_opendir_at(c->procfd, ".", &dir);
 	if (err)
 		return err;
-	fd = open_dir(c->procfd, ".");
-	if (fd < 0)
-		return fd;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -ENOMEM;
-	}
 	while (!err && (de = readdir(dir))) {
 		if (all_digits(de->d_name))
 			err = capture_pid(c, de->d_name);
@@ -513,16 +483,11 @@ static int capture_nodes(struct cap *c)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd, err = 0;
+	int err;
 
-	fd = open_dir(c->sysfd, "class/drm");
-	if (fd < 0)
-		return fd == -ENOENT ? 0 : fd;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -ENOMEM;
-	}
+	err = gm_opendir_at(c->sysfd, "class/drm", &dir);
+	if (err)
+		return err == -ENOENT ? 0 : err;
 	err = mkdirs(c->out, "sys/class/drm");
 	while (!err && (de = readdir(dir))) {
 		if (node_name(de->d_name))
@@ -559,20 +524,15 @@ static int capture_buffers(struct cap *c)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd, err;
+	int err;
 
-	fd = open_dir(c->sysfd, "kernel/dmabuf/buffers");
-	if (fd < 0)
-		return is_gone(fd) || is_denied(fd) ? 0 : fd;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -ENOMEM;
-	}
+	err = gm_opendir_at(c->sysfd, "kernel/dmabuf/buffers", &dir);
+	if (err)
+		return is_gone(err) || is_denied(err) ? 0 : err;
 	err = mkdirs(c->out, "sys/kernel/dmabuf/buffers");
 	while (!err && (de = readdir(dir))) {
 		if (all_digits(de->d_name))
-			err = capture_buffer(c, fd, de->d_name);
+			err = capture_buffer(c, dirfd(dir), de->d_name);
 	}
 	closedir(dir);
 	return err;

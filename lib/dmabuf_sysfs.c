@@ -40,17 +40,12 @@ int gm_dmabuf_sysfs_scan(int sysfd, gm_sysfs_buf_fn fn, void *ctx,
 	struct gm_text t = { 0 };
 	struct dirent *de;
 	DIR *dir;
-	int fd, err = 0;
+	int fd, err;
 
-	fd = openat(sysfd, "kernel/dmabuf/buffers",
-		    O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -errno;
-	}
+	err = gm_opendir_at(sysfd, "kernel/dmabuf/buffers", &dir);
+	if (err)
+		return err;
+	fd = dirfd(dir);
 	while (!err && (de = readdir(dir))) {
 		struct gpumem_dmabuf b = { 0 };
 		int ret;

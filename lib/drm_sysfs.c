@@ -176,16 +176,12 @@ int gm_drm_sysfs_scan(int sysfd, struct gm_devices *devs,
 	size_t nr = 0, cap = 0;
 	struct dirent *de;
 	DIR *dir;
-	int fd, err = 0;
+	int fd, err;
 
-	fd = openat(sysfd, "class/drm", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -errno;
-	}
+	err = gm_opendir_at(sysfd, "class/drm", &dir);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	fd = dirfd(dir);
 	while (!err && (de = readdir(dir))) {
 		struct node n = { 0 };
 

@@ -4,6 +4,7 @@
 #define GM_H
 
 #include <stdbool.h>
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -19,6 +20,8 @@
 int gm_parse_u64(const char *s, const char **end, uint64_t *out);
 int gm_parse_u64_all(const char *s, size_t len, uint64_t *out);
 int gm_parse_hex(const char *s, const char **end, uint64_t *out);
+const char *gm_fmt_size(char *buf, size_t size, bool negative, uint64_t v,
+			unsigned int flags);
 size_t gm_strlcpy(char *dst, const char *src, size_t size);
 void gm_copy_field(char *dst, size_t size, const char *src, size_t len);
 
@@ -29,6 +32,7 @@ struct gm_text {
 };
 
 int gm_read_at(int dirfd, const char *path, struct gm_text *t);
+int gm_opendir_at(int dirfd, const char *path, DIR **out);
 /* For one-record files (single_open seq_files: fdinfo, comm; sysfs): a
  * short read is the end, which saves the read that would return 0. */
 int gm_read_record_at(int dirfd, const char *path, struct gm_text *t);
@@ -126,6 +130,8 @@ struct gm_index {
 	size_t nr_pids, cap_pids;
 };
 
+/* The minor of "/dev/dri/cardN" or "/dev/dri/renderDN"; -1 otherwise. */
+int gm_drm_minor_from_path(const char *target);
 void gm_read_comm(int dirfd, const char *path, struct gm_text *t,
 		  char comm[GPUMEM_NAME_MAX]);
 int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,

@@ -11,23 +11,9 @@
 static const char *fmt_signed(char *buf, size_t size, int64_t v,
 			      unsigned int flags)
 {
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
-	uint64_t a = v < 0 ? -(uint64_t)v : (uint64_t)v;
-	double d = (double)a;
-	size_t u = 0;
+	uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
 
-	if (flags & GPUMEM_PRINT_BYTES || a < 1024) {
-		snprintf(buf, size, "%" PRId64 "%s", v,
-			 flags & GPUMEM_PRINT_BYTES ? "" : " B");
-		return buf;
-	}
-	d /= 1024;
-	while (d >= 1024 && u + 1 < GM_ARRAY_SIZE(units)) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(buf, size, "%s%.1f %s", v < 0 ? "-" : "", d, units[u]);
-	return buf;
+	return gm_fmt_size(buf, size, v < 0, mag, flags);
 }
 
 static void print_process(const struct gpumem_xprocess *x, FILE *f,

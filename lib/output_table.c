@@ -9,22 +9,7 @@
 static const char *fmt_bytes(char *buf, size_t size, uint64_t v,
 			     unsigned int flags)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
-					     "PiB", "EiB" };
-	double d = (double)v;
-	size_t u = 0;
-
-	if (flags & GPUMEM_PRINT_BYTES || v < 1024) {
-		snprintf(buf, size, "%" PRIu64 "%s", v,
-			 flags & GPUMEM_PRINT_BYTES ? "" : " B");
-		return buf;
-	}
-	while (d >= 1024 && u + 1 < GM_ARRAY_SIZE(units)) {
-		d /= 1024;
-		u++;
-	}
-	snprintf(buf, size, "%.1f %s", d, units[u]);
-	return buf;
+	return gm_fmt_size(buf, size, false, v, flags);
 }
 
 /* A figure that leaves out clients whose driver prints no memory says so. */

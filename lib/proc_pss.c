@@ -73,17 +73,12 @@ int gm_pss_scan(int procfd, pid_t want_pid, struct gm_pss_totals *t,
 	struct gm_text text = { 0 };
 	struct gm_kvs kvs = { 0 };
 	struct dirent *de;
-	int fd, err = 0;
 	DIR *dir;
+	int err;
 
-	fd = dup(procfd);
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -errno;
-	}
+	err = gm_opendir_at(procfd, ".", &dir);
+	if (err)
+		return err;
 	while ((de = readdir(dir))) {
 		struct gm_pss p = { 0 };
 

@@ -49,7 +49,7 @@ static bool is_denied(int err)
 }
 
 /* The minor from "/dev/dri/cardN" or "/dev/dri/renderDN"; -1 otherwise. */
-static int minor_from_text(const char *target)
+int gm_drm_minor_from_path(const char *target)
 {
 	const char *p;
 	uint64_t v;
@@ -85,7 +85,7 @@ static enum fd_kind classify(struct pid_scan *ps, int fdfd, const char *name,
 		*minor = (int)minor(st.st_rdev);
 		return FD_DRM;
 	}
-	*minor = minor_from_text(target);
+	*minor = gm_drm_minor_from_path(target);
 	return *minor < 0 ? FD_OTHER : FD_DRM;
 }
 
@@ -261,20 +261,14 @@ static int scan_fds(struct pid_scan *ps)
 {
 	struct dirent *de;
 	DIR *dir;
-	int fd, err = 0;
+	int err;
 
-	fd = openat(ps->piddir, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		err = -errno;
-		close(fd);
+	err = gm_opendir_at(ps->piddir, "fd", &dir);
+	if (err)
 		return err;
-	}
 	while (!err && (de = readdir(dir))) {
 		if (de->d_name[0] != '.')
-			err = scan_fd(ps, fd, de->d_name);
+			err = scan_fd(ps, dirfd(dir), de->d_name);
 	}
 	closedir(dir);
 	return err;
@@ -395,20 +389,15 @@ int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
 	struct pid_scan ps;
 	struct dirent *de;
 	DIR *dir;
-	int fd, err = 0;
+	int err;
 
 	pid_scan_init(&ps, procfd, live, s, st);
 	ps.text = &text;
 	ps.aux = &aux;
 	ps.idx = idx;
-	fd = openat(procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		close(fd);
-		return -errno;
-	}
+	err = gm_opendir_at(procfd, ".", &dir);
+	if (err)
+		return err;
 	while (!err && (de = readdir(dir))) {
 		uint64_t pid;
 

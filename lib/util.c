@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* Strict number parsing, whole-file reads and small containers. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,6 +83,29 @@ int gm_parse_hex(const char *s, const char **end, uint64_t *out)
 	*end = p;
 	*out = v;
 	return 0;
+}
+
+/* "1.5 GiB", or exact bytes with GPUMEM_PRINT_BYTES; negative for deltas. */
+const char *gm_fmt_size(char *buf, size_t size, bool negative, uint64_t v,
+			unsigned int flags)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
+					     "PiB", "EiB" };
+	const char *sign = negative && v ? "-" : "";
+	double d = (double)v;
+	size_t u = 0;
+
+	if (flags & GPUMEM_PRINT_BYTES || v < 1024) {
+		snprintf(buf, size, "%s%" PRIu64 "%s", sign, v,
+			 flags & GPUMEM_PRINT_BYTES ? "" : " B");
+		return buf;
+	}
+	while (d >= 1024 && u + 1 < GM_ARRAY_SIZE(units)) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%s%.1f %s", sign, d, units[u]);
+	return buf;
 }
 
 size_t gm_strlcpy(char *dst, const char *src, size_t size)
@@ -168,6 +194,22 @@ int gm_read_at(int dirfd, const char *path, struct gm_text *t)
 int gm_read_record_at(int dirfd, const char *path, struct gm_text *t)
 {
 	return read_at(dirfd, path, t, true);
+}
+
+/* A directory stream at dirfd/path; the stream owns its descriptor. */
+int gm_opendir_at(int dirfd, const char *path, DIR **out)
+{
+	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int err;
+
+	if (fd < 0)
+		return -errno;
+	*out = fdopendir(fd);
+	if (*out)
+		return 0;
+	err = -errno;
+	close(fd);
+	return err;
 }
 
 bool gm_next_line(const char *buf, size_t len, size_t *pos,
