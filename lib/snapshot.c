@@ -338,34 +338,51 @@ static int on_sysfs_buf(const struct gpumem_dmabuf *d, void *ctx)
 	return 0;
 }
 
-/* Gives each holder its share; *extra holds the division's remainder. */
-static uint64_t share(uint64_t size, unsigned int holders, unsigned int *rank)
-{
-	uint64_t part = size / holders;
+/*
+ * The holders of each object of one kind, and how many shares of it were
+ * given so far: the first (size % holders) shares get one byte more.
+ */
+struct shares {
+	unsigned int *holders;
+	unsigned int *given;
+};
 
-	return part + ((*rank)++ < size % holders);
-}
-
-static void count_holders(const struct refs *r, unsigned int *holders)
+static int shares_init(struct shares *sh, const struct refs *r, size_t nr)
 {
 	size_t i;
 
+	sh->holders = calloc(nr + 1, sizeof(*sh->holders));
+	sh->given = calloc(nr + 1, sizeof(*sh->given));
+	if (!sh->holders || !sh->given) {
+		free(sh->holders);
+		free(sh->given);
+		return -ENOMEM;
+	}
 	for (i = 0; i < r->nr; i++)
-		holders[r->v[i].obj]++;
+		sh->holders[r->v[i].obj]++;
+	return 0;
+}
+
+static uint64_t shares_next(struct shares *sh, uint32_t obj, uint64_t size)
+{
+	unsigned int n = sh->holders[obj];
+
+	return size / n + (sh->given[obj]++ < size % n);
+}
+
+static void shares_free(struct shares *sh)
+{
+	free(sh->holders);
+	free(sh->given);
 }
 
 static int finish_clients(struct gpumem_snapshot *s, const struct refs *r)
 {
-	unsigned int *rank = calloc(s->nr_clients + 1, sizeof(*rank));
-	unsigned int *holders = calloc(s->nr_clients + 1, sizeof(*holders));
+	struct shares sh;
 	size_t i;
 
-	if (!rank || !holders) {
-		free(rank);
-		free(holders);
+	if (shares_init(&sh, r, s->nr_clients))
 		return -ENOMEM;
-	}
-	count_holders(r, holders);
 	for (i = 0; i < r->nr; i++) {
 		const struct gpumem_client *c = &s->clients[r->v[i].obj];
 		struct gpumem_process *p = &s->procs[r->v[i].proc];
@@ -376,42 +393,34 @@ static int finish_clients(struct gpumem_snapshot *s, const struct refs *r)
 			continue;
 		}
 		p->gpu_total_bytes += c->bytes;
-		p->gpu_pss_bytes += share(c->bytes, holders[r->v[i].obj],
-					  &rank[r->v[i].obj]);
+		p->gpu_pss_bytes += shares_next(&sh, r->v[i].obj, c->bytes);
 	}
 	for (i = 0; i < s->nr_clients; i++)
-		s->clients[i].nr_holders = holders[i];
-	free(rank);
-	free(holders);
+		s->clients[i].nr_holders = sh.holders[i];
+	shares_free(&sh);
 	return 0;
 }
 
 static int finish_bufs(struct gpumem_snapshot *s, const struct refs *r)
 {
-	unsigned int *rank = calloc(s->nr_bufs + 1, sizeof(*rank));
-	unsigned int *holders = calloc(s->nr_bufs + 1, sizeof(*holders));
 	struct gpumem_dmabuf_totals *t = &s->dmabuf;
+	struct shares sh;
 	size_t i;
 
-	if (!rank || !holders) {
-		free(rank);
-		free(holders);
+	if (shares_init(&sh, r, s->nr_bufs))
 		return -ENOMEM;
-	}
-	count_holders(r, holders);
 	for (i = 0; i < r->nr; i++) {
 		const struct gpumem_dmabuf *d = &s->bufs[r->v[i].obj];
 		struct gpumem_process *p = &s->procs[r->v[i].proc];
 
 		p->nr_dmabufs++;
 		p->dmabuf_rss_bytes += d->size;
-		p->dmabuf_pss_bytes += share(d->size, holders[r->v[i].obj],
-					     &rank[r->v[i].obj]);
+		p->dmabuf_pss_bytes += shares_next(&sh, r->v[i].obj, d->size);
 	}
 	for (i = 0; i < s->nr_bufs; i++) {
 		struct gpumem_dmabuf *d = &s->bufs[i];
 
-		d->nr_holders = holders[i];
+		d->nr_holders = sh.holders[i];
 		d->gpu_overlap = gm_is_gpu_exporter(&s->devs, d->exporter);
 		t->total_bytes += d->size;
 		t->gpu_overlap_bytes += d->gpu_overlap ? d->size : 0;
@@ -421,8 +430,7 @@ static int finish_bufs(struct gpumem_snapshot *s, const struct refs *r)
 			t->kernel_bytes += d->size;
 	}
 	t->nr_buffers = (unsigned int)s->nr_bufs;
-	free(rank);
-	free(holders);
+	shares_free(&sh);
 	return 0;
 }
 
