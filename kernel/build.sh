@@ -145,7 +145,17 @@ have=$(cat "$state/series" 2>/dev/null || true)
 
 if [ "$want" != "$have" ]; then
 	touch "$state/dirty"
+	# Files the old series touched: remember content and mtime, so that
+	# files the new series leaves as they were keep their old mtime and
+	# make does not rebuild everything that includes them.
+	: > "$state/touched"
 	if [ -n "$have" ]; then
+		sed -n 's|^+++ b/\([^\t]*\).*|\1|p' "$state/applied/"*.patch |
+		sort -u | while IFS= read -r f; do
+			[ -f "$src/$f" ] || continue
+			printf '%s %s %s\n' "$(sha256sum < "$src/$f" | cut -d' ' -f1)" \
+				"$(stat -c %Y "$src/$f")" "$f"
+		done > "$state/touched"
 		note "reverting previously applied patches"
 		mapfile -t old < <(sort -r <<<"$(cd "$state/applied" && ls)")
 		for p in "${old[@]}"; do
@@ -153,7 +163,8 @@ if [ "$want" != "$have" ]; then
 			if ! (cd "$src" && patch -R -p1 -s -f --no-backup-if-mismatch \
 			      < "$state/applied/$p") >>"$log" 2>&1; then
 				note "revert of $p failed; re-extracting"
-				extract
+				extract	# also empties $obj: nothing to preserve
+				: > "$state/touched"
 				touch "$state/dirty"
 				break
 			fi
@@ -168,6 +179,11 @@ if [ "$want" != "$have" ]; then
 			fail "patch $(basename "$p") does not apply"
 		cp "$p" "$state/applied/"
 	done
+	while read -r sum mtime f; do
+		[ -f "$src/$f" ] || continue
+		[ "$(sha256sum < "$src/$f" | cut -d' ' -f1)" = "$sum" ] &&
+			touch -m -d "@$mtime" "$src/$f"
+	done < "$state/touched"
 	[ -z "$want" ] || echo "$want" > "$state/series"
 	rm -f "$state/dirty"
 fi
