@@ -33,6 +33,7 @@ actual() {
 
 # Events trailing a step (a free the host finishes) get 1 s.
 check_step() {
+	CHECKED=$((CHECKED + 1))
 	i=0
 	while [ $i -lt 20 ]; do
 		expected > $T/e
@@ -109,11 +110,12 @@ say $? "bpf: gpumem sources finds the tracepoint and the pins"
 
 for sc in basic holders prime; do
 	BAD=
+	CHECKED=0
 	BASE=$(base)
 	run_sync $sc every_step
 	say $? "bpf/$sc: workload ran"
-	[ -z "$BAD" ]
-	say $? "bpf/$sc: maps equal the truth at every step${BAD:+ (not at$BAD)}"
+	[ -z "$BAD" ] && [ $CHECKED -gt 0 ]
+	say $? "bpf/$sc: maps equal the truth at all $CHECKED steps${BAD:+ (not at$BAD)}"
 done
 
 gpumem bpf status > $T/status
@@ -123,10 +125,11 @@ say $? "bpf: nothing dropped below the map's size"
 # Late: no probe on the tracepoint until step 3 (ftrace is off here).
 gpumem bpf unload
 BAD=
+CHECKED=0
 BASE=$(base)
 run_sync holders from_step3
-[ -z "$BAD" ]
-say $? "bpf/late: loaded at step 3, the maps equal the truth from step 3${BAD:+ (not at$BAD)}"
+[ -z "$BAD" ] && [ $CHECKED -gt 0 ]
+say $? "bpf/late: loaded at step 3, the maps equal the truth at the $CHECKED steps from there${BAD:+ (not at$BAD)}"
 
 # Readers: a member of gpumem reads the pins, a non-member cannot.
 su -s /bin/sh alice -c "gpumem bpf dump" > $T/alice 2>&1
