@@ -13,7 +13,9 @@
 # op and trace mode, the minimum and the median over all rounds, and the
 # ratios measured in this run.  Asserts nothing: wall clock under TCG.
 # The guest clock is refined-jiffies (4 ms, no usable TSC/HPET in the rig
-# kernel), so a round lasts about half a second.
+# kernel), so a round lasts about half a second.  One vCPU: with two, rounds
+# fall into two clusters ~40% apart depending on where QEMU's vCPU threads
+# run on the shared host.
 #
 # Environment: GPUMEM_BENCH_ROUNDS (5), GPUMEM_BENCH_CREATE_PAIRS (3000),
 #   GPUMEM_BENCH_IMPORT_PAIRS (50000), GPUMEM_BENCH_BOOTS (3),
@@ -28,6 +30,7 @@ boots=${GPUMEM_BENCH_BOOTS:-3}
 out=${GPUMEM_BENCH_OUT:-/var/cache/gpumem/bench-vm}
 mkdir -p "$out/bin"
 
+export VM_SMP=1
 declare -A kernel
 kernel[patched]=$(vm_kernel)
 kernel[unpatched]=$(vm_kernel --unpatched)

@@ -61,11 +61,12 @@ vm_initrd() {
 		vm_die "building $out failed"
 }
 
-# vm_boot KERNEL INITRD LOG TIMEOUT APPEND [interactive]: run QEMU; the
-# serial console goes to LOG.  Returns QEMU's (or timeout's, 124) status.
+# vm_boot KERNEL INITRD LOG TIMEOUT APPEND [interactive]: run QEMU (VM_SMP
+# vCPUs, default 2); the serial console goes to LOG.  Returns QEMU's (or
+# timeout's, 124) status.
 vm_boot() {
 	local kernel=$1 initrd=$2 log=$3 limit=$4 append=$5 interactive=${6:-}
-	local qemu=(qemu-system-x86_64 -machine q35 -m 1024 -smp 2 -nographic
+	local qemu=(qemu-system-x86_64 -machine q35 -m 1024 -smp "${VM_SMP:-2}" -nographic
 		-no-reboot -kernel "$kernel" -initrd "$initrd"
 		-append "console=ttyS0 quiet loglevel=4 panic=-1 $append"
 		-device virtio-gpu-pci -display none)
