@@ -101,6 +101,26 @@ static void read_amd_counters(int devfd, struct gpumem_device *d,
 	}
 }
 
+/*
+ * gpumem's kernel series (kernel/patches 0004) keeps the device's GEM total,
+ * each object once, in cardN/gpu_mem/total: better than any sum of clients.
+ */
+static void read_gem_total(int classfd, const char *name,
+			   struct gpumem_device *d, struct gm_text *t,
+			   unsigned int *malformed)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/gpu_mem/total", name);
+	if (gm_read_record_at(classfd, path, t))
+		return;
+	if (gm_parse_u64_all(t->buf, t->len, &d->total_bytes)) {
+		(*malformed)++;
+		return;
+	}
+	d->origin = GPUMEM_ORIGIN_SYSFS;
+}
+
 static int add_card(struct gm_devices *devs, int classfd, const char *name,
 		    struct node *n, struct gm_text *t, unsigned int *malformed)
 {
@@ -137,6 +157,7 @@ static int add_card(struct gm_devices *devs, int classfd, const char *name,
 		parse_uevent(t, d, malformed);
 	read_amd_counters(devfd, d, t, malformed);
 	close(devfd);
+	read_gem_total(classfd, name, d, t, malformed);
 	return 0;
 }
 

@@ -205,6 +205,19 @@ static int remember_anon(struct builder *b, pid_t pid, int fd, int minor,
 }
 
 /*
+ * The parent device's driver (uevent) is not always the DRM driver:
+ * virtio-gpu's card hangs off virtio-pci.  drm-driver in fdinfo is the DRM
+ * driver's own name, so it wins; a client without one takes the device's.
+ */
+static void name_driver(struct gpumem_device *d, struct gpumem_client *c)
+{
+	if (!c->driver[0])
+		gm_strlcpy(c->driver, d->driver, sizeof(c->driver));
+	else if (strcmp(d->driver, c->driver))
+		gm_strlcpy(d->driver, c->driver, sizeof(d->driver));
+}
+
+/*
  * The fdinfo is parsed straight into the spare slot at the end of the
  * client array (clients are large): a new client only has to be counted.
  */
@@ -225,9 +238,8 @@ static int on_drm_fd(void *ctx, pid_t pid, int minor, int fd,
 	gm_drm_fdinfo_parse(fdinfo, len, c, &s->stats.malformed_lines);
 	c->minor = minor;
 	c->device = gm_devices_by_minor(&s->devs, minor);
-	if (c->device >= 0 && !c->driver[0])
-		gm_strlcpy(c->driver, s->devs.dev[c->device].driver,
-			   sizeof(c->driver));
+	if (c->device >= 0)
+		name_driver(&s->devs.dev[c->device], c);
 	if (c->has_client_id) {
 		found = find_client(b, c, &idx);
 	} else {

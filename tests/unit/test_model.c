@@ -269,6 +269,38 @@ static void test_virtio_unknown_memory(void **state)
 	gpumem_snapshot_free(s);
 }
 
+/*
+ * With kernel/patches 0004 the card has gpu_mem/total (each GEM object
+ * once): it is the device total, even when clients import one buffer into
+ * several files and their fdinfo totals add up to more.  The device name
+ * comes from drm-driver, not from the parent bus device's driver.
+ */
+static void test_gem_total_from_sysfs(void **state)
+{
+	struct fx *f = *state;
+	const struct gpumem_device *d;
+	struct gpumem_snapshot *s;
+
+	fx_card(f, 0, 128, "pci0000:00/0000:00:03.0",
+		"DRIVER=virtio-pci\nPCI_SLOT_NAME=0000:00:03.0\n");
+	fx_write(f, "sys/class/drm/card0/gpu_mem/total", "1064960\n");
+	fx_process(f, 100, "workload");
+	fx_fd(f, 100, 5, "/dev/dri/card0", FD_HEAD "drm-driver:\tvirtio_gpu\n"
+	      "drm-client-id:\t3\ndrm-total-memory:\t1040 KiB\n"
+	      "drm-shared-memory:\t1040 KiB\n");
+	fx_fd(f, 100, 6, "/dev/dri/renderD128", FD_HEAD
+	      "drm-driver:\tvirtio_gpu\ndrm-client-id:\t4\n"
+	      "drm-total-memory:\t1040 KiB\ndrm-shared-memory:\t1040 KiB\n");
+	s = fx_snapshot(f, 0, 0);
+	d = fx_device(s, 0);
+	assert_int_equal(d->origin, GPUMEM_ORIGIN_SYSFS);
+	assert_int_equal(d->total_bytes, 1064960);
+	assert_int_equal(d->clients_bytes, 2 * 1064960);
+	assert_int_equal(d->clients_shared_bytes, 2 * 1064960);
+	assert_string_equal(d->driver, "virtio_gpu");
+	gpumem_snapshot_free(s);
+}
+
 #define SYSTEM_BUF(ino, size, exp) FD_HEAD_DMABUF(ino) "size:\t" size \
 	"\ncount:\t1\nexp_name:\t" exp "\n"
 #define FD_HEAD_DMABUF(ino) "pos:\t0\nflags:\t02000002\nmnt_id:\t16\nino:\t" \
@@ -773,6 +805,7 @@ int main(void)
 		T(test_dmabuf_kernel_only),
 		T(test_dmabuf_gpu_overlap),
 		T(test_device_totals_origin),
+		T(test_gem_total_from_sysfs),
 		T(test_pid_filter_keeps_shares),
 		T(test_pss_sum_exact),
 		T(test_other_fds_ignored),
