@@ -467,7 +467,6 @@ static void vm_trace_line(struct vm_trace *t, const char *line)
 		return;
 	}
 	k->size = size;
-	k->events++;
 }
 
 /* Feed bytes; complete lines are parsed, a trailing fragment is kept. */

@@ -93,8 +93,7 @@ int vm_recv(int sock, void *buf, size_t len, int *fd);
 struct vm_total {
 	uint32_t gpu;
 	uint32_t pid;
-	uint64_t size;
-	uint64_t events;
+	uint64_t size;		/* latest value */
 };
 
 struct vm_trace {

@@ -172,8 +172,7 @@ static void __attribute__((noreturn)) holder_loop(int sock)
 
 struct proc {
 	pid_t pid;
-	int sock;		/* -1: the workload itself */
-	int alive;
+	int sock;		/* -1: the workload itself or a stress process */
 };
 
 struct client {
@@ -477,7 +476,7 @@ static int wl_spawn(void)
 	}
 	close(sv[1]);
 	p = new_slot(&m.nprocs, MAX_PROCS);
-	m.procs[p] = (struct proc){ .pid = pid, .sock = sv[0], .alive = 1 };
+	m.procs[p] = (struct proc){ .pid = pid, .sock = sv[0] };
 	return p;
 }
 
@@ -793,7 +792,6 @@ static void wl_exit(int p)
 		die("holder exit", -errno);
 	close(m.procs[p].sock);
 	lock();
-	m.procs[p].alive = 0;
 	for (i = 0; i < m.nclients; i++) {
 		if (m.clients[i].proc != p || !m.clients[i].open)
 			continue;
@@ -1254,7 +1252,7 @@ static void scenario_stress(unsigned int ops, unsigned int procs,
 			_exit(stress_proc(per_thread, threads, m.seed + (uint64_t)i));
 		}
 		m.procs[new_slot(&m.nprocs, MAX_PROCS)] =
-			(struct proc){ .pid = pid, .sock = -1, .alive = 1 };
+			(struct proc){ .pid = pid, .sock = -1 };
 	}
 	close(go[0]);
 	step("stress processes ready");
@@ -1327,7 +1325,7 @@ int main(int argc, char **argv)
 		usage();
 	name = argv[i];
 	m.seed |= 1;
-	m.procs[m.nprocs++] = (struct proc){ .pid = getpid(), .sock = -1, .alive = 1 };
+	m.procs[m.nprocs++] = (struct proc){ .pid = getpid(), .sock = -1 };
 	printf("scenario name=%s seed=%llu pid=%d\n", name,
 	       (unsigned long long)m.seed, (int)getpid());
 	if (!strcmp(name, "stress")) {
