@@ -12,7 +12,7 @@
 # Environment:
 #   GPUMEM_VM_EXTRA_BINS="p1 p2"  more static binaries for the VM's /bin
 #   GPUMEM_VM_OUT=DIR             build/scratch dir (/var/cache/gpumem/vm)
-#   GPUMEM_VM_TIMEOUT=SECONDS     QEMU wall-clock limit (170)
+#   GPUMEM_VM_TIMEOUT=SECONDS     QEMU wall-clock limit (240)
 #   GPUMEM_SEED=N                 workload seed (default: time in the VM)
 #   GPUMEM_STRESS_OPS=N           stress operations (100000)
 #   GPUMEM_VM_ONLY="10-totals .." run only these tests.d scripts (default all)
@@ -57,7 +57,7 @@ fi
 
 start=$(date +%s.%N)
 status=0
-vm_boot "$kernel" "$out/initrd.gz" "$log" "${GPUMEM_VM_TIMEOUT:-170}" "$append" ||
+vm_boot "$kernel" "$out/initrd.gz" "$log" "${GPUMEM_VM_TIMEOUT:-240}" "$append" ||
 	status=$?
 vm_note "QEMU exited with status $status after" \
 	"$(echo "$(date +%s.%N) - $start" | bc) s; console log: $log"
