@@ -11,7 +11,10 @@
 #
 # Environment:
 #   GPUMEM_VM_EXTRA_BINS="p1 p2"  more static binaries for the VM's /bin
-#   GPUMEM_VM_OUT=DIR             build/scratch dir (/var/cache/gpumem/vm)
+#   GPUMEM_VM_OUT=DIR             build/scratch dir, kept (default: a fresh
+#                                 /var/cache/gpumem/vm.XXXXXX per run, so
+#                                 concurrent runs do not mix; removed when
+#                                 every test passed)
 #   GPUMEM_VM_TIMEOUT=SECONDS     QEMU wall-clock limit (240)
 #   GPUMEM_SEED=N                 workload seed (default: time in the VM)
 #   GPUMEM_STRESS_OPS=N           stress operations (100000)
@@ -33,7 +36,14 @@ while getopts su opt; do
 	esac
 done
 
-out=${GPUMEM_VM_OUT:-/var/cache/gpumem/vm}
+if [ -n "${GPUMEM_VM_OUT:-}" ]; then
+	out=$GPUMEM_VM_OUT
+	keep=1
+else
+	mkdir -p /var/cache/gpumem
+	out=$(mktemp -d /var/cache/gpumem/vm.XXXXXX)
+	keep=
+fi
 mkdir -p "$out/bin"
 log="$out/console.log"
 
@@ -56,11 +66,15 @@ if [ -n "$shell" ]; then
 fi
 
 start=$(date +%s.%N)
-status=0
+qemu_status=0
 vm_boot "$kernel" "$out/initrd.gz" "$log" "${GPUMEM_VM_TIMEOUT:-240}" "$append" ||
-	status=$?
-vm_note "QEMU exited with status $status after" \
+	qemu_status=$?
+vm_note "QEMU exited with status $qemu_status after" \
 	"$(echo "$(date +%s.%N) - $start" | bc) s; console log: $log"
 suites=
 case ",$patches," in *,0002,*) suites=drm_gem_mem_trace ;; esac
-awk -v logfile="$log" -v suites="$suites" -f "$VM_DIR/console2tap.awk" "$log"
+status=0
+awk -v logfile="$log" -v suites="$suites" -f "$VM_DIR/console2tap.awk" "$log" ||
+	status=$?
+[ -n "$keep" ] || [ "$status" != 0 ] || rm -rf "$out"
+exit "$status"
