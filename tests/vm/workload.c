@@ -186,6 +186,7 @@ struct bo {
 	int gpu;
 	uint64_t size;
 	uint32_t handle[MAX_CLIENTS];	/* 0: no handle in that client */
+	int charged[MAX_CLIENTS];	/* process charged for that handle */
 	int nhandles;
 	int dma_buf;		/* the kernel's obj->dma_buf is set; -1: unknown */
 	int dbuf;		/* its dma-buf, -1 if never exported */
@@ -328,12 +329,16 @@ static void dbuf_refresh(int d)
 
 /* ---- truth ---------------------------------------------------------------- */
 
+/*
+ * Whether process p is charged for b: a handle is charged to the process
+ * that created it (the file's drm_file->pid then), until it is closed.
+ */
 static int bo_held_by(const struct bo *b, int p)
 {
 	int c;
 
 	for (c = 0; c < m.nclients; c++) {
-		if (b->handle[c] && m.clients[c].proc == p)
+		if (b->handle[c] && b->charged[c] == p)
 			return 1;
 	}
 	return 0;
@@ -548,6 +553,7 @@ static int wl_create_op(int c, struct op *op, int *injected)
 	m.bos[b] = (struct bo){ .gpu = m.clients[c].gpu, .size = expected_size(op),
 				.nhandles = 1, .dbuf = -1, .live = 1 };
 	m.bos[b].handle[c] = r.handle;
+	m.bos[b].charged[c] = m.clients[c].proc;
 	unlock();
 	return b;
 }
@@ -648,8 +654,10 @@ static int wl_import_op(int i, int c, unsigned int fail_nth, int *injected)
 	lock();
 	if (m.bos[b].handle[c] && m.bos[b].handle[c] != r.handle)
 		die("re-import returned a second handle", -EPROTO);
-	if (!m.bos[b].handle[c])
+	if (!m.bos[b].handle[c]) {
 		m.bos[b].nhandles++;
+		m.bos[b].charged[c] = m.clients[c].proc;
+	}
 	m.bos[b].handle[c] = r.handle;
 	m.bos[b].dma_buf = 1;
 	bo_refresh(&m.bos[b]);
@@ -677,6 +685,26 @@ static int wl_pass(int i, int p)
 	j = add_dfd(p, r.fd, m.dfds[i].dbuf);
 	unlock();
 	return j;
+}
+
+/*
+ * Hand DRM file c over to holder p (SCM_RIGHTS) and close the sender's fd:
+ * handles created from now on are charged to p, the existing ones stay
+ * charged to the sender until closed.
+ */
+static void wl_pass_client(int c, int p)
+{
+	struct op op = { .kind = OP_TAKE_FD };
+	struct op cl = { .kind = OP_CLOSE, .fd = m.clients[c].fd };
+	struct reply r, closed;
+
+	act(p, &op, m.clients[c].fd, &r);
+	if (act(m.clients[c].proc, &cl, -1, &closed))
+		die("close passed drm fd", closed.ret);
+	lock();
+	m.clients[c].proc = p;
+	m.clients[c].fd = r.fd;
+	unlock();
 }
 
 static void wl_close_dfd(int i)
@@ -1003,6 +1031,30 @@ static void scenario_holders(void)
 	step("close");
 }
 
+/* A render node fd handed over with SCM_RIGHTS, buffers on both sides. */
+static void scenario_handoff(void)
+{
+	int h, c, own, x, y;
+
+	h = wl_spawn();
+	c = wl_open(0, VM_RENDER);
+	own = wl_open(h, VM_CARD);
+	x = wl_create(c, OP_VIRTGPU, 128, 64);
+	wl_create(own, OP_DUMB, 64, 64);
+	step("create before the hand-over");
+	wl_pass_client(c, h);
+	step("render fd handed to holder");
+	y = wl_create(c, OP_VIRTGPU, 256, 32);
+	step("holder creates on the passed fd");
+	wl_export(y, c);
+	step("holder exports");
+	wl_gem_close(x, c);
+	step("holder closes the sender's buffer");
+	wl_create(c, OP_VIRTGPU, 32, 32);
+	wl_exit(h);
+	step("holder exits");
+}
+
 /* dma-heap and udmabuf buffers: fds and mappings across processes. */
 static void scenario_dmabuf(void)
 {
@@ -1284,6 +1336,7 @@ static const struct {
 	{ "prime", scenario_prime },
 	{ "multi", scenario_multi },
 	{ "holders", scenario_holders },
+	{ "handoff", scenario_handoff },
 	{ "dmabuf", scenario_dmabuf },
 	{ "fail", scenario_fail },
 };
