@@ -47,6 +47,8 @@ fi
 mkdir -p "$out/bin"
 log="$out/console.log"
 
+# A setup failure (kernel, compiler, initramfs) is one failed test too.
+trap 'echo "not ok 1 - vm: setup failed (kernel build, compile or initramfs; see stderr)"; echo "1..1"' EXIT
 kernel=$(vm_kernel $unpatched)
 vm_cc "$out/bin/workload" "$VM_DIR/workload.c"
 vm_cc "$out/bin/tracecheck" "$VM_DIR/tracecheck.c"
@@ -60,6 +62,7 @@ append="gpumem.patches=$patches gpumem.seed=${GPUMEM_SEED:-}"
 append+=" gpumem.stress_ops=${GPUMEM_STRESS_OPS:-100000}"
 only=${GPUMEM_VM_ONLY:-}
 append+=" gpumem.only=${only// /,}"
+trap - EXIT
 if [ -n "$shell" ]; then
 	vm_boot "$kernel" "$out/initrd.gz" "$log" 0 "$append gpumem.shell=1" interactive
 	exit
