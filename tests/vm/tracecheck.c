@@ -451,16 +451,19 @@ static void parse_line(char *line)
 
 	if (sscanf(line, "truth step=%u gpu=%u pid=%u bytes=%llu", &step, &g.gpu,
 		   &g.pid, &g.bytes) == 4) {
-		if (st.ngpus < MAX_TRUTH)
-			st.gpus[st.ngpus++] = g;
+		if (st.ngpus == MAX_TRUTH)
+			vm_fatal("too many truth lines in a step", -E2BIG);
+		st.gpus[st.ngpus++] = g;
 	} else if (sscanf(line, "truth step=%u client pid=%d fd=%d gpu=%*u total=%llu shared=%lld",
 			  &step, &c.pid, &c.fd, &c.total, &c.shared) == 5) {
-		if (st.nclients < MAX_TRUTH)
-			st.clients[st.nclients++] = c;
+		if (st.nclients == MAX_TRUTH)
+			vm_fatal("too many truth lines in a step", -E2BIG);
+		st.clients[st.nclients++] = c;
 	} else if (sscanf(line, "truth step=%u dmabuf pid=%d fds=%llu maps=%llu",
 			  &step, &d.pid, &d.fds, &d.maps) == 4) {
-		if (st.ndmabufs < MAX_TRUTH)
-			st.dmabufs[st.ndmabufs++] = d;
+		if (st.ndmabufs == MAX_TRUTH)
+			vm_fatal("too many truth lines in a step", -E2BIG);
+		st.dmabufs[st.ndmabufs++] = d;
 	} else if (!strncmp(line, "end step=", 9)) {
 		what = strstr(line, "what=");
 		drain();
@@ -516,6 +519,8 @@ static void run(int to, int from)
 		if (poll(pfd, 2, 100) < 0)
 			continue;
 		drain();
+		if (!pfd[0].revents)
+			continue;
 		n = read(from, buf + len, sizeof(buf) - 1 - len);
 		if (n <= 0)
 			break;
