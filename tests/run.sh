@@ -100,7 +100,16 @@ else
 	: >"$out/tap"
 	for s in $stages; do
 		note "stage $s"
-		"stage_$s" | tee -a "$out/tap" | grep -E '^not ok' >&2
+		"stage_$s" >"$out/$s.tap"
+		status=$?
+		grep -E '^not ok' "$out/$s.tap" >&2
+		# A stage that dies or runs nothing is a failure, never silence.
+		if ! grep -qE '^(not )?ok' "$out/$s.tap"; then
+			echo "not ok - $s: no test ran (status $status)" >>"$out/$s.tap"
+		elif [ "$status" -ne 0 ] && ! grep -q '^not ok' "$out/$s.tap"; then
+			echo "not ok - $s: exited with status $status" >>"$out/$s.tap"
+		fi
+		cat "$out/$s.tap" >>"$out/tap"
 	done
 fi
 
