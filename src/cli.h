@@ -3,7 +3,10 @@
 #ifndef GPUMEM_CLI_H
 #define GPUMEM_CLI_H
 
+#include <stdbool.h>
 #include <sys/types.h>
+
+#include "gpumem/gpumem.h"
 
 enum exit_code {
 	EXIT_OK = 0,
@@ -17,6 +20,41 @@ struct cmd {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 };
+
+/*
+ * One option of a subcommand: key is its short letter, or a value above
+ * 255 for a long-only option; set() returns 0, or non-zero for "invalid".
+ */
+struct cli_opt {
+	const char *name;
+	int key;
+	bool arg;
+	int (*set)(void *args, const char *arg);
+};
+
+/*
+ * Parses argv with opts (ended by a NULL name) plus -h/--help, which prints
+ * usage.  Returns -1 to go on, or the exit code to return.
+ */
+int cli_parse(int argc, char **argv, const struct cli_opt *opts, void *args,
+	      const char *usage);
+
+/* The options of the reporting commands; their args begin with this. */
+struct cli_common {
+	struct gpumem_opts opts;
+	bool json;
+	unsigned int flags;
+};
+
+int cli_set_pid(void *args, const char *arg);
+int cli_set_json(void *args, const char *arg);
+int cli_set_bytes(void *args, const char *arg);
+int cli_set_root(void *args, const char *arg);
+
+#define CLI_OPT_PID { "pid", 'p', true, cli_set_pid }
+#define CLI_OPT_JSON { "json", 'j', false, cli_set_json }
+#define CLI_OPT_BYTES { "bytes", 'b', false, cli_set_bytes }
+#define CLI_OPT_ROOT { "root", 'r', true, cli_set_root }
 
 /* "gpumem: WHAT 'ARG'" and a pointer to --help; returns EXIT_USAGE. */
 int usage_error(const char *what, const char *arg);

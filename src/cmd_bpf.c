@@ -4,7 +4,6 @@
  * (bpf/gpumem.bpf.c) and its pinned maps.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,58 +50,52 @@ static int parse_uint(const char *s, unsigned int *out)
 	return 0;
 }
 
-/* Returns -1 to go on, or the exit code. */
-static int parse_args(int argc, char **argv, struct args *a)
+static int set_max_entries(void *args, const char *arg)
 {
-	static const struct option longopts[] = {
-		{ "max-entries", required_argument, NULL, 'n' },
-		{ "attach", required_argument, NULL, 'a' },
-		{ "no-events", no_argument, NULL, 'E' },
-		{ "pin-dir", required_argument, NULL, 'd' },
-		{ "android", no_argument, NULL, 'A' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int c;
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":n:a:d:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'n':
-			if (parse_uint(optarg, &a->load.max_entries))
-				return usage_error("invalid --max-entries", optarg);
-			break;
-		case 'a':
-			if (!strcmp(optarg, "raw_tp"))
-				a->load.attach = GM_ATTACH_RAW_TP;
-			else if (!strcmp(optarg, "tp_btf"))
-				a->load.attach = GM_ATTACH_TP_BTF;
-			else if (strcmp(optarg, "auto"))
-				return usage_error("invalid --attach", optarg);
-			break;
-		case 'E':
-			a->load.no_events = true;
-			break;
-		case 'd':
-			a->load.pin_dir = optarg;
-			break;
-		case 'A':
-			a->android = true;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
-		case ':':
-			return usage_error("missing argument for",
-					   argv[optind - 1]);
-		default:
-			return usage_error("unknown option", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument", argv[optind]);
-	return -1;
+	return parse_uint(arg, &((struct args *)args)->load.max_entries);
 }
+
+static int set_attach(void *args, const char *arg)
+{
+	struct args *a = args;
+
+	if (!strcmp(arg, "raw_tp"))
+		a->load.attach = GM_ATTACH_RAW_TP;
+	else if (!strcmp(arg, "tp_btf"))
+		a->load.attach = GM_ATTACH_TP_BTF;
+	else if (strcmp(arg, "auto"))
+		return -EINVAL;
+	return 0;
+}
+
+static int set_no_events(void *args, const char *arg)
+{
+	(void)arg;
+	((struct args *)args)->load.no_events = true;
+	return 0;
+}
+
+static int set_pin_dir(void *args, const char *arg)
+{
+	((struct args *)args)->load.pin_dir = arg;
+	return 0;
+}
+
+static int set_android(void *args, const char *arg)
+{
+	(void)arg;
+	((struct args *)args)->android = true;
+	return 0;
+}
+
+static const struct cli_opt options[] = {
+	{ "max-entries", 'n', true, set_max_entries },
+	{ "attach", 'a', true, set_attach },
+	{ "no-events", 256, false, set_no_events },
+	{ "pin-dir", 'd', true, set_pin_dir },
+	{ "android", 257, false, set_android },
+	{ NULL, 0, false, NULL }
+};
 
 static int load(const struct args *a)
 {
@@ -221,7 +214,7 @@ int cmd_bpf(int argc, char **argv)
 	}
 	if (v == sizeof(verbs) / sizeof(verbs[0]))
 		return usage_error("unknown bpf command", argv[1]);
-	ret = parse_args(argc - 1, argv + 1, &a);
+	ret = cli_parse(argc - 1, argv + 1, options, &a, usage_text);
 	if (ret >= 0)
 		return ret;
 	switch (v) {

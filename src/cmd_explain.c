@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* gpumem explain: where all of RAM went, each page in one line. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,56 +25,11 @@ static const char usage_text[] =
 "Exit status: 0 success, 1 usage error or no such process, 2 no data\n"
 "source, 3 malformed input or other runtime error.\n";
 
-struct args {
-	struct gpumem_opts opts;
-	bool json;
-	unsigned int flags;
+static const struct cli_opt options[] = {
+	CLI_OPT_PID, CLI_OPT_JSON, CLI_OPT_BYTES, CLI_OPT_ROOT,
+	{ NULL, 0, false, NULL }
 };
 
-static int parse_args(int argc, char **argv, struct args *a)
-{
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "bytes", no_argument, NULL, 'b' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int c;
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:jbr:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_pid(optarg, &a->opts.pid))
-				return usage_error("invalid PID", optarg);
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'b':
-			a->flags |= GPUMEM_PRINT_BYTES;
-			break;
-		case 'r':
-			if (!optarg[0])
-				return usage_error("empty directory for", "--root");
-			a->opts.root = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
-		case ':':
-			return usage_error("missing argument for",
-					   argv[optind - 1]);
-		default:
-			return usage_error("unknown option", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument", argv[optind]);
-	return -1;
-}
 
 static int take_error(int err, const char *why)
 {
@@ -92,12 +46,12 @@ static int take_error(int err, const char *why)
 
 int cmd_explain(int argc, char **argv)
 {
-	struct args a = { 0 };
+	struct cli_common a = { 0 };
 	struct gpumem_explain *e;
 	char why[512];
 	int ret, err;
 
-	ret = parse_args(argc, argv, &a);
+	ret = cli_parse(argc, argv, options, &a, usage_text);
 	if (ret >= 0)
 		return ret;
 	err = gpumem_explain_take(&a.opts, &e, why, sizeof(why));

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* gpumem show: GPU memory per device and per process, dma-buf memory. */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,10 +10,8 @@
 #include "gpumem/gpumem.h"
 
 struct args {
-	struct gpumem_opts opts;
+	struct cli_common c;	/* first: the common setters cast to it */
 	const char *capture_dir;
-	bool json;
-	unsigned int print_flags;
 };
 
 static const char usage_text[] =
@@ -34,53 +31,17 @@ static const char usage_text[] =
 "Exit status: 0 success, 1 usage error, 2 no data source (no readable\n"
 "proc tree), 3 other runtime error.\n";
 
-/* Returns -1 to go on, or the exit code. */
-static int parse_args(int argc, char **argv, struct args *a)
+static int set_capture(void *args, const char *arg)
 {
-	static const struct option longopts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "bytes", no_argument, NULL, 'b' },
-		{ "root", required_argument, NULL, 'r' },
-		{ "capture", required_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int c;
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:jbr:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_pid(optarg, &a->opts.pid))
-				return usage_error("invalid PID", optarg);
-			break;
-		case 'j':
-			a->json = true;
-			break;
-		case 'b':
-			a->print_flags |= GPUMEM_PRINT_BYTES;
-			break;
-		case 'r':
-			a->opts.root = optarg;
-			break;
-		case 'C':
-			a->capture_dir = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
-		case ':':
-			return usage_error("missing argument for",
-					   argv[optind - 1]);
-		default:
-			return usage_error("unknown option", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument", argv[optind]);
-	return -1;
+	((struct args *)args)->capture_dir = arg;
+	return 0;
 }
+
+static const struct cli_opt options[] = {
+	CLI_OPT_PID, CLI_OPT_JSON, CLI_OPT_BYTES, CLI_OPT_ROOT,
+	{ "capture", 256, true, set_capture },
+	{ NULL, 0, false, NULL }
+};
 
 /* What could not be read is said, never silently left out. */
 static void warn_incomplete(const struct gpumem_snapshot *s)
@@ -102,10 +63,10 @@ static void warn_incomplete(const struct gpumem_snapshot *s)
 
 static int snapshot_error(const struct args *a, int err)
 {
-	const char *root = a->opts.root ? a->opts.root : "/";
+	const char *root = a->c.opts.root ? a->c.opts.root : "/";
 
 	if (err == -ESRCH) {
-		fprintf(stderr, "gpumem: no process %d\n", (int)a->opts.pid);
+		fprintf(stderr, "gpumem: no process %d\n", (int)a->c.opts.pid);
 		return EXIT_USAGE;
 	}
 	if (err == -ENOENT || err == -ENOTDIR || err == -EACCES) {
@@ -119,7 +80,7 @@ static int snapshot_error(const struct args *a, int err)
 
 static int capture(const struct args *a)
 {
-	const char *root = a->opts.root ? a->opts.root : "/";
+	const char *root = a->c.opts.root ? a->c.opts.root : "/";
 	int err = gpumem_capture(root, a->capture_dir,
 				 GPUMEM_CAPTURE_MAX_DEFAULT);
 
@@ -136,19 +97,17 @@ int cmd_show(int argc, char **argv)
 	struct gpumem_snapshot *s;
 	int ret, err;
 
-	ret = parse_args(argc, argv, &a);
+	ret = cli_parse(argc, argv, options, &a, usage_text);
 	if (ret >= 0)
 		return ret;
-	if (a.opts.root && !a.opts.root[0])
-		return usage_error("empty directory for", "--root");
 	if (a.capture_dir)
 		return capture(&a);
-	err = gpumem_snapshot_take(&a.opts, &s);
+	err = gpumem_snapshot_take(&a.c.opts, &s);
 	if (err)
 		return snapshot_error(&a, err);
 	warn_incomplete(s);
-	err = a.json ? gpumem_print_json(s, stdout) :
-		       gpumem_print_table(s, stdout, a.print_flags);
+	err = a.c.json ? gpumem_print_json(s, stdout) :
+		       gpumem_print_table(s, stdout, a.c.flags);
 	if (!err && fflush(stdout))
 		err = -errno;
 	gpumem_snapshot_free(s);

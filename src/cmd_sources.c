@@ -100,15 +100,13 @@ static void fdinfo(const struct gpumem_snapshot *s)
 
 int cmd_sources(int argc, char **argv)
 {
+	static const struct cli_opt none[] = { { NULL, 0, false, NULL } };
 	struct gpumem_snapshot *s;
-	int err;
+	int ret, err;
 
-	if (argc > 1) {
-		if (strcmp(argv[1], "-h") && strcmp(argv[1], "--help"))
-			return usage_error("unexpected argument", argv[1]);
-		fputs(usage_text, stdout);
-		return EXIT_OK;
-	}
+	ret = cli_parse(argc, argv, none, NULL, usage_text);
+	if (ret >= 0)
+		return ret;
 	err = gpumem_snapshot_take(NULL, &s);
 	if (err) {
 		fprintf(stderr, "gpumem: scan failed: %s\n", strerror(-err));

@@ -5,7 +5,6 @@
  * What the ring buffer held before we started is skipped, not shown as new.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
@@ -87,47 +86,34 @@ static int on_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static int parse_args(int argc, char **argv, struct trace *t)
+static int set_json(void *args, const char *arg)
 {
-	static const struct option longopts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "pin-dir", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	char *end;
-	int c;
-
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":jc:d:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			t->json = true;
-			break;
-		case 'c':
-			errno = 0;
-			t->count = strtoul(optarg, &end, 10);
-			if (errno || end == optarg || *end || optarg[0] == '-')
-				return usage_error("invalid --count", optarg);
-			break;
-		case 'd':
-			t->pin_dir = optarg;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_OK;
-		case ':':
-			return usage_error("missing argument for",
-					   argv[optind - 1]);
-		default:
-			return usage_error("unknown option", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("unexpected argument", argv[optind]);
-	return -1;
+	(void)arg;
+	((struct trace *)args)->json = true;
+	return 0;
 }
+
+static int set_count(void *args, const char *arg)
+{
+	char *end;
+
+	errno = 0;
+	((struct trace *)args)->count = strtoul(arg, &end, 10);
+	return errno || end == arg || *end || arg[0] == '-' ? -EINVAL : 0;
+}
+
+static int set_pin_dir(void *args, const char *arg)
+{
+	((struct trace *)args)->pin_dir = arg;
+	return 0;
+}
+
+static const struct cli_opt options[] = {
+	{ "json", 'j', false, set_json },
+	{ "count", 'c', true, set_count },
+	{ "pin-dir", 'd', true, set_pin_dir },
+	{ NULL, 0, false, NULL }
+};
 
 int cmd_trace(int argc, char **argv)
 {
@@ -137,7 +123,7 @@ int cmd_trace(int argc, char **argv)
 	char path[4096];
 	int fd, ret, err = 0;
 
-	ret = parse_args(argc, argv, &t);
+	ret = cli_parse(argc, argv, options, &t, usage_text);
 	if (ret >= 0)
 		return ret;
 	snprintf(path, sizeof(path), "%s/events",

@@ -19,25 +19,6 @@ static const struct cmd cmds[] = {
 	{ NULL, NULL, NULL }
 };
 
-int usage_error(const char *what, const char *arg)
-{
-	fprintf(stderr, "gpumem: %s '%s'\nTry 'gpumem --help'.\n", what, arg);
-	return EXIT_USAGE;
-}
-
-int parse_pid(const char *s, pid_t *pid)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v <= 0 || v > 0x3fffffff)
-		return -EINVAL;
-	*pid = (pid_t)v;
-	return 0;
-}
-
 static void list_commands(void)
 {
 	const struct cmd *c;

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MIT
+/* What the subcommands share: option parsing and the common options. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define CLI_MAX_OPTS 16
+
+int usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "gpumem: %s '%s'\nTry 'gpumem --help'.\n", what, arg);
+	return EXIT_USAGE;
+}
+
+int parse_pid(const char *s, pid_t *pid)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v <= 0 || v > 0x3fffffff)
+		return -EINVAL;
+	*pid = (pid_t)v;
+	return 0;
+}
+
+int cli_set_pid(void *args, const char *arg)
+{
+	return parse_pid(arg, &((struct cli_common *)args)->opts.pid);
+}
+
+int cli_set_json(void *args, const char *arg)
+{
+	(void)arg;
+	((struct cli_common *)args)->json = true;
+	return 0;
+}
+
+int cli_set_bytes(void *args, const char *arg)
+{
+	(void)arg;
+	((struct cli_common *)args)->flags |= GPUMEM_PRINT_BYTES;
+	return 0;
+}
+
+int cli_set_root(void *args, const char *arg)
+{
+	if (!arg[0])
+		return -EINVAL;
+	((struct cli_common *)args)->opts.root = arg;
+	return 0;
+}
+
+/* getopt_long's tables from ours; -h/--help is always there. */
+static int build_tables(const struct cli_opt *opts, struct option *lo,
+			char *so, size_t so_size)
+{
+	size_t n = 0, s = 0;
+
+	so[s++] = ':';
+	for (; opts[n].name; n++) {
+		if (n + 2 >= CLI_MAX_OPTS || s + 3 >= so_size)
+			return -E2BIG;
+		lo[n] = (struct option){ opts[n].name, opts[n].arg ?
+					 required_argument : no_argument,
+					 NULL, opts[n].key };
+		if (opts[n].key < 256) {
+			so[s++] = (char)opts[n].key;
+			if (opts[n].arg)
+				so[s++] = ':';
+		}
+	}
+	lo[n++] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[n] = (struct option){ NULL, 0, NULL, 0 };
+	so[s++] = 'h';
+	so[s] = '\0';
+	return 0;
+}
+
+static const struct cli_opt *find_opt(const struct cli_opt *opts, int key)
+{
+	for (; opts->name; opts++) {
+		if (opts->key == key)
+			return opts;
+	}
+	return NULL;
+}
+
+int cli_parse(int argc, char **argv, const struct cli_opt *opts, void *args,
+	      const char *usage)
+{
+	struct option lo[CLI_MAX_OPTS];
+	char so[2 * CLI_MAX_OPTS + 2], what[64];
+	const struct cli_opt *o;
+	int c;
+
+	if (build_tables(opts, lo, so, sizeof(so)))
+		return usage_error("too many options for", argv[0]);
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, so, lo, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(usage, stdout);
+			return EXIT_OK;
+		}
+		if (c == ':')
+			return usage_error("missing argument for", argv[optind - 1]);
+		o = find_opt(opts, c);
+		if (!o)
+			return usage_error("unknown option", argv[optind - 1]);
+		if (o->set(args, optarg)) {
+			snprintf(what, sizeof(what), "invalid --%s", o->name);
+			return usage_error(what, optarg ? optarg : "");
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument", argv[optind]);
+	return -1;
+}
