@@ -27,6 +27,7 @@ static const char usage_text[] =
 "                    at most 256 MiB) into the new directory DIR, for\n"
 "                    --root or a bug report\n"
 "  -h, --help        this text\n"
+"  -V, --version     the version (as the only argument)\n"
 "\n"
 "Exit status: 0 success, 1 usage error, 2 no data source (no readable\n"
 "proc tree), 3 other runtime error.\n";

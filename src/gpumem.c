@@ -23,7 +23,6 @@ static void list_commands(void)
 {
 	const struct cmd *c;
 
-	printf("  -V, --version     the version (first argument only)\n");
 	printf("\nCommands (gpumem COMMAND --help for each):\n");
 	for (c = cmds; c->name; c++)
 		printf("  %-8s %s\n", c->name, c->summary);
