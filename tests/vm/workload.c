@@ -1222,36 +1222,76 @@ static int stress_create(int fd, int render, uint64_t *seed, uint32_t *handle)
 	return vm_dumb_create(fd, 1024, 1 + rnd(seed, 16), 32, handle, &size);
 }
 
-/* Random creates and frees on a file of its own, all freed at the end. */
+/*
+ * Share a live buffer within the process: PRIME export, import into a
+ * second file, close that handle and the dma-buf (two counted ops).
+ */
+static int stress_share(int fd, int fd2, uint32_t handle)
+{
+	uint32_t imported;
+	int dmabuf, ret;
+
+	ret = vm_prime_export(fd, handle, &dmabuf);
+	if (ret)
+		return ret;
+	ret = vm_prime_import(fd2, dmabuf, &imported);
+	if (!ret)
+		ret = vm_gem_close(fd2, imported);
+	close(dmabuf);
+	return ret;
+}
+
+/* One random operation: create, close, or share a live buffer. */
+static int stress_op(struct stress_thread *t, int fd, int fd2, int render,
+		     uint32_t *live, int *n)
+{
+	unsigned int what = rnd(&t->seed, 8);
+	int i, ret;
+
+	if (*n < 32 && (!*n || what < 4)) {
+		ret = stress_create(fd, render, &t->seed, &live[*n]);
+		*n += !ret;
+		t->done++;
+		return ret;
+	}
+	i = (int)rnd(&t->seed, (unsigned int)*n);
+	if (what == 7) {
+		t->done += 2;
+		return stress_share(fd, fd2, live[i]);
+	}
+	ret = vm_gem_close(fd, live[i]);
+	live[i] = live[--*n];
+	t->done++;
+	return ret;
+}
+
+/*
+ * Random creates, frees and shares on two files of its own, all freed at
+ * the end.  t->ops is even; done + n grows by 2 per create and per share,
+ * a free keeps it, so the loop ends with done + n == t->ops.
+ */
 static void *stress_main(void *arg)
 {
 	struct stress_thread *t = arg;
+	int render = t->seed & 1, n = 0, fd, fd2, ret = 0;
+	const char *node = render ? VM_RENDER : VM_CARD;
 	uint32_t live[32];
-	int n = 0, render = t->seed & 1, fd, ret = 0, i;
 
-	fd = vm_drm_open(render ? VM_RENDER : VM_CARD);
-	if (fd < 0) {
-		t->err = fd;
-		return NULL;
-	}
-	/* t->ops is even; done + n grows by 2 per create, frees keep it */
-	while (!ret && t->done + (unsigned int)n < t->ops) {
-		if (n < 32 && (!n || rnd(&t->seed, 2))) {
-			ret = stress_create(fd, render, &t->seed, &live[n]);
-			n += !ret;
-		} else {
-			i = (int)rnd(&t->seed, (unsigned int)n);
-			ret = vm_gem_close(fd, live[i]);
-			live[i] = live[--n];
-		}
-		t->done++;
-	}
+	fd = vm_drm_open(node);
+	fd2 = vm_drm_open(node);
+	if (fd < 0 || fd2 < 0)
+		ret = fd < 0 ? fd : fd2;
+	while (!ret && t->done + (unsigned int)n < t->ops)
+		ret = stress_op(t, fd, fd2, render, live, &n);
 	while (n && !ret) {
 		ret = vm_gem_close(fd, live[--n]);
 		t->done++;
 	}
 	t->err = ret;
-	close(fd);
+	if (fd >= 0)
+		close(fd);
+	if (fd2 >= 0)
+		close(fd2);
 	return NULL;
 }
 
