@@ -78,10 +78,14 @@ build_static() {
 			-Dprefer_static=true -Dc_link_args=-static \
 			-Dtests=disabled >"$out/static.setup" 2>&1 || return 1
 	fi
-	ninja -C build-static src/gpumem >"$out/static.build" 2>&1 &&
+	ninja -C build-static src/gpumem lib/libgpumem.a >"$out/static.build" 2>&1 &&
 		cc -static -O2 -Wall -Wextra -std=c11 -D_GNU_SOURCE \
 			-I/usr/include/libdrm -o build-static/alloc_kinds \
-			tests/explain/alloc_kinds.c >>"$out/static.build" 2>&1
+			tests/explain/alloc_kinds.c >>"$out/static.build" 2>&1 &&
+		cc -static -O2 -Wall -Wextra -std=c11 -I/usr/include/libdrm \
+			-Iinclude -Itests/vm -o build-static/gpumemcheck \
+			tests/vm/gpumemcheck.c tests/vm/vmlib.c build-static/lib/libgpumem.a \
+			-ljansson -lbpf -lelf -lz -lpthread >>"$out/static.build" 2>&1
 }
 
 stage_vm() {
@@ -90,7 +94,7 @@ stage_vm() {
 		echo "not ok - vm: static build of gpumem"
 		return
 	fi
-	GPUMEM_VM_EXTRA_BINS="$src/build-static/src/gpumem $src/build-static/alloc_kinds ${GPUMEM_VM_EXTRA_BINS:-}" \
+	GPUMEM_VM_EXTRA_BINS="$src/build-static/src/gpumem $src/build-static/alloc_kinds $src/build-static/gpumemcheck ${GPUMEM_VM_EXTRA_BINS:-}" \
 		bash tests/vm/run.sh | sed 's/ - / - vm: /'
 }
 

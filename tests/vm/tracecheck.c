@@ -473,6 +473,8 @@ static void parse_line(char *line)
 			strcat(st.scenario, "/late");
 	} else if (line[0] == '#') {
 		puts(line);
+	} else if (!strncmp(line, "truth ", 6) && strstr(line, " gpumem")) {
+		return;		/* the gpumem model's lines: gpumemcheck's */
 	} else if (strncmp(line, "done ", 5)) {
 		printf("# workload: %s\n", line);
 	}

@@ -43,7 +43,7 @@
 enum op_kind {
 	OP_OPEN, OP_CLOSE, OP_DUMB, OP_VIRTGPU, OP_GEM_CLOSE, OP_EXPORT,
 	OP_IMPORT, OP_HEAP, OP_UDMABUF, OP_MAP_DUMB, OP_MAP_DMABUF, OP_UNMAP,
-	OP_TAKE_FD, OP_EXIT,
+	OP_TAKE_FD, OP_DUP, OP_EXIT,
 };
 
 struct op {
@@ -131,6 +131,9 @@ static int op_exec(const struct op *op, struct reply *r)
 		return r->fd < 0 ? r->fd : 0;
 	case OP_CLOSE:
 		return close(op->fd) ? -errno : 0;
+	case OP_DUP:
+		r->fd = dup(op->fd);
+		return r->fd < 0 ? -errno : 0;
 	case OP_GEM_CLOSE:
 		return vm_gem_close(op->fd, op->handle);
 	case OP_UNMAP:
@@ -176,10 +179,11 @@ struct proc {
 };
 
 struct client {
-	int proc;
+	int proc;		/* the process whose fd the model uses */
 	int fd;
 	int gpu;
 	int open;
+	unsigned int held;	/* bit per process holding an fd of the file */
 };
 
 struct bo {
@@ -357,9 +361,20 @@ static uint64_t truth_gpu(int gpu, int p)
 	return sum;
 }
 
+/* drm-total-memory of client c: the objects with a handle in it. */
+static uint64_t client_bytes(int c)
+{
+	uint64_t total = 0;
+	int i;
+
+	for (i = 0; i < m.nbos; i++)
+		total += m.bos[i].handle[c] ? m.bos[i].size : 0;
+	return total;
+}
+
 static void truth_client(int c)
 {
-	uint64_t total = 0, shared = 0;
+	uint64_t total = client_bytes(c), shared = 0;
 	const struct bo *b;
 	int i, unknown = 0;
 
@@ -367,7 +382,6 @@ static void truth_client(int c)
 		b = &m.bos[i];
 		if (!b->handle[c])
 			continue;
-		total += b->size;
 		if (b->dma_buf < 0 && b->nhandles == 1)
 			unknown = 1;
 		if (b->nhandles > 1 || b->dma_buf)
@@ -404,6 +418,79 @@ static void truth_dmabuf(int p)
 	       (unsigned long long)maps);
 }
 
+/* Bit per process holding dma-buf d by fd or mapping. */
+static unsigned int dbuf_holders(int d)
+{
+	unsigned int held = 0;
+	int i;
+
+	for (i = 0; i < m.ndfds; i++) {
+		if (m.dfds[i].open && m.dfds[i].dbuf == d)
+			held |= 1u << m.dfds[i].proc;
+	}
+	for (i = 0; i < m.nmaps; i++) {
+		if (m.maps[i].live && m.maps[i].dbuf == d)
+			held |= 1u << m.maps[i].proc;
+	}
+	return held;
+}
+
+/* What process p gets of an object of size bytes held by the set held. */
+struct share {
+	uint64_t rss, pss;
+	unsigned int spare;	/* objects whose division leaves a remainder */
+};
+
+static void share_add(struct share *s, int p, unsigned int held,
+		      uint64_t bytes)
+{
+	unsigned int n = (unsigned int)__builtin_popcount(held);
+
+	if (!(held & 1u << p))
+		return;
+	s->rss += bytes;
+	s->pss += bytes / n;
+	s->spare += bytes % n != 0;
+}
+
+/*
+ * gpumem's model: a DRM file counted once (drm-total-memory), a dma-buf
+ * once, each split equally among the processes holding it.  The remainder
+ * of a division goes, a byte each, to holders the workload cannot name
+ * (gpumem's /proc order): pss is rounded down, spare says by how many
+ * bytes it may be short.
+ */
+static void truth_gpumem(void)
+{
+	static unsigned int dheld[MAX_DBUFS];
+	struct share g, d;
+	uint64_t clients = 0, dmabufs = 0;
+	int c, i, p;
+
+	for (c = 0; c < m.nclients; c++)
+		clients += m.clients[c].open ? client_bytes(c) : 0;
+	for (i = 0; i < m.ndbufs; i++) {
+		dheld[i] = dbuf_holders(i);
+		dmabufs += dheld[i] ? m.dbufs[i].size : 0;
+	}
+	for (p = 0; p < m.nprocs; p++) {
+		g = d = (struct share){ 0 };
+		for (c = 0; c < m.nclients; c++) {
+			if (m.clients[c].open)
+				share_add(&g, p, m.clients[c].held, client_bytes(c));
+		}
+		for (i = 0; i < m.ndbufs; i++)
+			share_add(&d, p, dheld[i], m.dbufs[i].size);
+		printf("truth step=%u gpumem pid=%d gpu_rss=%llu gpu_pss=%llu "
+		       "dmabuf_rss=%llu dmabuf_pss=%llu gpu_spare=%u dmabuf_spare=%u\n",
+		       m.step, (int)m.procs[p].pid, (unsigned long long)g.rss,
+		       (unsigned long long)g.pss, (unsigned long long)d.rss,
+		       (unsigned long long)d.pss, g.spare, d.spare);
+	}
+	printf("truth step=%u gpumem-total dmabuf=%llu clients=%llu\n", m.step,
+	       (unsigned long long)dmabufs, (unsigned long long)clients);
+}
+
 static int gpu_known(int gpu, int upto)
 {
 	int c;
@@ -436,6 +523,7 @@ static void truth_print(void)
 	}
 	for (p = 0; p < m.nprocs; p++)
 		truth_dmabuf(p);
+	truth_gpumem();
 }
 
 /* Print the truth of this step; with --sync wait for the checker. */
@@ -503,7 +591,8 @@ static int wl_open(int p, const char *path)
 		die("gpu index", gpu);
 	lock();
 	c = new_slot(&m.nclients, MAX_CLIENTS);
-	m.clients[c] = (struct client){ .proc = p, .fd = r.fd, .gpu = gpu, .open = 1 };
+	m.clients[c] = (struct client){ .proc = p, .fd = r.fd, .gpu = gpu,
+					.open = 1, .held = 1u << p };
 	unlock();
 	return c;
 }
@@ -516,8 +605,11 @@ static void wl_close(int c)
 
 	if (act(m.clients[c].proc, &op, -1, &r))
 		die("close", r.ret);
+	if (m.clients[c].held != 1u << m.clients[c].proc)
+		die("closing a DRM file other processes hold", -EBUSY);
 	lock();
 	m.clients[c].open = 0;
+	m.clients[c].held = 0;
 	for (b = 0; b < m.nbos; b++)
 		bo_drop_handle(b, c);
 	unlock();
@@ -704,6 +796,23 @@ static void wl_pass_client(int c, int p)
 	lock();
 	m.clients[c].proc = p;
 	m.clients[c].fd = r.fd;
+	m.clients[c].held = 1u << p;
+	unlock();
+}
+
+/*
+ * Give holder p an fd of DRM file c (SCM_RIGHTS), the sender keeping its
+ * own.  p issues no ioctl on it, so drm_file->pid, and with it every
+ * charge, stays with the sender.
+ */
+static void wl_share_client(int c, int p)
+{
+	struct op op = { .kind = OP_TAKE_FD };
+	struct reply r;
+
+	act(p, &op, m.clients[c].fd, &r);
+	lock();
+	m.clients[c].held |= 1u << p;
 	unlock();
 }
 
@@ -821,7 +930,12 @@ static void wl_exit(int p)
 	close(m.procs[p].sock);
 	lock();
 	for (i = 0; i < m.nclients; i++) {
-		if (m.clients[i].proc != p || !m.clients[i].open)
+		if (!m.clients[i].open || !(m.clients[i].held & 1u << p))
+			continue;
+		m.clients[i].held &= ~(1u << p);
+		if (m.clients[i].held && m.clients[i].proc == p)
+			die("the model's fd of a shared DRM file exited", -EBUSY);
+		if (m.clients[i].held)
 			continue;
 		m.clients[i].open = 0;
 		for (b = 0; b < m.nbos; b++)
@@ -1053,6 +1167,48 @@ static void scenario_handoff(void)
 	wl_create(c, OP_VIRTGPU, 32, 32);
 	wl_exit(h);
 	step("holder exits");
+}
+
+/*
+ * One DRM file in three processes (SCM_RIGHTS) and twice in one (dup): one
+ * client, counted once, split three ways: 5 + 2 pages leave a remainder.
+ * Its PRIME export is held by fd and by mapping.
+ */
+static void scenario_share(void)
+{
+	struct op dup_op = { .kind = OP_DUP }, close_op = { .kind = OP_CLOSE };
+	int h[2], c, b, d, dup_fd;
+	struct reply r;
+
+	h[0] = wl_spawn();
+	h[1] = wl_spawn();
+	c = wl_open(0, VM_CARD);
+	b = wl_create(c, OP_DUMB, 128, 40);
+	wl_create(c, OP_DUMB, 64, 32);
+	step("create");
+	dup_op.fd = m.clients[c].fd;
+	if (act(0, &dup_op, -1, &r))
+		die("dup", r.ret);
+	dup_fd = r.fd;
+	step("dup the DRM fd");
+	wl_share_client(c, h[0]);
+	step("share with holder 1");
+	wl_share_client(c, h[1]);
+	step("share with holder 2");
+	d = wl_export(b, c);
+	wl_map_dfd(wl_pass(d, h[1]));
+	step("export, holder 2 maps the dma-buf");
+	wl_exit(h[0]);
+	step("holder 1 exits");
+	close_op.fd = dup_fd;
+	if (act(0, &close_op, -1, &r))
+		die("close dup", r.ret);
+	wl_close_dfd(d);
+	step("close the dup and the dma-buf fd");
+	wl_exit(h[1]);
+	step("holder 2 exits");
+	wl_close(c);
+	step("close");
 }
 
 /* dma-heap and udmabuf buffers: fds and mappings across processes. */
@@ -1345,6 +1501,7 @@ static void scenario_stress(unsigned int ops, unsigned int procs,
 		}
 		m.procs[new_slot(&m.nprocs, MAX_PROCS)] =
 			(struct proc){ .pid = pid, .sock = -1 };
+		m.clients[c].held |= 1u << (m.nprocs - 1);	/* inherited */
 	}
 	close(go[0]);
 	step("stress processes ready");
@@ -1356,6 +1513,7 @@ static void scenario_stress(unsigned int ops, unsigned int procs,
 			fails++;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
+	m.clients[c].held = 1u;
 	printf("# stress: %u ops, %u processes x %u threads: %.3f s\n",
 	       per_thread * procs * threads, procs, threads,
 	       (double)(t1.tv_sec - t0.tv_sec) +
@@ -1377,6 +1535,7 @@ static const struct {
 	{ "multi", scenario_multi },
 	{ "holders", scenario_holders },
 	{ "handoff", scenario_handoff },
+	{ "share", scenario_share },
 	{ "dmabuf", scenario_dmabuf },
 	{ "fail", scenario_fail },
 };
