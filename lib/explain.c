@@ -22,6 +22,8 @@ struct xbuild {
 	size_t cap;
 	const struct gm_kvs *mi;
 	uint64_t shmem_out;	/* GPU and udmabuf pages inside Shmem */
+	int pcp_err;		/* reading zoneinfo, right after meminfo */
+	uint64_t pcp_pages;
 };
 
 static int add_line(struct xbuild *b, enum gpumem_xgroup g, int64_t bytes,
@@ -320,28 +322,40 @@ static int read_kv_file(int procfd, const char *name, const char *root,
 	return err;
 }
 
-static int pcp_line(struct xbuild *b, int procfd, const char *root,
+/*
+ * Read right after meminfo: the per-cpu lists and MemFree trade pages all
+ * the time, so the two must be read at one moment, not around a scan of
+ * every process (a 16 MiB allocation moved 54 pages between them).
+ */
+static int read_pcp(struct xbuild *b, int procfd, const char *root,
 		    char *why, size_t why_len)
 {
 	struct gm_text t = { 0 };
 	unsigned int bad = 0;
-	uint64_t pages = 0;
 	int err = gm_read_at(procfd, "zoneinfo", &t);
 
 	if (err) {
 		gm_text_free(&t);
-		missing(b->e, "proc/zoneinfo: %s (per-cpu free lists are in "
-			"unexplained)", strerror(-err));
+		b->pcp_err = err;
 		return 0;
 	}
-	err = gm_zoneinfo_pcp_pages(t.buf, t.len, &pages, &bad);
+	err = gm_zoneinfo_pcp_pages(t.buf, t.len, &b->pcp_pages, &bad);
 	gm_text_free(&t);
-	if (err) {
+	if (err)
 		snprintf(why, why_len, "%s/proc/zoneinfo: malformed line %u",
 			 root, bad);
-		return err;
+	return err;
+}
+
+static int pcp_line(struct xbuild *b)
+{
+	if (b->pcp_err) {
+		missing(b->e, "proc/zoneinfo: %s (per-cpu free lists are in "
+			"unexplained)", strerror(-b->pcp_err));
+		return 0;
 	}
-	return add_line(b, GPUMEM_X_FREE, gm_sbytes(pages * (uint64_t)getpagesize()),
+	return add_line(b, GPUMEM_X_FREE,
+			gm_sbytes(b->pcp_pages * (uint64_t)getpagesize()),
 			"free, per-cpu lists", "zoneinfo pagesets count");
 }
 
@@ -438,7 +452,7 @@ static int build(struct xbuild *b, int procfd, const struct gpumem_opts *opts,
 	}
 	err = memory_lines(b, &pss);
 	if (!err)
-		err = pcp_line(b, procfd, root, why, why_len);
+		err = pcp_line(b);
 	if (!err)
 		err = gpu_lines(b, s);
 	if (!err)
@@ -473,6 +487,8 @@ int gpumem_explain_take(const struct gpumem_opts *opts,
 	b.e = calloc(1, sizeof(*b.e));
 	err = b.e ? read_kv_file(procfd, "meminfo", root, &mi, why, why_len) :
 		    -ENOMEM;
+	if (!err)
+		err = read_pcp(&b, procfd, root, why, why_len);
 	if (!err && !gm_kv_find(&mi, "MemTotal")) {
 		snprintf(why, why_len, "%s/proc/meminfo: no MemTotal", root);
 		err = -EBADMSG;

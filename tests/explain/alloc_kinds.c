@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * alloc_kinds: holds MIB MiB of one kind of memory for the explain proof
- * (tests/vm/tests.d/60-explain.sh), creates READY when everything is in
+ * (tests/vm/tests.d/05-explain.sh), creates READY when everything is in
  * place, and holds it until SIGTERM.
  *
  *   alloc_kinds KIND MIB READY
