@@ -7,8 +7,8 @@
  *   bpfbench stats              "prog NAME run_cnt N run_time_ns N" for
  *                               every loaded program (bpf_stats_enabled)
  *   bpfbench hold N             N processes, each holding one 64x64 dumb
- *                               buffer on card0; prints "held N", then
- *                               waits for SIGTERM
+ *                               buffer on card0, in a process group of
+ *                               their own; prints "held N", then waits
  *   bpfbench query ROUNDS       ns per read of every figure: the pinned
  *                               maps (gpumem_tp_read) and a full
  *                               snapshot (fdinfo scan)
@@ -92,7 +92,8 @@ static int hold(unsigned int n)
 {
 	unsigned int i;
 
-	signal(SIGTERM, SIG_DFL);
+	/* One process group: "kill -- -PID" ends the holders with us. */
+	setpgid(0, 0);
 	for (i = 0; i < n; i++) {
 		pid_t pid = fork();
 
