@@ -15,7 +15,7 @@
 #                                 /var/cache/gpumem/vm.XXXXXX per run, so
 #                                 concurrent runs do not mix; removed when
 #                                 every test passed)
-#   GPUMEM_VM_TIMEOUT=SECONDS     QEMU wall-clock limit (240)
+#   GPUMEM_VM_TIMEOUT=SECONDS     QEMU wall-clock limit (480)
 #   GPUMEM_SEED=N                 workload seed (default: time in the VM)
 #   GPUMEM_STRESS_OPS=N           stress operations (100000)
 #   GPUMEM_VM_ONLY="10-totals .." run only these tests.d scripts (default all)
@@ -70,7 +70,7 @@ fi
 
 start=$(date +%s.%N)
 qemu_status=0
-vm_boot "$kernel" "$out/initrd.gz" "$log" "${GPUMEM_VM_TIMEOUT:-240}" "$append" ||
+vm_boot "$kernel" "$out/initrd.gz" "$log" "${GPUMEM_VM_TIMEOUT:-480}" "$append" ||
 	qemu_status=$?
 vm_note "QEMU exited with status $qemu_status after" \
 	"$(echo "$(date +%s.%N) - $start" | bc) s; console log: $log"
