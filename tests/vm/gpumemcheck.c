@@ -339,25 +339,11 @@ static void parse_line(const char *line)
 
 static pid_t spawn(char **argv, FILE **to, FILE **from)
 {
-	int in[2], out[2];
-	pid_t pid;
+	int in, out;
+	pid_t pid = vm_spawn(argv, &in, &out);
 
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
-		vm_fatal("gpumem: pipe", -errno);
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		vm_fatal("gpumem: fork", -errno);
-	if (!pid) {
-		dup2(in[0], STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	*to = fdopen(in[1], "w");
-	*from = fdopen(out[0], "r");
+	*to = fdopen(in, "w");
+	*from = fdopen(out, "r");
 	if (!*to || !*from)
 		vm_fatal("gpumem: fdopen", -errno);
 	return pid;

@@ -480,30 +480,6 @@ static void parse_line(char *line)
 	}
 }
 
-static pid_t spawn(char **argv, int *to, int *from)
-{
-	int in[2], out[2];
-	pid_t pid;
-
-	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
-		vm_fatal("pipe", -errno);
-	fflush(stdout);
-	pid = fork();
-	if (pid < 0)
-		vm_fatal("fork", -errno);
-	if (!pid) {
-		dup2(in[0], STDIN_FILENO);
-		dup2(out[1], STDOUT_FILENO);
-		execvp(argv[0], argv);
-		_exit(127);
-	}
-	close(in[0]);
-	close(out[1]);
-	*to = in[1];
-	*from = out[0];
-	return pid;
-}
-
 /* Read workload lines (acking each step) while draining trace_pipe. */
 static void run(int to, int from)
 {
@@ -669,7 +645,7 @@ int main(int argc, char **argv)
 	snprintf(st.scenario, sizeof(st.scenario), "%s", argv[argc - 1]);
 	setup_trace(buffer_kb);
 	overruns = st.tracing ? vm_trace_overruns() : 0;
-	pid = spawn(argv + i, &to, &from);
+	pid = vm_spawn(argv + i, &to, &from);
 	run(to, from);
 	if (waitpid(pid, &status, 0) < 0)
 		status = -1;

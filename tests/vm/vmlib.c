@@ -579,3 +579,27 @@ int vm_fdinfo_u64(pid_t pid, int fd, const char *key, uint64_t *val)
 	}
 	return -ENOENT;
 }
+
+pid_t vm_spawn(char **argv, int *to, int *from)
+{
+	int in[2], out[2];
+	pid_t pid;
+
+	if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC))
+		vm_fatal("pipe", -errno);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		vm_fatal("fork", -errno);
+	if (!pid) {
+		dup2(in[0], STDIN_FILENO);
+		dup2(out[1], STDOUT_FILENO);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	*to = in[1];
+	*from = out[0];
+	return pid;
+}

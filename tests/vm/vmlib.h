@@ -33,6 +33,8 @@ bool vm_tap(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
 void vm_tap_skip(const char *name, const char *why);
 /* Print "not ok - name # err" and exit(1): for broken test setup. */
 void vm_fatal(const char *name, int err) __attribute__((noreturn));
+/* Runs argv with pipes to its stdin (*to) and from its stdout (*from). */
+pid_t vm_spawn(char **argv, int *to, int *from);
 
 /*
  * Whether kernel/patches/<nnnn>-*.patch existed on the host when the VM
