@@ -45,6 +45,21 @@ static const struct cli_opt options[] = {
 };
 
 /* What could not be read is said, never silently left out. */
+/* Collector pinned but not readable: the fdinfo view alone, said so. */
+static void warn_tracepoint(const struct gpumem_tp *tp)
+{
+	if (tp->state == GPUMEM_TP_DENIED)
+		fprintf(stderr, "gpumem: %s not readable: join group gpumem for "
+			"the tracepoint's figures\n", tp->path);
+	else if (tp->state == GPUMEM_TP_ERROR)
+		fprintf(stderr, "gpumem: reading %s: %s\n", tp->path,
+			strerror(-tp->err));
+	if (tp->state == GPUMEM_TP_OK && tp->dropped_full)
+		fprintf(stderr, "gpumem: the collector dropped %llu updates "
+			"(map full at %u keys): tracepoint figures incomplete\n",
+			(unsigned long long)tp->dropped_full, tp->max_entries);
+}
+
 static void warn_incomplete(const struct gpumem_snapshot *s)
 {
 	const struct gpumem_scan_stats *st = gpumem_scan_stats(s);
@@ -60,6 +75,7 @@ static void warn_incomplete(const struct gpumem_snapshot *s)
 		fprintf(stderr, "gpumem: %u DRM fds without a client id could "
 			"not be matched (kcmp unavailable): each counted as its "
 			"own client\n", st->unresolved_fds);
+	warn_tracepoint(gpumem_snapshot_tp(s));
 }
 
 static int snapshot_error(const struct args *a, int err)

@@ -143,4 +143,6 @@ rc=$?
 say $? "bpf: non-member bob is refused with one clear line (exit $rc)"
 su -s /bin/sh bob -c "gpumem" > $T/bob.show 2>&1
 say $? "bpf: gpumem show still works for bob without the pins"
+grep -q "not readable: join group gpumem" $T/bob.show
+say $? "bpf: gpumem show tells bob the tracepoint figures are missing"
 gpumem bpf unload
