@@ -4,6 +4,7 @@
  * driver and PCI identity from the parent device's uevent, and amdgpu's own
  * counters (mem_info_{vram,gtt}_{used,total}) where present.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -43,13 +44,35 @@ static bool node_name(const char *name, struct node *n)
 	return true;
 }
 
-static void parse_uevent(const struct gm_text *t, struct gpumem_device *d,
-			 unsigned int *malformed)
+/* "VVVV:DDDD" in hex, nothing else; val is not terminated. */
+static int parse_pci_id(const char *val, size_t len, struct gpumem_device *d)
+{
+	char tmp[16], *p;
+	uint64_t v, dev;
+	const char *end;
+
+	if (len >= sizeof(tmp))
+		return -EINVAL;
+	memcpy(tmp, val, len);
+	tmp[len] = '\0';
+	for (p = tmp; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if (gm_parse_hex(tmp, &end, &v) || *end != ':' || v > 0xffff ||
+	    gm_parse_hex(end + 1, &end, &dev) || *end || dev > 0xffff)
+		return -EINVAL;
+	d->vendor_id = (uint32_t)v;
+	d->device_id = (uint32_t)dev;
+	return 0;
+}
+
+/* DRIVER=, PCI_SLOT_NAME=, PCI_ID= of a device's uevent. */
+void gm_uevent_parse(const char *text, size_t text_len, struct gpumem_device *d,
+		     unsigned int *malformed)
 {
 	const char *line;
 	size_t pos = 0, len;
 
-	while (gm_next_line(t->buf, t->len, &pos, &line, &len)) {
+	while (gm_next_line(text, text_len, &pos, &line, &len)) {
 		const char *eq = memchr(line, '=', len);
 		size_t klen, vlen;
 
@@ -62,14 +85,7 @@ static void parse_uevent(const struct gm_text *t, struct gpumem_device *d,
 		} else if (klen == 13 && !memcmp(line, "PCI_SLOT_NAME", 13)) {
 			gm_copy_field(d->pdev, sizeof(d->pdev), eq + 1, vlen);
 		} else if (klen == 6 && !memcmp(line, "PCI_ID", 6)) {
-			unsigned int v, dev;
-
-			if (sscanf(eq + 1, "%4x:%4x", &v, &dev) == 2) {
-				d->vendor_id = v;
-				d->device_id = dev;
-			} else {
-				(*malformed)++;
-			}
+			*malformed += parse_pci_id(eq + 1, vlen, d) != 0;
 		}
 	}
 }
@@ -154,7 +170,7 @@ static int add_card(struct gm_devices *devs, int classfd, const char *name,
 	d->index = n->minor;
 	d->render_minor = -1;
 	if (!gm_read_record_at(devfd, "uevent", t))
-		parse_uevent(t, d, malformed);
+		gm_uevent_parse(t->buf, t->len, d, malformed);
 	read_amd_counters(devfd, d, t, malformed);
 	close(devfd);
 	read_gem_total(classfd, name, d, t, malformed);

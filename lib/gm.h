@@ -91,6 +91,8 @@ struct gm_devices {
 	size_t cap;
 };
 
+void gm_uevent_parse(const char *text, size_t text_len, struct gpumem_device *d,
+		     unsigned int *malformed);
 int gm_drm_sysfs_scan(int sysfd, struct gm_devices *devs,
 		      unsigned int *malformed);
 int gm_devices_by_minor(const struct gm_devices *devs, int minor);
