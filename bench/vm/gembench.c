@@ -3,13 +3,22 @@
  * gembench: cost of the GEM paths patched to account gpu_mem_total, with
  * the tracepoint enabled or not.
  *
- *   gembench create|import off|on ROUNDS PAIRS
+ *   gembench create|import|share|grow off|on ROUNDS PAIRS
  *
  * create: MODE_CREATE_DUMB (64x64) + GEM_CLOSE: the whole buffer life,
  *         dominated by virtio commands to the host.
  * import: PRIME_FD_TO_HANDLE of an existing buffer into a second file +
  *         GEM_CLOSE: a handle's life in a new file, which the series
- *         accounts (device and process totals) without any host command.
+ *         accounts (device and process totals) without any host command;
+ *         the process holds the buffer in its first file, so no total
+ *         changes and nothing is emitted.
+ * share:  the same, but the process dropped its own handle after the
+ *         export (the dma-buf keeps the buffer): every pair changes the
+ *         process total twice, two gpu_mem_total events and no host
+ *         command, the cheapest path that emits.  The process's total
+ *         goes from 0 and back to 0: its key comes and goes.
+ * grow:   share, while the second file holds another buffer: the total
+ *         goes up and back down but never to 0, its key stays.
  *
  * Prints "bench op=OP trace=T round=R ns_per_pair=N" for every round and
  * "bench op=OP trace=T min_ns_per_pair=N median_ns_per_pair=M".  "on"
@@ -36,8 +45,10 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+enum bench_op { OP_CREATE, OP_IMPORT, OP_SHARE, OP_GROW };
+
 struct bench {
-	int import;		/* import + close, else create + close */
+	enum bench_op op;
 	int fd;			/* card0 */
 	int fd2;		/* a second card0 file, for import */
 	int dmabuf;		/* an exported buffer, for import */
@@ -47,10 +58,10 @@ static int bench_pair(const struct bench *b)
 {
 	uint32_t handle;
 	uint64_t size;
-	int fd = b->import ? b->fd2 : b->fd;
+	int fd = b->op == OP_CREATE ? b->fd : b->fd2;
 	int ret;
 
-	if (b->import)
+	if (b->op != OP_CREATE)
 		ret = vm_prime_import(fd, b->dmabuf, &handle);
 	else
 		ret = vm_dumb_create(fd, 64, 64, 32, &handle, &size);
@@ -83,7 +94,24 @@ static int bench_open(struct bench *b)
 	if (b->fd < 0 || b->fd2 < 0)
 		return b->fd < 0 ? b->fd : b->fd2;
 	ret = vm_dumb_create(b->fd, 64, 64, 32, &handle, &size);
-	return ret ? ret : vm_prime_export(b->fd, handle, &b->dmabuf);
+	if (!ret)
+		ret = vm_prime_export(b->fd, handle, &b->dmabuf);
+	if (!ret && b->op >= OP_SHARE)
+		ret = vm_gem_close(b->fd, handle);
+	if (!ret && b->op == OP_GROW)
+		ret = vm_dumb_create(b->fd2, 64, 64, 32, &handle, &size);
+	return ret;
+}
+
+static int parse_op(const char *s)
+{
+	static const char *const names[] = { "create", "import", "share", "grow" };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(s, names[i]))
+			return (int)i;
+	return -1;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -102,14 +130,14 @@ int main(int argc, char **argv)
 	int ret;
 	bool on;
 
-	if (argc != 5 || (strcmp(argv[1], "create") && strcmp(argv[1], "import")) ||
+	if (argc != 5 || parse_op(argv[1]) < 0 ||
 	    (strcmp(argv[2], "on") && strcmp(argv[2], "off"))) {
-		fprintf(stderr, "usage: gembench create|import off|on ROUNDS PAIRS\n");
+		fprintf(stderr, "usage: gembench create|import|share|grow off|on ROUNDS PAIRS\n");
 		return 2;
 	}
 	op = argv[1];
 	trace = argv[2];
-	b.import = !strcmp(op, "import");
+	b.op = (enum bench_op)parse_op(op);
 	on = !strcmp(trace, "on");
 	rounds = (unsigned int)atoi(argv[3]);
 	pairs = (unsigned int)atoi(argv[4]);

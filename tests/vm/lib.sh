@@ -62,14 +62,21 @@ vm_initrd() {
 }
 
 # vm_boot KERNEL INITRD LOG TIMEOUT APPEND [interactive]: run QEMU (VM_SMP
-# vCPUs, default 2); the serial console goes to LOG.  Returns QEMU's (or
+# vCPUs, default 2; VM_GPUS virtio-gpu devices, default 1; VM_QEMU_ARGS
+# more options); the serial console goes to LOG.  Returns QEMU's (or
 # timeout's, 124) status.
 vm_boot() {
 	local kernel=$1 initrd=$2 log=$3 limit=$4 append=$5 interactive=${6:-}
 	local qemu=(qemu-system-x86_64 -machine q35 -m 1024 -smp "${VM_SMP:-2}" -nographic
 		-no-reboot -kernel "$kernel" -initrd "$initrd"
 		-append "console=ttyS0 quiet loglevel=4 panic=-1 $append"
-		-device virtio-gpu-pci -display none)
+		-display none)
+	local i
+	for ((i = 0; i < ${VM_GPUS:-1}; i++)); do
+		qemu+=(-device virtio-gpu-pci)
+	done
+	# shellcheck disable=SC2206
+	qemu+=(${VM_QEMU_ARGS:-})
 	if [ -n "$interactive" ]; then
 		"${qemu[@]}" 2>&1 | tee "$log"
 		return "${PIPESTATUS[0]}"
