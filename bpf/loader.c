@@ -24,12 +24,22 @@
 #include <bpf/libbpf.h>
 #include <linux/magic.h>
 
+#include "gpumem_bpf.h"	/* before the skeleton: it uses our types */
 #include "gpumem.skel.h"
-#include "gpumem_bpf.h"
 #include "loader.h"
 
 #define BPFFS "/sys/fs/bpf"
 #define PIN_LINK "link"
+
+/*
+ * The link first: unloading detaches before it removes the maps.  The
+ * timer's map is pinned because a timer dies with its map's last user
+ * reference, and the program's own references are not that.
+ */
+static const char *const pin_names[] = {
+	PIN_LINK, "gpu_mem_total_map", "gpu_mem_slots", "globals", "events",
+	"mirror_timer",
+};
 
 const char *gm_attach_name(enum gm_attach a)
 {
@@ -74,6 +84,22 @@ static bool have_tp_btf(void)
 	return found;
 }
 
+/*
+ * At most half the slots in use (devices keep theirs at 0: a few more
+ * keys than the totals map holds), so probes stay short.
+ */
+static int set_slots(struct gpumem_bpf *skel, unsigned int keys)
+{
+	unsigned int bits = 1;
+
+	while (bits < 31 && (1u << bits) < 2 * (keys + GM_BPF_MAX_GPUS))
+		bits++;
+	skel->rodata->slot_shift = 64 - bits;
+	skel->rodata->slot_mask = (1u << bits) - 1;
+	return bpf_map__set_max_entries(skel->maps.gpu_mem_slots, 1u << bits) ?:
+	       bpf_map__set_max_entries(skel->maps.mirror_queue, 1u << bits);
+}
+
 static int open_and_load(struct gpumem_bpf **out,
 			 const struct gm_collector_opts *o,
 			 struct gm_collector_info *info)
@@ -87,12 +113,9 @@ static int open_and_load(struct gpumem_bpf **out,
 
 	if (!skel)
 		return -errno;
-	/* Devices keep their info entry (peaks) when their total is 0. */
 	err = bpf_map__set_max_entries(skel->maps.gpu_mem_total_map, n);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.gpu_mem_info,
-					       n + GM_BPF_MAX_GPUS);
-	skel->rodata->emit_events = !o->no_events;
+		err = set_slots(skel, n);
 	bpf_program__set_autoload(skel->progs.gm_tp_btf, btf);
 	bpf_program__set_autoload(skel->progs.gm_raw_tp, !btf);
 	info->attach = btf ? GM_ATTACH_TP_BTF : GM_ATTACH_RAW_TP;
@@ -116,8 +139,8 @@ static int pin_all(struct gpumem_bpf *skel, struct bpf_link *link,
 		   const char *dir, gid_t gid, mode_t fmode)
 {
 	struct bpf_map *maps[] = {
-		skel->maps.gpu_mem_total_map, skel->maps.gpu_mem_info,
-		skel->maps.counters, skel->maps.events,
+		skel->maps.gpu_mem_total_map, skel->maps.gpu_mem_slots,
+		skel->maps.bss, skel->maps.events, skel->maps.mirror_timer,
 	};
 	char path[4096];
 	size_t i;
@@ -126,8 +149,7 @@ static int pin_all(struct gpumem_bpf *skel, struct bpf_link *link,
 	if (mkdir(dir, 0700))
 		return -errno;
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir,
-			 bpf_map__name(maps[i]));
+		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i + 1]);
 		err = bpf_map__pin(maps[i], path);
 		if (!err)
 			err = set_owner(path, gid, fmode);
@@ -198,17 +220,12 @@ out:
 
 int gm_collector_unload(const char *pin_dir)
 {
-	static const char *const names[] = {
-		PIN_LINK, "gpu_mem_total_map", "gpu_mem_info", "counters",
-		"events",
-	};
 	const char *dir = pin_dir ? pin_dir : GM_BPF_PIN_DIR;
 	char path[4096];
 	size_t i;
 
-	/* The link first: no event lands in maps being removed. */
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+	for (i = 0; i < sizeof(pin_names) / sizeof(pin_names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
 		if (unlink(path) && errno != ENOENT)
 			return -errno;
 	}

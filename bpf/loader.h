@@ -21,7 +21,6 @@ struct gm_collector_opts {
 	const char *group;		/* "gpumem" when NULL */
 	unsigned int max_entries;	/* keys; 0: the default */
 	enum gm_attach attach;
-	bool no_events;			/* no ring buffer traffic */
 };
 
 /* What load did, for the caller to report. */

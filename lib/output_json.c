@@ -203,6 +203,7 @@ static json_t *tp_json(const struct gpumem_tp *tp)
 	json_object_set_new(o, "dropped_info_full",
 			    bytes(tp->dropped_info_full));
 	json_object_set_new(o, "dropped_ringbuf", bytes(tp->dropped_ringbuf));
+	json_object_set_new(o, "streaming", json_boolean(tp->streaming));
 	return o;
 }
 

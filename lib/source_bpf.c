@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -35,30 +36,85 @@ static int cmp_total(const void *a, const void *b)
 	return (kx > ky) - (kx < ky);
 }
 
+static int read_max_entries(int fd, struct gpumem_tp *tp)
+{
+	struct bpf_map_info info = { 0 };
+	uint32_t len = sizeof(info);
+	int err = bpf_obj_get_info_by_fd(fd, &info, &len);
+
+	tp->max_entries = info.max_entries;
+	return err;
+}
+
+/* All keys in a few BPF_MAP_LOOKUP_BATCH calls (Linux >= 5.6). */
+static int walk_batch(int fd, uint32_t max, struct gpumem_tp *tp, size_t *n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	uint64_t *keys = calloc(max, sizeof(*keys));
+	uint64_t *vals = calloc(max, sizeof(*vals));
+	uint64_t batch = 0;
+	uint32_t count;
+	size_t got = 0, i, cap = 0;
+	int err = keys && vals ? 0 : -ENOMEM;
+
+	while (!err && got < max) {
+		count = (uint32_t)(max - got);
+		err = bpf_map_lookup_batch(fd, got ? &batch : NULL, &batch,
+					   keys + got, vals + got, &count, &opts);
+		got += count;
+	}
+	if (err == -ENOENT || (!err && got == max))
+		err = gm_grow((void **)&tp->totals, &cap, got ? got : 1,
+			      sizeof(*tp->totals));
+	for (i = 0; !err && i < got; i++)
+		tp->totals[i] = (struct gpumem_tp_total){
+			.gpu_id = keys[i] >> 32, .pid = (uint32_t)keys[i],
+			.bytes = vals[i],
+		};
+	*n = err ? 0 : got;
+	free(keys);
+	free(vals);
+	return err;
+}
+
+/* One key at a time, for kernels without batch lookups. */
+static int walk_keys(int fd, struct gpumem_tp *tp, size_t *n)
+{
+	uint64_t key = 0, next, size;
+	size_t cap = 0;
+	bool first = true;
+	int err;
+
+	*n = 0;
+	while (!(err = bpf_map_get_next_key(fd, first ? NULL : &key, &next))) {
+		first = false;
+		key = next;
+		if (bpf_map_lookup_elem(fd, &key, &size))
+			continue;	/* deleted meanwhile */
+		if (gm_grow((void **)&tp->totals, &cap, *n + 1,
+			    sizeof(*tp->totals)))
+			return -ENOMEM;
+		tp->totals[(*n)++] = (struct gpumem_tp_total){
+			.gpu_id = key >> 32, .pid = (uint32_t)key, .bytes = size,
+		};
+	}
+	return err == -ENOENT ? 0 : err;
+}
+
 /*
  * Keys deleted while we walk make get_next_key start over: sort, then keep
  * one entry per key.
  */
 static int read_totals(int fd, struct gpumem_tp *tp)
 {
-	uint64_t key = 0, next, size;
-	size_t cap = 0, i, n = 0;
-	bool first = true;
-	int err;
+	size_t i, n = 0;
+	int err = read_max_entries(fd, tp);
 
-	while (!(err = bpf_map_get_next_key(fd, first ? NULL : &key, &next))) {
-		first = false;
-		key = next;
-		if (bpf_map_lookup_elem(fd, &key, &size))
-			continue;	/* deleted meanwhile */
-		if (gm_grow((void **)&tp->totals, &cap, n + 1,
-			    sizeof(*tp->totals)))
-			return -ENOMEM;
-		tp->totals[n++] = (struct gpumem_tp_total){
-			.gpu_id = key >> 32, .pid = (uint32_t)key, .bytes = size,
-		};
-	}
-	if (err != -ENOENT)
+	if (!err)
+		err = walk_batch(fd, tp->max_entries, tp, &n);
+	if (err && err != -ENOMEM)
+		err = walk_keys(fd, tp, &n);
+	if (err)
 		return err;
 	if (n)
 		qsort(tp->totals, n, sizeof(*tp->totals), cmp_total);
@@ -70,60 +126,89 @@ static int read_totals(int fd, struct gpumem_tp *tp)
 	return 0;
 }
 
-/* Peaks and times: a key can miss its info entry (info map full). */
-static void read_info(int fd, struct gpumem_tp *tp)
+/* The slot of key, probed as bpf/gpumem.bpf.c probes; -ENOENT: none. */
+static int slot_lookup(int fd, uint32_t bits, uint64_t key,
+		       struct gm_bpf_slot *out)
 {
-	struct gm_bpf_info info;
-	size_t i;
+	uint32_t home = gm_bpf_slot_home(key, 64 - bits), i, idx;
 
-	for (i = 0; i < tp->nr; i++) {
-		struct gpumem_tp_total *t = &tp->totals[i];
-		uint64_t key = GM_BPF_KEY(t->gpu_id, t->pid);
-
-		if (bpf_map_lookup_elem(fd, &key, &info))
-			continue;
-		t->peak_bytes = info.peak;
-		t->last_change_ns = info.last_ns;
-		t->changes = info.changes;
+	for (i = 0; i < GM_BPF_PROBES; i++) {
+		idx = (home + i) & ((1u << bits) - 1);
+		if (bpf_map_lookup_elem(fd, &idx, out))
+			return -errno;
+		if (out->tag == GM_BPF_LIVE(key))
+			return 0;
+		if (out->tag == GM_BPF_SLOT_EMPTY)
+			break;
 	}
+	return -ENOENT;
 }
 
-static int read_counters(int fd, struct gpumem_tp *tp)
-{
-	uint64_t *out[GM_BPF_NR_COUNTERS] = {
-		[GM_BPF_EVENTS] = &tp->events,
-		[GM_BPF_DROP_TOTAL] = &tp->dropped_full,
-		[GM_BPF_DROP_INFO] = &tp->dropped_info_full,
-		[GM_BPF_DROP_RINGBUF] = &tp->dropped_ringbuf,
-	};
-	int ncpu = libbpf_num_possible_cpus();
-	uint64_t *v;
-	uint32_t k;
-	int c, err = 0;
-
-	if (ncpu < 0)
-		return ncpu;
-	v = calloc((size_t)ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (k = 0; k < GM_BPF_NR_COUNTERS && !err; k++) {
-		err = bpf_map_lookup_elem(fd, &k, v);
-		for (c = 0; c < ncpu && !err; c++)
-			*out[k] += v[c];
-	}
-	free(v);
-	return err;
-}
-
-static int read_max_entries(int fd, struct gpumem_tp *tp)
+/*
+ * Sizes, peaks and times from the slots, which are exact at once; the
+ * totals map follows them within GM_BPF_MIRROR_DELAY_NS.  A key there
+ * without a live slot has just gone, unless some key never got a slot
+ * (dropped_info_full): those live in the totals map only.
+ */
+static int read_slots(int fd, struct gpumem_tp *tp)
 {
 	struct bpf_map_info info = { 0 };
-	uint32_t len = sizeof(info);
-	int err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	uint32_t len = sizeof(info), bits = 1;
+	struct gm_bpf_slot slot;
+	size_t i, nr = 0;
+	int err;
 
-	tp->max_entries = info.max_entries;
-	return err;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	while (bits < 31 && 1u << bits < info.max_entries)
+		bits++;
+	if (info.value_size != sizeof(slot) || 1u << bits != info.max_entries)
+		return -EPROTO;
+	for (i = 0; i < tp->nr; i++) {
+		struct gpumem_tp_total t = tp->totals[i];
+
+		err = slot_lookup(fd, bits, GM_BPF_KEY(t.gpu_id, t.pid), &slot);
+		if (err && err != -ENOENT)
+			return err;
+		if (!err && !slot.size)
+			continue;
+		if (!err) {
+			t.bytes = slot.size;
+			t.peak_bytes = slot.peak;
+			t.last_change_ns = slot.last_ns;
+			t.changes = slot.changes;
+		} else if (!tp->dropped_info_full) {
+			continue;
+		}
+		tp->totals[nr++] = t;
+	}
+	tp->nr = nr;
+	return 0;
 }
+
+static int read_globals(int fd, struct gpumem_tp *tp)
+{
+	struct bpf_map_info info = { 0 };
+	struct gm_bpf_globals g;
+	uint32_t len = sizeof(info), zero = 0;
+	struct timespec now;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.value_size != sizeof(g))
+		return -EPROTO;
+	if (bpf_map_lookup_elem(fd, &zero, &g))
+		return -errno;
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	tp->streaming = g.stream_until >
+			(uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
+	tp->events = g.events;
+	tp->dropped_full = g.drop_total;
+	tp->dropped_info_full = g.drop_slot;
+	tp->dropped_ringbuf = g.drop_ringbuf;
+	return 0;
+}
+
 
 /* The collector's pins: totals, then what only we have. */
 static int read_ours(const char *dir, struct gpumem_tp *tp, int fd)
@@ -132,21 +217,21 @@ static int read_ours(const char *dir, struct gpumem_tp *tp, int fd)
 	int err, xfd;
 
 	err = read_totals(fd, tp);
-	if (!err)
-		err = read_max_entries(fd, tp);
 	if (err)
 		return err;
-	snprintf(path, sizeof(path), "%s/gpu_mem_info", dir);
+	snprintf(path, sizeof(path), "%s/globals", dir);
 	xfd = open_pin(path);
 	if (xfd < 0)
 		return xfd;
-	read_info(xfd, tp);
+	err = read_globals(xfd, tp);
 	close(xfd);
-	snprintf(path, sizeof(path), "%s/counters", dir);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/gpu_mem_slots", dir);
 	xfd = open_pin(path);
 	if (xfd < 0)
 		return xfd;
-	err = read_counters(xfd, tp);
+	err = read_slots(xfd, tp);
 	close(xfd);
 	return err;
 }

@@ -15,7 +15,7 @@
 
 static const char usage_text[] =
 "Usage: gpumem bpf load [--max-entries N] [--attach auto|raw_tp|tp_btf]\n"
-"                       [--no-events] [--pin-dir DIR]\n"
+"                       [--pin-dir DIR]\n"
 "       gpumem bpf unload [--pin-dir DIR]\n"
 "       gpumem bpf status [--pin-dir DIR]\n"
 "       gpumem bpf dump [--android] [--pin-dir DIR]\n"
@@ -26,7 +26,6 @@ static const char usage_text[] =
 "                       processes x 8 GPUs); new keys past it are counted\n"
 "                       as dropped, never silently lost\n"
 "  -a, --attach TYPE    tp_btf when the kernel's BTF has it (auto), raw_tp\n"
-"      --no-events      no change events for gpumem trace\n"
 "  -d, --pin-dir DIR    another bpffs directory\n"
 "      --android        dump in the text of Android's dumpsys gpu --gpumem\n"
 "                       (also reads Android's own pinned map)\n"
@@ -68,13 +67,6 @@ static int set_attach(void *args, const char *arg)
 	return 0;
 }
 
-static int set_no_events(void *args, const char *arg)
-{
-	(void)arg;
-	((struct args *)args)->load.no_events = true;
-	return 0;
-}
-
 static int set_pin_dir(void *args, const char *arg)
 {
 	((struct args *)args)->load.pin_dir = arg;
@@ -91,9 +83,8 @@ static int set_android(void *args, const char *arg)
 static const struct cli_opt options[] = {
 	{ "max-entries", 'n', true, set_max_entries },
 	{ "attach", 'a', true, set_attach },
-	{ "no-events", 256, false, set_no_events },
 	{ "pin-dir", 'd', true, set_pin_dir },
-	{ "android", 257, false, set_android },
+	{ "android", 256, false, set_android },
 	{ NULL, 0, false, NULL }
 };
 
@@ -157,8 +148,11 @@ static void print_status(const struct gpumem_tp *tp)
 		printf(" of %" PRIu32, tp->max_entries);
 	printf("\nevents: %" PRIu64 "\n", tp->events);
 	printf("dropped (totals map full): %" PRIu64 "\n", tp->dropped_full);
-	printf("dropped (info map full): %" PRIu64 "\n", tp->dropped_info_full);
+	printf("dropped (no slot for peaks): %" PRIu64 "\n", tp->dropped_info_full);
 	printf("dropped (ring buffer full): %" PRIu64 "\n", tp->dropped_ringbuf);
+	if (!tp->android)
+		printf("stream: %s\n", tp->streaming ?
+		       "on (a gpumem trace is reading)" : "off");
 }
 
 static void print_dump(const struct gpumem_tp *tp)

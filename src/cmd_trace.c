@@ -2,7 +2,9 @@
 /*
  * gpumem trace: the collector's change events, live.  One consumer at a
  * time reads the pinned ring buffer (consuming needs write access: root).
- * What the ring buffer held before we started is skipped, not shown as new.
+ * The collector emits events only while the stream lease we keep renewing
+ * runs; what the ring buffer held before we started is skipped, not shown
+ * as new.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,6 +44,32 @@ struct trace {
 };
 
 static volatile sig_atomic_t stop;
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_BOOTTIME, &now);
+	return (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
+}
+
+/*
+ * The collector's globals, mapped writable: the lease is one word of
+ * them, the rest are counters the program keeps.
+ */
+static struct gm_bpf_globals *map_globals(int fd)
+{
+	void *g = mmap(NULL, sizeof(struct gm_bpf_globals),
+		       PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	return g == MAP_FAILED ? NULL : g;
+}
+
+/* until 0 ends the lease. */
+static void set_lease(struct gm_bpf_globals *g, uint64_t until)
+{
+	__atomic_store_n(&g->stream_until, until, __ATOMIC_RELAXED);
+}
 
 static void on_signal(int sig)
 {
@@ -115,32 +144,52 @@ static const struct cli_opt options[] = {
 	{ NULL, 0, false, NULL }
 };
 
+/* Both pins need write access: the consumer position, the lease. */
+static int open_pin(const struct trace *t, const char *name, char *path,
+		    size_t len)
+{
+	int fd;
+
+	snprintf(path, len, "%s/%s", t->pin_dir ? t->pin_dir : GPUMEM_TP_PIN_DIR,
+		 name);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		fprintf(stderr, "gpumem: %s: %s: %s\n", path, strerror(errno),
+			errno == ENOENT ? "run 'gpumem bpf load' as root" :
+			"reading the event stream needs root");
+	return fd;
+}
+
 int cmd_trace(int argc, char **argv)
 {
 	struct trace t = { 0 };
 	struct ring_buffer *rb = NULL;
-	struct timespec now;
 	char path[4096];
-	int fd, ret, err = 0;
+	struct gm_bpf_globals *g = NULL;
+	int fd, gfd = -1, ret, err = 0;
 
 	ret = cli_parse(argc, argv, options, &t, usage_text);
 	if (ret >= 0)
 		return ret;
-	snprintf(path, sizeof(path), "%s/events",
-		 t.pin_dir ? t.pin_dir : GPUMEM_TP_PIN_DIR);
-	fd = bpf_obj_get(path);
-	if (fd < 0) {
-		fprintf(stderr, "gpumem: %s: %s: %s\n", path, strerror(errno),
-			errno == ENOENT ? "run 'gpumem bpf load' as root" :
-			"reading the event stream needs root");
+	fd = open_pin(&t, "events", path, sizeof(path));
+	if (fd < 0)
 		return EXIT_NO_SOURCE;
-	}
-	clock_gettime(CLOCK_BOOTTIME, &now);
-	t.start_ns = (uint64_t)now.tv_sec * 1000000000 + (uint64_t)now.tv_nsec;
+	t.start_ns = boottime_ns();
 	rb = ring_buffer__new(fd, on_event, &t, NULL);
 	if (!rb) {
-		err = -errno;
-		fprintf(stderr, "gpumem: %s: %s\n", path, strerror(-err));
+		fprintf(stderr, "gpumem: %s: %s\n", path, strerror(errno));
+		ret = EXIT_RUNTIME;
+		goto cleanup;
+	}
+	gfd = open_pin(&t, "globals", path, sizeof(path));
+	if (gfd < 0) {
+		ret = EXIT_NO_SOURCE;
+		goto cleanup;
+	}
+	g = map_globals(gfd);
+	if (!g) {
+		fprintf(stderr, "gpumem: %s: %s\n", path, strerror(errno));
+		ret = EXIT_RUNTIME;
 		goto cleanup;
 	}
 	signal(SIGINT, on_signal);
@@ -149,6 +198,7 @@ int cmd_trace(int argc, char **argv)
 		printf("%13s %3s %7s %-16s %7s %14s    %s\n", "TIME", "GPU", "PID",
 		       "COMM", "BY", "OLD", "NEW");
 	while (!stop) {
+		set_lease(g, boottime_ns() + GM_BPF_STREAM_LEASE_NS);
 		err = ring_buffer__poll(rb, 200);
 		if (err == -EINTR)
 			err = 0;
@@ -158,9 +208,16 @@ int cmd_trace(int argc, char **argv)
 	if (err > 0)
 		err = 0;
 	if (err)
-		fprintf(stderr, "gpumem: reading events: %s\n", strerror(-err));
+		fprintf(stderr, "gpumem: streaming from %s: %s\n",
+			t.pin_dir ? t.pin_dir : GPUMEM_TP_PIN_DIR, strerror(-err));
+	set_lease(g, 0);
+	ret = err ? EXIT_RUNTIME : EXIT_OK;
 cleanup:
 	ring_buffer__free(rb);
+	if (g)
+		munmap(g, sizeof(*g));
+	if (gfd >= 0)
+		close(gfd);
 	close(fd);
-	return err ? EXIT_RUNTIME : EXIT_OK;
+	return ret;
 }

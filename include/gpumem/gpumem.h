@@ -228,7 +228,7 @@ struct gpumem_tp_total {
 	uint32_t pid;			/* 0: the device total */
 	uint64_t bytes;
 	uint64_t peak_bytes;		/* since the key appeared; 0: unknown */
-	uint64_t last_change_ns;	/* CLOCK_BOOTTIME; 0: unknown */
+	uint64_t last_change_ns;	/* CLOCK_BOOTTIME, to a tick; 0: unknown */
 	uint64_t changes;		/* events for the key; 0: unknown */
 };
 
@@ -245,6 +245,7 @@ struct gpumem_tp {
 	uint64_t dropped_info_full;	/* peaks lost: info map full */
 	uint64_t dropped_ringbuf;	/* trace events lost: ring full */
 	uint32_t max_entries;		/* of the totals map */
+	bool streaming;			/* a `gpumem trace` holds the lease */
 };
 
 /* pin_dir NULL: GPUMEM_TP_PIN_DIR, then Android's maps.  Always fills tp. */

@@ -102,7 +102,7 @@ gpumem bpf load > $T/load.out 2> $T/load.err
 say $? "bpf: load: $(cat $T/load.out $T/load.err | tr '\n' ' ')"
 [ "$(mode /sys/fs/bpf/gpumem)" = "drwxr-x--- root gpumem" ] &&
 	[ "$(mode /sys/fs/bpf/gpumem/gpu_mem_total_map)" = "-rw-r----- root gpumem" ] &&
-	[ "$(mode /sys/fs/bpf/gpumem/counters)" = "-rw-r----- root gpumem" ]
+	[ "$(mode /sys/fs/bpf/gpumem/globals)" = "-rw-r----- root gpumem" ]
 say $? "bpf: dir 0750, maps 0640, root:gpumem"
 gpumem sources > $T/sources
 grep -q "^found *tracepoint" $T/sources && grep -q "^found *pinned maps" $T/sources
