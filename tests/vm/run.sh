@@ -54,8 +54,10 @@ vm_cc "$out/bin/workload" "$VM_DIR/workload.c"
 vm_cc "$out/bin/tracecheck" "$VM_DIR/tracecheck.c"
 vm_initrd "$out/initrd.gz" "$out/root" \
 	"$out/bin/workload $out/bin/tracecheck ${GPUMEM_VM_EXTRA_BINS:-}" \
-	"$(ls "$VM_DIR"/tests.d/*.sh)"
+	"$(ls "$VM_DIR"/tests.d/*.sh) $VM_DIR/tests.d/common.inc"
 
+# Two virtio-gpu devices: card0 and card1, keys of two GPUs.
+export VM_GPUS=2
 patches=
 [ -n "$unpatched" ] || patches=$(vm_patches)
 append="gpumem.patches=$patches gpumem.seed=${GPUMEM_SEED:-}"

@@ -21,6 +21,9 @@
 
 #define VM_CARD "/dev/dri/card0"
 #define VM_RENDER "/dev/dri/renderD128"
+/* The second virtio-gpu device (tests/vm/run.sh boots two). */
+#define VM_CARD1 "/dev/dri/card1"
+#define VM_RENDER1 "/dev/dri/renderD129"
 #define VM_TRACEFS "/sys/kernel/tracing"
 
 /* ---- output ------------------------------------------------------------ */

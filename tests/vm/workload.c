@@ -1145,6 +1145,35 @@ static void scenario_holders(void)
 	step("close");
 }
 
+/* Two GPUs, two processes on each: every key of both devices. */
+static void scenario_gpus(void)
+{
+	int h, c0, c1, hc0, hc1, b;
+
+	h = wl_spawn();
+	c0 = wl_open(0, VM_CARD);
+	c1 = wl_open(0, VM_CARD1);
+	hc1 = wl_open(h, VM_RENDER1);
+	step("open both GPUs");
+	wl_create(c0, OP_DUMB, 256, 64);
+	b = wl_create(c1, OP_DUMB, 128, 128);
+	step("one buffer on each GPU");
+	wl_create(hc1, OP_VIRTGPU, 64, 100);
+	wl_create(c1, OP_DUMB, 32, 32);
+	step("the holder and we on GPU 1");
+	hc0 = wl_open(h, VM_CARD);
+	wl_create(hc0, OP_DUMB, 300, 10);
+	step("the holder on GPU 0 too");
+	wl_gem_close(b, c1);
+	step("free on GPU 1");
+	wl_exit(h);
+	step("holder exits");
+	wl_close(c1);
+	step("close GPU 1");
+	wl_close(c0);
+	step("close GPU 0");
+}
+
 /* A render node fd handed over with SCM_RIGHTS, buffers on both sides. */
 static void scenario_handoff(void)
 {
@@ -1538,6 +1567,7 @@ static const struct {
 	{ "share", scenario_share },
 	{ "dmabuf", scenario_dmabuf },
 	{ "fail", scenario_fail },
+	{ "gpus", scenario_gpus },
 };
 
 static void usage(void)

@@ -3,20 +3,23 @@
 # The gpu_mem_total BPF collector (gpumem bpf load) in the VM: pin modes
 # with and without group gpumem, its maps against the workload's truth at
 # every step, a collector loaded late (the kernel re-emits current totals),
-# and who may read the pins.  One virtio-gpu device: every key has gpu 0.
+# and who may read the pins.  Two virtio-gpu devices (tests/vm/run.sh):
+# the "gpus" scenario has keys on both.
 T=/tmp/bpf50
 mkdir -p $T
 [ -d /sys/fs/bpf ] || { echo "not ok - bpf: no /sys/fs/bpf"; exit 0; }
 
-say() { if [ "$1" = 0 ]; then echo "ok - $2"; else echo "not ok - $2"; fi; }
+. /tests/common.inc
 
-base() { cat /sys/class/drm/card0/gpu_mem/total 2>/dev/null || echo 0; }
-
-# "gpu pid bytes" the truth lines of the step in $T/truth expect, nonzero only.
+# "gpu pid bytes" the truth lines of the step in $T/truth expect, nonzero
+# only; $BASE has what others hold on each device.
 expected() {
-	awk -v base="$BASE" '/^truth step=[0-9]+ gpu=/ {
+	awk -v base="$BASE" 'BEGIN {
+		n = split(base, b, " ")
+		for (i = 1; i < n; i += 2) dev[b[i]] = b[i + 1]
+	} /^truth step=[0-9]+ gpu=/ {
 		split($3, g, "="); split($4, p, "="); split($5, b, "=")
-		v = b[2] + (p[2] == 0 ? base : 0)
+		v = b[2] + (p[2] == 0 ? dev[g[2]] : 0)
 		if (v) print g[2], p[2], v
 	}' $T/truth | sort
 }
@@ -108,10 +111,10 @@ gpumem sources > $T/sources
 grep -q "^found *tracepoint" $T/sources && grep -q "^found *pinned maps" $T/sources
 say $? "bpf: gpumem sources finds the tracepoint and the pins"
 
-for sc in basic holders prime; do
+for sc in basic holders prime gpus; do
 	BAD=
 	CHECKED=0
-	BASE=$(base)
+	BASE=$(gpu_totals)
 	run_sync $sc every_step
 	say $? "bpf/$sc: workload ran"
 	[ -z "$BAD" ] && [ $CHECKED -gt 0 ]
@@ -126,7 +129,7 @@ say $? "bpf: nothing dropped below the map's size"
 gpumem bpf unload
 BAD=
 CHECKED=0
-BASE=$(base)
+BASE=$(gpu_totals)
 run_sync holders from_step3
 [ -z "$BAD" ] && [ $CHECKED -gt 0 ]
 say $? "bpf/late: loaded at step 3, the maps equal the truth at the $CHECKED steps from there${BAD:+ (not at$BAD)}"

@@ -9,13 +9,11 @@ TR=/sys/kernel/tracing
 OPS=${GPUMEM_STRESS_OPS:-100000}
 mkdir -p $T
 
-say() { if [ "$1" = 0 ]; then echo "ok - $2"; else echo "not ok - $2"; fi; }
+. /tests/common.inc
 counter() { gpumem bpf status | sed -n "s/^$1: //p"; }
 
-TOTAL=/sys/class/drm/card0/gpu_mem/total
-
 trace_on() {
-	base=$(cat $TOTAL)
+	base=$(gpu_totals)
 	echo 0 > $TR/tracing_on
 	echo 16384 > $TR/buffer_size_kb
 	echo 1 > $TR/events/gpu_mem/gpu_mem_total/enable
@@ -25,14 +23,7 @@ trace_on() {
 
 # Stops tracing; the events in $T/trace as "gpu pid size"; 1 if any was lost.
 trace_off() {
-	# The host completes virtio-gpu frees late (seconds under load): wait
-	# for the device total to come back to where tracing started.
-	i=0
-	while [ "$(cat $TOTAL)" != "$base" ] && [ $i -lt 300 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	sleep 0.2
+	settle_totals "$base"
 	echo 0 > $TR/tracing_on
 	echo 0 > $TR/events/gpu_mem/gpu_mem_total/enable
 	sed -n 's/.*gpu_mem_total: gpu_id=\([0-9]*\) pid=\([0-9]*\) size=\([0-9]*\).*/\1 \2 \3/p' \
