@@ -209,8 +209,7 @@ static int read_globals(int fd, struct gpumem_tp *tp)
 	return 0;
 }
 
-
-/* The collector's pins: totals, then what only we have. */
+/* The collector's pins: the keys, the counters, then the slots. */
 static int read_ours(const char *dir, struct gpumem_tp *tp, int fd)
 {
 	char path[4096];
