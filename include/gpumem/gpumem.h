@@ -242,7 +242,7 @@ struct gpumem_tp {
 	/* The collector's counters; never a silent drop. */
 	uint64_t events;		/* gpu_mem_total events seen */
 	uint64_t dropped_full;		/* updates lost: totals map full */
-	uint64_t dropped_info_full;	/* peaks lost: info map full */
+	uint64_t dropped_info_full;	/* events of keys with no slot */
 	uint64_t dropped_ringbuf;	/* trace events lost: ring full */
 	uint32_t max_entries;		/* of the totals map */
 	bool streaming;			/* a `gpumem trace` holds the lease */
