@@ -31,8 +31,11 @@
 
 #define GM_CLOCK_MONOTONIC 1
 #define NO_SLOT 0xffffffffu
-/* Keys one timer run mirrors at most; the rest wait for the next run. */
-#define MIRROR_BATCH 65536
+/*
+ * Keys one timer run mirrors at most (a bound on the softirq's length);
+ * the rest wait for the next run, a delay later.
+ */
+#define MIRROR_BATCH 4096
 
 /* Sizes are set by the loader (bpf_map__set_max_entries) before load. */
 struct {
