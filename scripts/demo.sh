@@ -24,7 +24,8 @@ echo "=== This machine"
 build/src/gpumem || true
 echo
 echo "=== Linux 6.12 + kernel/patches in QEMU with virtio-gpu (first run builds"
-echo "=== the kernel: about 5 minutes), the workload's prime scenario step by step"
+echo "=== the kernel: about 13 minutes), the workload's prime scenario step by step,"
+echo "=== with the BPF collector loaded"
 out=${GPUMEM_VM_OUT:-/var/cache/gpumem/demo}
 mkdir -p "$out/bin"
 kernel=$(vm_kernel)
