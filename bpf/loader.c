@@ -34,11 +34,12 @@
 /*
  * The link first: unloading detaches before it removes the maps.  The
  * timer's map is pinned because a timer dies with its map's last user
- * reference, and the program's own references are not that.
+ * reference, and the program's own references are not that.  The last
+ * two are an older gpumem's: unload removes its pins too.
  */
 static const char *const pin_names[] = {
 	PIN_LINK, "gpu_mem_total_map", "gpu_mem_slots", "globals", "events",
-	"mirror_timer",
+	"mirror_timer", "gpu_mem_info", "counters",
 };
 
 const char *gm_attach_name(enum gm_attach a)
