@@ -20,7 +20,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "gm.h"
+#include "sources/sources.h"
 
 #define CAP_MANIFEST "gpumem-capture"
 #define CAP_PARTIAL "PARTIAL"
@@ -161,7 +161,7 @@ static bool all_digits(const char *s)
 /* ---- processes ---------------------------------------------------- */
 
 /*
- * Whether an fd is kept, judged as proc_scan.c judges it.  Live, a DRM fd
+ * Whether an fd is kept, judged as sources/proc_walk.c judges it.  Live, a DRM fd
  * whose link text does not name /dev/dri (a container's remapped node) is
  * given the canonical name of its minor, so that the capture reads back.
  */

@@ -19,6 +19,9 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden visibility; this header is its API. */
+#pragma GCC visibility push(default)
+
 #define GPUMEM_NAME_MAX 64
 #define GPUMEM_KEY_MAX 32		/* region and engine names */
 #define GPUMEM_MAX_REGIONS 8
@@ -253,6 +256,8 @@ int gpumem_tp_read(const char *pin_dir, struct gpumem_tp *tp);
 void gpumem_tp_release(struct gpumem_tp *tp);
 /* What the snapshot read (live systems only; else state ABSENT). */
 const struct gpumem_tp *gpumem_snapshot_tp(const struct gpumem_snapshot *s);
+/* The tracepoint and fdinfo both know p and give different totals. */
+bool gpumem_process_tp_differs(const struct gpumem_process *p);
 /* Android's `dumpsys gpu --gpumem` text, byte for byte. */
 int gpumem_tp_print_android(const struct gpumem_tp *tp, FILE *f);
 
@@ -317,6 +322,8 @@ const char *gpumem_xgroup_name(enum gpumem_xgroup g);
 
 const char *gpumem_stat_name(enum gpumem_stat stat);
 const char *gpumem_origin_name(enum gpumem_origin origin);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

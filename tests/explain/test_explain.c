@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "gm.h"
+#include "model/model.h"
 
 #define KB 1024ll
 #define SAMPLES SOURCE_DIR "/meminfo/"

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "gm.h"
+#include "model/model.h"
 
 struct parsed_buf {
 	struct gpumem_dmabuf b;

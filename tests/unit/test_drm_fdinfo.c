@@ -16,7 +16,7 @@
 
 #include <cmocka.h>
 
-#include "gm.h"
+#include "model/model.h"
 
 #define KiB (1ull << 10)
 #define MiB (1ull << 20)

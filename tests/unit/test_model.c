@@ -765,7 +765,7 @@ static void test_no_proc(void **state)
 
 /*
  * An empty system: no devices, nothing held; no sysfs dma-buf stats.
- * BUG(lib/snapshot.c finish): qsort(s->procs = NULL, 0, ...) is undefined
+ * BUG(lib/model/snapshot.c finish): qsort(s->procs = NULL, 0, ...) is undefined
  * behaviour; UBSan (-fsanitize=undefined) aborts at the first snapshot
  * without a process (test_other_fds_ignored), so under the sanitizer run
  * the tests from there on do not run until that is fixed.

@@ -16,8 +16,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "gm.h"
-#include "../bpf/gpumem_bpf.h"
+#include "sources.h"
+#include "../../bpf/gpumem_bpf.h"
 
 static int open_pin(const char *path)
 {
@@ -284,16 +284,6 @@ void gpumem_tp_release(struct gpumem_tp *tp)
 	free(tp->totals);
 	tp->totals = NULL;
 	tp->nr = 0;
-}
-
-/*
- * fdinfo knows a process's GPU memory only when every client of it reports
- * memory; a process with no DRM client is known to hold 0 there.
- */
-bool gm_tp_differs(const struct gpumem_process *p)
-{
-	return p->tp_known && !p->nr_unknown_clients &&
-	       p->tp_bytes != p->gpu_total_bytes;
 }
 
 /*

@@ -18,7 +18,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "gm.h"
+#include "model.h"
 
 struct ref {
 	uint32_t obj;
@@ -798,6 +798,16 @@ gpumem_scan_stats(const struct gpumem_snapshot *s)
 const struct gpumem_tp *gpumem_snapshot_tp(const struct gpumem_snapshot *s)
 {
 	return &s->tp;
+}
+
+/*
+ * fdinfo knows a process's GPU memory only when every client of it reports
+ * memory; a process with no DRM client is known to hold 0 there.
+ */
+bool gpumem_process_tp_differs(const struct gpumem_process *p)
+{
+	return p->tp_known && !p->nr_unknown_clients &&
+	       p->tp_bytes != p->gpu_total_bytes;
 }
 
 const char *gpumem_stat_name(enum gpumem_stat stat)

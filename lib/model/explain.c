@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gm.h"
+#include "model.h"
 
 struct xbuild {
 	struct gpumem_explain *e;

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gm.h"
+#include "sources.h"
 
 static bool blank(char c)
 {

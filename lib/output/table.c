@@ -29,12 +29,13 @@ static const char *fmt_gpu(char *buf, size_t size, uint64_t v,
 static void print_devices(const struct gpumem_snapshot *s, FILE *f,
 			  unsigned int flags)
 {
-	size_t i;
+	size_t i, nr;
+	const struct gpumem_device *devs = gpumem_devices(s, &nr);
 
 	fprintf(f, "%-8s %-12s %-13s %14s %-8s %s\n", "DEVICE", "DRIVER", "PCI",
 		"TOTAL", "SOURCE", "CLIENTS");
-	for (i = 0; i < s->devs.nr; i++) {
-		const struct gpumem_device *d = &s->devs.dev[i];
+	for (i = 0; i < nr; i++) {
+		const struct gpumem_device *d = &devs[i];
 		char card[16], total[32];
 		const char *t = "unknown";
 
@@ -48,14 +49,14 @@ static void print_devices(const struct gpumem_snapshot *s, FILE *f,
 			fprintf(f, " (%u report no memory)", d->nr_unknown_clients);
 		fputc('\n', f);
 	}
-	if (!s->devs.nr)
+	if (!nr)
 		fprintf(f, "(no DRM devices)\n");
 }
 
 static void print_dmabuf(const struct gpumem_snapshot *s, FILE *f,
 			 unsigned int flags)
 {
-	const struct gpumem_dmabuf_totals *t = &s->dmabuf;
+	const struct gpumem_dmabuf_totals *t = gpumem_dmabuf_totals(s);
 	char a[32], b[32], c[32];
 
 	fprintf(f, "\ndma-buf: %u buffers, %s (exported by a GPU: %s, ",
@@ -76,14 +77,15 @@ static void print_dmabuf(const struct gpumem_snapshot *s, FILE *f,
 static void print_processes(const struct gpumem_snapshot *s, FILE *f,
 			    unsigned int flags)
 {
-	bool tp = s->tp.state == GPUMEM_TP_OK;
+	bool tp = gpumem_snapshot_tp(s)->state == GPUMEM_TP_OK;
+	const struct gpumem_process *procs;
 	unsigned int differ = 0;
-	size_t i;
+	size_t i, nr;
 
 	fprintf(f, "\n%7s %-16s %14s %14s %14s %14s%s\n", "PID", "COMM", "GPU",
 		"GPU PSS", "DMABUF", "DMABUF PSS", tp ? "    GPU (TRACE)" : "");
-	for (i = 0; i < s->nr_procs; i++) {
-		const struct gpumem_process *p = &s->procs[i];
+	for (procs = gpumem_processes(s, &nr), i = 0; i < nr; i++) {
+		const struct gpumem_process *p = &procs[i];
 		char a[40], b[40], c[32], d[32], e[32];
 
 		fprintf(f, "%7d %-16s %14s %14s %14s %14s", (int)p->pid,
@@ -97,9 +99,9 @@ static void print_processes(const struct gpumem_snapshot *s, FILE *f,
 		if (tp)
 			fprintf(f, " %14s%s", p->tp_known ?
 				fmt_bytes(e, sizeof(e), p->tp_bytes, flags) : "-",
-				gm_tp_differs(p) ? " *" : "");
+				gpumem_process_tp_differs(p) ? " *" : "");
 		fputc('\n', f);
-		differ += gm_tp_differs(p);
+		differ += gpumem_process_tp_differs(p);
 	}
 	if (differ)
 		fprintf(f, "* %u process%s: the tracepoint and fdinfo disagree "

@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "gm.h"
+#include "sources.h"
 
 int gm_zoneinfo_pcp_pages(const char *text, size_t len, uint64_t *pages,
 			  unsigned int *bad_line)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gm.h"
+#include "sources.h"
 
 static int read_one(int dirfd, const char *name, struct gm_text *t,
 		    struct gpumem_dmabuf *b)

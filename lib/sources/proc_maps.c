@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "gm.h"
+#include "sources.h"
 
 static const char *skip_blanks(const char *p, const char *end)
 {

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "gm.h"
+#include "sources.h"
 
 struct node {
 	int minor;

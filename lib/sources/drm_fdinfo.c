@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "gm.h"
+#include "sources.h"
 
 struct unit {
 	const char *name;

@@ -15,7 +15,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "gm.h"
+#include "sources.h"
 
 enum fd_kind { FD_OTHER = GM_FD_OTHER, FD_DRM = GM_FD_DRM,
 	       FD_DMABUF = GM_FD_DMABUF };

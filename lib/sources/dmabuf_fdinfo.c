@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "gm.h"
+#include "sources.h"
 
 static bool key_is(const char *key, size_t klen, const char *want)
 {

@@ -19,9 +19,12 @@ static json_t *card_name(const struct gpumem_snapshot *s, int device)
 {
 	char name[32];
 
-	if (device < 0)
+	size_t nr;
+	const struct gpumem_device *d = gpumem_devices(s, &nr);
+
+	if (device < 0 || (size_t)device >= nr)
 		return json_null();
-	snprintf(name, sizeof(name), "card%d", s->devs.dev[device].index);
+	snprintf(name, sizeof(name), "card%d", d[device].index);
 	return json_string(name);
 }
 
@@ -156,7 +159,7 @@ static json_t *process_json(const struct gpumem_process *p)
 	json_object_set_new(o, "tracepoint_bytes", p->tp_known ?
 			    bytes(p->tp_bytes) : json_null());
 	json_object_set_new(o, "sources_disagree",
-			    json_boolean(gm_tp_differs(p)));
+			    json_boolean(gpumem_process_tp_differs(p)));
 	return o;
 }
 
@@ -212,26 +215,30 @@ static json_t *snapshot_json(const struct gpumem_snapshot *s)
 	json_t *root = json_object();
 	json_t *devs = json_array(), *procs = json_array();
 	json_t *clients = json_array(), *bufs = json_array();
-	size_t i;
+	const struct gpumem_device *d;
+	const struct gpumem_process *p;
+	const struct gpumem_client *c;
+	const struct gpumem_dmabuf *b;
+	size_t i, nr;
 
-	for (i = 0; i < s->devs.nr; i++)
-		json_array_append_new(devs, device_json(&s->devs.dev[i]));
-	for (i = 0; i < s->nr_procs; i++)
-		json_array_append_new(procs, process_json(&s->procs[i]));
-	for (i = 0; i < s->nr_clients; i++)
-		json_array_append_new(clients, client_json(s, &s->clients[i]));
-	for (i = 0; i < s->nr_bufs; i++)
-		json_array_append_new(bufs, dmabuf_json(&s->bufs[i]));
+	for (d = gpumem_devices(s, &nr), i = 0; i < nr; i++)
+		json_array_append_new(devs, device_json(&d[i]));
+	for (p = gpumem_processes(s, &nr), i = 0; i < nr; i++)
+		json_array_append_new(procs, process_json(&p[i]));
+	for (c = gpumem_clients(s, &nr), i = 0; i < nr; i++)
+		json_array_append_new(clients, client_json(s, &c[i]));
+	for (b = gpumem_dmabufs(s, &nr), i = 0; i < nr; i++)
+		json_array_append_new(bufs, dmabuf_json(&b[i]));
 	json_object_set_new(root, "schema_version", json_integer(SCHEMA_VERSION));
 	json_object_set_new(root, "devices", devs);
 	json_object_set_new(root, "processes", procs);
 	json_object_set_new(root, "clients", clients);
 	json_object_set_new(root, "dmabufs", bufs);
-	json_object_set_new(root, "dmabuf", totals_json(&s->dmabuf));
+	json_object_set_new(root, "dmabuf", totals_json(gpumem_dmabuf_totals(s)));
 	json_object_set_new(root, "unreadable_processes",
-			    json_integer(s->stats.unreadable_processes));
-	json_object_set_new(root, "scan", stats_json(&s->stats));
-	json_object_set_new(root, "tracepoint", tp_json(&s->tp));
+			    json_integer(gpumem_scan_stats(s)->unreadable_processes));
+	json_object_set_new(root, "scan", stats_json(gpumem_scan_stats(s)));
+	json_object_set_new(root, "tracepoint", tp_json(gpumem_snapshot_tp(s)));
 	return root;
 }
 

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "gm.h"
+#include "sources.h"
 
 static bool is_pid(const char *name)
 {

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sources: one file per kernel interface, each parsing what it reads
+ * into the public structs.  They know nothing of the model or the outputs.
+ */
+#ifndef GM_SOURCES_H
+#define GM_SOURCES_H
+
+#include "gm.h"
+
+/* drm_fdinfo.c: the DRM usage-stats keys; returns the number of drm- keys. */
+int gm_drm_fdinfo_parse(const char *text, size_t len,
+			struct gpumem_client *c, unsigned int *malformed);
+
+/* dmabuf_fdinfo.c: 1 when the text is a dma-buf's fdinfo, else 0. */
+int gm_dmabuf_fdinfo_parse(const char *text, size_t len,
+			   struct gpumem_dmabuf *b, unsigned int *malformed);
+
+/* proc_maps.c: calls fn for every /dmabuf: mapping. */
+struct gm_dmabuf_map {
+	uint64_t ino;
+	uint64_t vma_bytes;
+	const char *name;
+	size_t name_len;
+};
+
+typedef int (*gm_map_fn)(const struct gm_dmabuf_map *m, void *ctx);
+int gm_maps_parse(const char *text, size_t len, gm_map_fn fn, void *ctx,
+		  unsigned int *malformed);
+
+/* dmabuf_sysfs.c: /sys/kernel/dmabuf/buffers/<ino>/{size,exporter_name} */
+typedef int (*gm_sysfs_buf_fn)(const struct gpumem_dmabuf *b, void *ctx);
+int gm_dmabuf_sysfs_scan(int sysfd, gm_sysfs_buf_fn fn, void *ctx,
+			 unsigned int *malformed);
+
+/* drm_sysfs.c: /sys/class/drm devices */
+struct gm_devices {
+	struct gpumem_device *dev;
+	size_t nr;
+	size_t cap;
+};
+
+void gm_uevent_parse(const char *text, size_t text_len, struct gpumem_device *d,
+		     unsigned int *malformed);
+int gm_drm_sysfs_scan(int sysfd, struct gm_devices *devs,
+		      unsigned int *malformed);
+int gm_devices_by_minor(const struct gm_devices *devs, int minor);
+bool gm_is_gpu_exporter(const struct gm_devices *devs, const char *exporter);
+
+/* proc_walk.c: walks /proc and reports every DRM and dma-buf holder. */
+struct gm_scan_sink {
+	int (*process)(void *ctx, pid_t pid, const char *comm);
+	int (*drm_fd)(void *ctx, pid_t pid, int minor, int fd,
+		      const char *fdinfo, size_t len);
+	int (*dmabuf_fd)(void *ctx, pid_t pid, const char *fdinfo, size_t len);
+	int (*dmabuf_map)(void *ctx, pid_t pid, const struct gm_dmabuf_map *m);
+	void *ctx;
+};
+
+/* What a full scan found, so that a refresh re-reads only that. */
+enum { GM_FD_OTHER, GM_FD_DRM, GM_FD_DMABUF };
+
+struct gm_index_fd {
+	pid_t pid;
+	int fd;
+	int minor;
+	int kind;
+	uint64_t ino;		/* fdinfo "ino:": the fd still means that file */
+};
+
+struct gm_index_pid {
+	pid_t pid;
+	bool maps;		/* it mapped a dma-buf: re-read its maps */
+	char comm[GPUMEM_NAME_MAX];
+};
+
+struct gm_index {
+	struct gm_index_fd *fds;	/* grouped by pid, in pids[] order */
+	size_t nr, cap;
+	struct gm_index_pid *pids;	/* every process holding something */
+	size_t nr_pids, cap_pids;
+};
+
+/* The minor of "/dev/dri/cardN" or "/dev/dri/renderDN"; -1 otherwise. */
+int gm_drm_minor_from_path(const char *target);
+void gm_read_comm(int dirfd, const char *path, struct gm_text *t,
+		  char comm[GPUMEM_NAME_MAX]);
+int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
+		 struct gpumem_scan_stats *st, struct gm_index *idx);
+int gm_proc_rescan(int procfd, bool live, const struct gm_index *idx,
+		   const struct gm_scan_sink *s, struct gpumem_scan_stats *st,
+		   bool *stale);
+
+/* meminfo.c: "Key: N [kB]" lists (/proc/meminfo, smaps_rollup) */
+struct gm_kv {
+	char key[32];
+	uint64_t bytes;			/* N * 1024 with kB, else N */
+	bool kb;
+};
+
+struct gm_kvs {
+	struct gm_kv *v;
+	size_t nr, cap;
+};
+
+/* -EBADMSG with *bad_line (1-based; 0: empty text) on malformed text. */
+int gm_kv_parse(const char *text, size_t len, bool skip_header,
+		struct gm_kvs *kvs, unsigned int *bad_line);
+const struct gm_kv *gm_kv_find(const struct gm_kvs *kvs, const char *key);
+uint64_t gm_kv_get(const struct gm_kvs *kvs, const char *key);
+void gm_kvs_free(struct gm_kvs *kvs);
+
+/* zoneinfo.c: pages on the per-cpu free lists */
+int gm_zoneinfo_pcp_pages(const char *text, size_t len, uint64_t *pages,
+			  unsigned int *bad_line);
+
+/* smaps_rollup.c: smaps_rollup of every process */
+struct gm_pss {
+	uint64_t pss, pss_anon, pss_file, pss_shmem, swap_pss;
+};
+
+struct gm_pss_totals {
+	struct gm_pss sum;
+	unsigned int processes;		/* read */
+	unsigned int unreadable;	/* EACCES/EPERM */
+	bool found_pid;			/* want_pid was read */
+	struct gm_pss pid;		/* of want_pid */
+};
+
+/* -EBADMSG with why = "PATH: ..." when a smaps_rollup is malformed. */
+int gm_pss_scan(int procfd, pid_t want_pid, struct gm_pss_totals *t,
+		char *why, size_t why_len);
+
+#endif
