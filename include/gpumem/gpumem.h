@@ -5,6 +5,12 @@
  * sysfs), with every shared buffer counted once.
  *
  * All byte figures are uint64_t.  Functions return 0 or a negative errno.
+ *
+ * Growing without breaking: every struct the library hands out starts with
+ * struct_size, its size as the library built it.  New fields are only ever
+ * appended, so a program reads a field only when gpumem_has() says it is
+ * there, and steps through an array with gpumem_at(), never with [i]: the
+ * library's elements may be larger than the program's.
  */
 #ifndef GPUMEM_GPUMEM_H
 #define GPUMEM_GPUMEM_H
@@ -22,6 +28,15 @@ extern "C" {
 /* The library is built with hidden visibility; this header is its API. */
 #pragma GCC visibility push(default)
 
+/* &arr[i] for an array the library returned (see above). */
+#define gpumem_at(arr, i) \
+	((__typeof__(arr))((const char *)(arr) + \
+			    (size_t)(i) * (arr)->struct_size))
+/* Whether a struct from the library has field (a newer library's). */
+#define gpumem_has(obj, field) \
+	((obj)->struct_size >= \
+	 offsetof(__typeof__(*(obj)), field) + sizeof((obj)->field))
+
 #define GPUMEM_NAME_MAX 64
 #define GPUMEM_KEY_MAX 32		/* region and engine names */
 #define GPUMEM_MAX_REGIONS 8
@@ -37,11 +52,22 @@ enum gpumem_stat {
 	GPUMEM_STAT_COUNT
 };
 
+/* What kind of memory a DRM region is; the driver's name is kept beside. */
+enum gpumem_kind {
+	GPUMEM_KIND_VRAM,		/* device-local: vram*, local* */
+	GPUMEM_KIND_SYSTEM,		/* system RAM: system*, cpu, memory */
+	GPUMEM_KIND_GTT,		/* system RAM mapped for the GPU */
+	GPUMEM_KIND_STOLEN,		/* carved out by firmware: stolen* */
+	GPUMEM_KIND_UNKNOWN,
+	GPUMEM_KIND_COUNT
+};
+
 struct gpumem_region {
 	char name[GPUMEM_KEY_MAX];
 	uint64_t bytes[GPUMEM_STAT_COUNT];
 	unsigned int present;		/* bit (1 << enum gpumem_stat) */
 	bool legacy;			/* resident came from drm-memory-<region> */
+	enum gpumem_kind kind;
 };
 
 struct gpumem_engine {
@@ -63,6 +89,7 @@ enum gpumem_origin {
 };
 
 struct gpumem_device {
+	uint32_t struct_size;
 	int index;			/* primary minor: cardN */
 	int render_minor;		/* renderDN, -1 when none */
 	char driver[GPUMEM_NAME_MAX];
@@ -77,10 +104,12 @@ struct gpumem_device {
 	uint64_t gtt_used, gtt_total;
 	unsigned int nr_clients;
 	unsigned int nr_unknown_clients;/* clients that report no memory */
+	char name[2 * GPUMEM_NAME_MAX];	/* from pci.ids; "" when unknown */
 };
 
 /* One DRM file (struct drm_file): counted once however many fds hold it. */
 struct gpumem_client {
+	uint32_t struct_size;
 	int device;			/* index into the device array, or -1 */
 	int minor;			/* the minor it was opened through */
 	uint64_t client_id;
@@ -100,6 +129,7 @@ struct gpumem_client {
 };
 
 struct gpumem_dmabuf {
+	uint32_t struct_size;
 	uint64_t ino;
 	uint64_t size;
 	char exporter[GPUMEM_NAME_MAX];
@@ -112,6 +142,7 @@ struct gpumem_dmabuf {
 };
 
 struct gpumem_process {
+	uint32_t struct_size;
 	pid_t pid;
 	char comm[GPUMEM_NAME_MAX];
 	uint64_t gpu_total_bytes;	/* RSS-like: full size of each client */
@@ -185,6 +216,48 @@ const struct gpumem_dmabuf_totals *
 gpumem_dmabuf_totals(const struct gpumem_snapshot *s);
 const struct gpumem_scan_stats *
 gpumem_scan_stats(const struct gpumem_snapshot *s);
+
+/*
+ * Who holds what.  A process's holdings: each client (or dma-buf) it holds,
+ * by index into gpumem_clients() (gpumem_dmabufs()), with the PSS-like
+ * share it was given.  A client's or dma-buf's holders: their pids.
+ */
+struct gpumem_holding {
+	uint32_t struct_size;
+	uint32_t index;
+	uint64_t share_bytes;
+};
+
+const struct gpumem_holding *
+gpumem_process_clients(const struct gpumem_snapshot *s,
+		       const struct gpumem_process *p, size_t *nr);
+const struct gpumem_holding *
+gpumem_process_dmabufs(const struct gpumem_snapshot *s,
+		       const struct gpumem_process *p, size_t *nr);
+const pid_t *gpumem_client_holders(const struct gpumem_snapshot *s,
+				   const struct gpumem_client *c, size_t *nr);
+const pid_t *gpumem_dmabuf_holders(const struct gpumem_snapshot *s,
+				   const struct gpumem_dmabuf *b, size_t *nr);
+
+/*
+ * A process's GPU memory on one device.  rss and pss as in struct
+ * gpumem_process (which sums them over devices); by_kind splits rss by the
+ * kind of the clients' regions, so it adds up to rss.
+ */
+struct gpumem_process_device {
+	uint32_t struct_size;
+	int device;			/* index into gpumem_devices() */
+	uint64_t rss_bytes;
+	uint64_t pss_bytes;
+	uint64_t by_kind[GPUMEM_KIND_COUNT];
+	unsigned int nr_clients;
+	unsigned int nr_unknown_clients;
+};
+
+const struct gpumem_process_device *
+gpumem_process_devices(const struct gpumem_snapshot *s,
+		       const struct gpumem_process *p, size_t *nr);
+const char *gpumem_kind_name(enum gpumem_kind kind);
 
 /* Output formats; GPUMEM_PRINT_BYTES prints exact bytes, not IEC units. */
 #define GPUMEM_PRINT_BYTES 0x1u

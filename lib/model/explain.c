@@ -130,13 +130,6 @@ static bool gem_in_shmem(const char *driver)
 	return false;
 }
 
-/* Regions that are not system RAM: device memory and stolen memory. */
-static bool region_not_ram(const char *name)
-{
-	return !strncmp(name, "vram", 4) || !strncmp(name, "local", 5) ||
-	       !strncmp(name, "stolen", 6);
-}
-
 static uint64_t device_not_ram(const struct gpumem_snapshot *s, int dev)
 {
 	const struct gpumem_device *d = &s->devs.dev[dev];
@@ -152,11 +145,13 @@ static uint64_t device_not_ram(const struct gpumem_snapshot *s, int dev)
 			continue;
 		for (r = 0; r < c->nr_regions; r++) {
 			const struct gpumem_region *g = &c->regions[r];
+			uint64_t v;
 
-			if (region_not_ram(g->name))
-				sum += g->bytes[g->present & 1 ?
-						GPUMEM_STAT_TOTAL :
-						GPUMEM_STAT_RESIDENT];
+			/* Device memory and stolen memory are not RAM. */
+			if ((g->kind == GPUMEM_KIND_VRAM ||
+			     g->kind == GPUMEM_KIND_STOLEN) &&
+			    gm_region_bytes(g, &v))
+				sum += v;
 		}
 	}
 	return sum;

@@ -8,6 +8,43 @@
 
 #include "sources/sources.h"
 
+/* Saturating: a sum of untrusted sizes must not wrap to a small figure. */
+static inline uint64_t gm_add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+/* shares.c: one reference per (object, process), with its PSS-like share */
+struct gm_ref {
+	uint32_t obj;
+	uint32_t proc;
+	uint64_t share;
+};
+
+struct gm_refs {
+	struct gm_ref *v;
+	size_t nr, cap;
+	struct gm_map seen;	/* obj << 32 | proc */
+};
+
+int gm_refs_add(struct gm_refs *r, uint32_t obj, uint32_t proc);
+void gm_refs_free(struct gm_refs *r);
+
+/* A list per owner: owner i has v[first[i]] .. v[first[i + 1] - 1]. */
+struct gm_list {
+	uint32_t *first;
+	void *v;
+};
+
+/* holdings.c */
+struct gm_holdings {
+	struct gm_list proc_clients;	/* struct gpumem_holding */
+	struct gm_list proc_bufs;	/* struct gpumem_holding */
+	struct gm_list client_pids;	/* pid_t */
+	struct gm_list buf_pids;	/* pid_t */
+	struct gm_list proc_devs;	/* struct gpumem_process_device */
+};
+
 /* snapshot.c */
 struct gpumem_snapshot {
 	struct gm_devices devs;
@@ -20,6 +57,18 @@ struct gpumem_snapshot {
 	struct gpumem_dmabuf_totals dmabuf;
 	struct gpumem_scan_stats stats;
 	struct gpumem_tp tp;		/* sources/bpf_pins.c */
+	struct gm_holdings hold;
 };
+
+int gm_shares_clients(struct gpumem_snapshot *s, struct gm_refs *r);
+int gm_shares_dmabufs(struct gpumem_snapshot *s, struct gm_refs *r);
+/* Sorts the processes (gpumem_processes()) and renumbers the references. */
+int gm_sort_procs(struct gpumem_snapshot *s, struct gm_refs *clients,
+		  struct gm_refs *bufs);
+int gm_holdings_build(struct gpumem_snapshot *s, const struct gm_refs *clients,
+		      const struct gm_refs *bufs);
+/* -p: process i becomes the only one (i < 0: one that holds nothing). */
+void gm_holdings_keep(struct gpumem_snapshot *s, long i);
+void gm_holdings_free(struct gm_holdings *h);
 
 #endif

@@ -20,17 +20,6 @@
 
 #include "model.h"
 
-struct ref {
-	uint32_t obj;
-	uint32_t proc;
-};
-
-struct refs {
-	struct ref *v;
-	size_t nr, cap;
-	struct gm_map seen;	/* obj << 32 | proc */
-};
-
 /* A DRM fd of a client without drm-client-id, for kcmp. */
 struct anon_fd {
 	pid_t pid;
@@ -45,34 +34,11 @@ struct builder {
 	struct gm_map clients;	/* client_key() -> index */
 	struct gm_map bufs;	/* ino -> index */
 	struct gm_map procs;	/* pid -> index */
-	struct refs client_refs;
-	struct refs buf_refs;
+	struct gm_refs client_refs;
+	struct gm_refs buf_refs;
 	struct anon_fd *anon;
 	size_t nr_anon, cap_anon;
 };
-
-static int add_ref(struct refs *r, uint32_t obj, uint32_t proc)
-{
-	uint64_t key = (uint64_t)obj << 32 | proc;
-	uint32_t dummy;
-	int err;
-
-	if (gm_map_get(&r->seen, key, &dummy))
-		return 0;
-	err = gm_map_put(&r->seen, key, 0);
-	if (!err)
-		err = gm_grow((void **)&r->v, &r->cap, r->nr + 1, sizeof(*r->v));
-	if (err)
-		return err;
-	r->v[r->nr++] = (struct ref){ obj, proc };
-	return 0;
-}
-
-static void refs_free(struct refs *r)
-{
-	free(r->v);
-	gm_map_free(&r->seen);
-}
 
 static int proc_index(struct builder *b, pid_t pid, uint32_t *idx)
 {
@@ -257,7 +223,7 @@ static int on_drm_fd(void *ctx, pid_t pid, int minor, int fd,
 			return err;
 	}
 	err = proc_index(b, pid, &proc);
-	return err ? err : add_ref(&b->client_refs, idx, proc);
+	return err ? err : gm_refs_add(&b->client_refs, idx, proc);
 }
 
 static int buf_get(struct builder *b, uint64_t ino, uint32_t *idx)
@@ -307,7 +273,7 @@ static int on_dmabuf_fd(void *ctx, pid_t pid, const char *fdinfo, size_t len)
 	gm_strlcpy(bd->exporter, d.exporter, sizeof(bd->exporter));
 	if (d.name[0])
 		gm_strlcpy(bd->name, d.name, sizeof(bd->name));
-	return add_ref(&b->buf_refs, idx, proc);
+	return gm_refs_add(&b->buf_refs, idx, proc);
 }
 
 static int on_dmabuf_map(void *ctx, pid_t pid, const struct gm_dmabuf_map *m)
@@ -329,7 +295,7 @@ static int on_dmabuf_map(void *ctx, pid_t pid, const struct gm_dmabuf_map *m)
 		bd->size = m->vma_bytes;
 	if (!bd->name[0] && m->name_len)
 		gm_copy_field(bd->name, sizeof(bd->name), m->name, m->name_len);
-	return add_ref(&b->buf_refs, idx, proc);
+	return gm_refs_add(&b->buf_refs, idx, proc);
 }
 
 static int on_sysfs_buf(const struct gpumem_dmabuf *d, void *ctx)
@@ -350,100 +316,41 @@ static int on_sysfs_buf(const struct gpumem_dmabuf *d, void *ctx)
 	return 0;
 }
 
-/*
- * The holders of each object of one kind, and how many shares of it were
- * given so far: the first (size % holders) shares get one byte more.
- */
-struct shares {
-	unsigned int *holders;
-	unsigned int *given;
-};
-
-static int shares_init(struct shares *sh, const struct refs *r, size_t nr)
-{
-	size_t i;
-
-	sh->holders = calloc(nr + 1, sizeof(*sh->holders));
-	sh->given = calloc(nr + 1, sizeof(*sh->given));
-	if (!sh->holders || !sh->given) {
-		free(sh->holders);
-		free(sh->given);
-		return -ENOMEM;
-	}
-	for (i = 0; i < r->nr; i++)
-		sh->holders[r->v[i].obj]++;
-	return 0;
-}
-
-static uint64_t shares_next(struct shares *sh, uint32_t obj, uint64_t size)
-{
-	unsigned int n = sh->holders[obj];
-
-	return size / n + (sh->given[obj]++ < size % n);
-}
-
-static void shares_free(struct shares *sh)
-{
-	free(sh->holders);
-	free(sh->given);
-}
-
-static int finish_clients(struct gpumem_snapshot *s, const struct refs *r)
-{
-	struct shares sh;
-	size_t i;
-
-	if (shares_init(&sh, r, s->nr_clients))
-		return -ENOMEM;
-	for (i = 0; i < r->nr; i++) {
-		const struct gpumem_client *c = &s->clients[r->v[i].obj];
-		struct gpumem_process *p = &s->procs[r->v[i].proc];
-
-		p->nr_clients++;
-		if (!c->mem_known) {
-			p->nr_unknown_clients++;
-			continue;
-		}
-		p->gpu_total_bytes += c->bytes;
-		p->gpu_pss_bytes += shares_next(&sh, r->v[i].obj, c->bytes);
-	}
-	for (i = 0; i < s->nr_clients; i++)
-		s->clients[i].nr_holders = sh.holders[i];
-	shares_free(&sh);
-	return 0;
-}
-
-static int finish_bufs(struct gpumem_snapshot *s, const struct refs *r)
+static void finish_bufs(struct gpumem_snapshot *s)
 {
 	struct gpumem_dmabuf_totals *t = &s->dmabuf;
-	struct shares sh;
 	size_t i;
 
-	if (shares_init(&sh, r, s->nr_bufs))
-		return -ENOMEM;
-	for (i = 0; i < r->nr; i++) {
-		const struct gpumem_dmabuf *d = &s->bufs[r->v[i].obj];
-		struct gpumem_process *p = &s->procs[r->v[i].proc];
-
-		p->nr_dmabufs++;
-		p->dmabuf_rss_bytes += d->size;
-		p->dmabuf_pss_bytes += shares_next(&sh, r->v[i].obj, d->size);
-	}
 	for (i = 0; i < s->nr_bufs; i++) {
 		struct gpumem_dmabuf *d = &s->bufs[i];
 
-		d->nr_holders = sh.holders[i];
 		d->gpu_overlap = gm_is_gpu_exporter(&s->devs, d->exporter);
-		t->total_bytes += d->size;
-		t->gpu_overlap_bytes += d->gpu_overlap ? d->size : 0;
+		t->total_bytes = gm_add_sat(t->total_bytes, d->size);
+		if (d->gpu_overlap)
+			t->gpu_overlap_bytes = gm_add_sat(t->gpu_overlap_bytes,
+							  d->size);
 		if (d->nr_holders)
-			t->userspace_bytes += d->size;
+			t->userspace_bytes = gm_add_sat(t->userspace_bytes,
+							d->size);
 		else
-			t->kernel_bytes += d->size;
+			t->kernel_bytes = gm_add_sat(t->kernel_bytes, d->size);
 	}
 	t->nr_buffers = (unsigned int)s->nr_bufs;
-	shares_free(&sh);
-	return 0;
+}
+
+/* What this library's structs are: see gpumem_at() in gpumem.h. */
+static void set_sizes(struct gpumem_snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->devs.nr; i++)
+		s->devs.dev[i].struct_size = sizeof(s->devs.dev[i]);
+	for (i = 0; i < s->nr_clients; i++)
+		s->clients[i].struct_size = sizeof(s->clients[i]);
+	for (i = 0; i < s->nr_bufs; i++)
+		s->bufs[i].struct_size = sizeof(s->bufs[i]);
+	for (i = 0; i < s->nr_procs; i++)
+		s->procs[i].struct_size = sizeof(s->procs[i]);
 }
 
 static void finish_devices(struct gpumem_snapshot *s)
@@ -475,31 +382,24 @@ static void finish_devices(struct gpumem_snapshot *s)
 	}
 }
 
-static int cmp_proc(const void *a, const void *b)
-{
-	const struct gpumem_process *x = a, *y = b;
-	uint64_t vx = x->gpu_pss_bytes + x->dmabuf_pss_bytes;
-	uint64_t vy = y->gpu_pss_bytes + y->dmabuf_pss_bytes;
-
-	if (vx != vy)
-		return vx < vy ? 1 : -1;
-	return (x->pid > y->pid) - (x->pid < y->pid);
-}
-
 static int finish(struct builder *b)
 {
 	struct gpumem_snapshot *s = b->s;
 	int err;
 
-	err = finish_clients(s, &b->client_refs);
+	err = gm_shares_clients(s, &b->client_refs);
 	if (!err)
-		err = finish_bufs(s, &b->buf_refs);
+		err = gm_shares_dmabufs(s, &b->buf_refs);
 	if (err)
 		return err;
+	finish_bufs(s);
 	finish_devices(s);
-	if (s->nr_procs)	/* qsort(NULL, 0) is undefined */
-		qsort(s->procs, s->nr_procs, sizeof(*s->procs), cmp_proc);
-	return 0;
+	err = gm_sort_procs(s, &b->client_refs, &b->buf_refs);
+	if (!err)
+		err = gm_holdings_build(s, &b->client_refs, &b->buf_refs);
+	if (!err)
+		set_sizes(s);
+	return err;
 }
 
 /*
@@ -512,15 +412,17 @@ static int keep_only(struct builder *b, int procfd, pid_t pid)
 	char name[32], comm[GPUMEM_NAME_MAX];
 	struct gm_text t = { 0 };
 	uint32_t idx;
-	int fd;
+	int fd, err;
 
 	/* The map's indexes predate the sort: find the entry by pid. */
 	if (gm_map_get(&b->procs, (uint64_t)pid, &idx)) {
 		size_t i;
 
 		for (i = 0; i < s->nr_procs; i++) {
-			if (s->procs[i].pid == pid)
-				s->procs[0] = s->procs[i];
+			if (s->procs[i].pid != pid)
+				continue;
+			s->procs[0] = s->procs[i];
+			gm_holdings_keep(s, (long)i);
 		}
 		s->nr_procs = 1;
 		return 0;
@@ -534,7 +436,11 @@ static int keep_only(struct builder *b, int procfd, pid_t pid)
 	snprintf(name, sizeof(name), "%d/comm", (int)pid);
 	gm_read_comm(procfd, name, &t, comm);
 	gm_text_free(&t);
-	return on_process(b, pid, comm);
+	gm_holdings_keep(s, -1);
+	err = on_process(b, pid, comm);
+	if (!err)
+		s->procs[0].struct_size = sizeof(s->procs[0]);
+	return err;
 }
 
 /*
@@ -684,8 +590,8 @@ static int take(const struct gpumem_opts *opts, struct gpumem_scanner *sc,
 	gm_map_free(&b.clients);
 	gm_map_free(&b.bufs);
 	gm_map_free(&b.procs);
-	refs_free(&b.client_refs);
-	refs_free(&b.buf_refs);
+	gm_refs_free(&b.client_refs);
+	gm_refs_free(&b.buf_refs);
 	free(b.anon);
 	if (err) {
 		gpumem_snapshot_free(b.s);
@@ -751,6 +657,7 @@ void gpumem_snapshot_free(struct gpumem_snapshot *s)
 	free(s->clients);
 	free(s->bufs);
 	free(s->procs);
+	gm_holdings_free(&s->hold);
 	gpumem_tp_release(&s->tp);
 	free(s);
 }

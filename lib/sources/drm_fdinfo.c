@@ -120,11 +120,41 @@ static void *named_get(void *arr, unsigned int *nr, unsigned int max,
 	return e;
 }
 
+/*
+ * Region names as the drivers print them: amdgpu vram/gtt/cpu, i915
+ * system0/local0/stolen-system0/stolen-local0, xe system/gtt/vram0/stolen,
+ * and "memory" from the shmem-helper drivers (msm, panfrost, virtio-gpu).
+ */
+enum gpumem_kind gm_region_kind(const char *name)
+{
+	static const struct {
+		const char *prefix;
+		enum gpumem_kind kind;
+	} kinds[] = {
+		{ "vram", GPUMEM_KIND_VRAM }, { "local", GPUMEM_KIND_VRAM },
+		{ "stolen", GPUMEM_KIND_STOLEN }, { "gtt", GPUMEM_KIND_GTT },
+		{ "system", GPUMEM_KIND_SYSTEM }, { "cpu", GPUMEM_KIND_SYSTEM },
+		{ "memory", GPUMEM_KIND_SYSTEM },
+	};
+	size_t i;
+
+	for (i = 0; i < GM_ARRAY_SIZE(kinds); i++) {
+		if (!strncmp(name, kinds[i].prefix, strlen(kinds[i].prefix)))
+			return kinds[i].kind;
+	}
+	return GPUMEM_KIND_UNKNOWN;
+}
+
 static struct gpumem_region *region_get(struct gpumem_client *c,
 					const char *name, size_t len)
 {
-	return named_get(c->regions, &c->nr_regions, GPUMEM_MAX_REGIONS,
-			 sizeof(c->regions[0]), name, len);
+	struct gpumem_region *r = named_get(c->regions, &c->nr_regions,
+					    GPUMEM_MAX_REGIONS,
+					    sizeof(c->regions[0]), name, len);
+
+	if (r)
+		r->kind = gm_region_kind(r->name);
+	return r;
 }
 
 static struct gpumem_engine *engine_get(struct gpumem_client *c,
@@ -247,22 +277,30 @@ static int parse_ident(struct gpumem_client *c, const char *key, size_t klen,
 	return 0;
 }
 
-/* The client's memory: total where the driver reports it, else resident. */
+/* A region's memory: total where the driver reports it, else resident. */
+bool gm_region_bytes(const struct gpumem_region *r, uint64_t *bytes)
+{
+	int stat = r->present & (1u << GPUMEM_STAT_TOTAL) ?
+		   GPUMEM_STAT_TOTAL : GPUMEM_STAT_RESIDENT;
+
+	*bytes = r->present & (1u << stat) ? r->bytes[stat] : 0;
+	return r->present & (1u << stat);
+}
+
 static void client_sum(struct gpumem_client *c)
 {
 	unsigned int i;
+	uint64_t v;
 
 	c->bytes = 0;
 	c->shared_bytes = 0;
 	c->resident_bytes = 0;
 	for (i = 0; i < c->nr_regions; i++) {
 		const struct gpumem_region *r = &c->regions[i];
-		int stat = r->present & (1u << GPUMEM_STAT_TOTAL) ?
-			   GPUMEM_STAT_TOTAL : GPUMEM_STAT_RESIDENT;
 
-		if (!(r->present & (1u << stat)))
+		if (!gm_region_bytes(r, &v))
 			continue;
-		c->bytes += r->bytes[stat];
+		c->bytes += v;
 		c->shared_bytes += r->bytes[GPUMEM_STAT_SHARED];
 		c->resident_bytes += r->bytes[GPUMEM_STAT_RESIDENT];
 		c->mem_known = true;

@@ -11,6 +11,9 @@
 /* drm_fdinfo.c: the DRM usage-stats keys; returns the number of drm- keys. */
 int gm_drm_fdinfo_parse(const char *text, size_t len,
 			struct gpumem_client *c, unsigned int *malformed);
+enum gpumem_kind gm_region_kind(const char *name);
+/* The one rule for a client's memory: total, else resident; false: none. */
+bool gm_region_bytes(const struct gpumem_region *r, uint64_t *bytes);
 
 /* dmabuf_fdinfo.c: 1 when the text is a dma-buf's fdinfo, else 0. */
 int gm_dmabuf_fdinfo_parse(const char *text, size_t len,
