@@ -618,6 +618,9 @@ static int capture(struct cap *c)
 		err = capture_nodes(c);
 	if (!err)
 		err = capture_procs(c);
+	/* The kernel release, which every JSON document names. */
+	if (!err)
+		err = copy_file(c, c->procfd, "version", "proc");
 	if (!err && c->sysfd >= 0)
 		err = capture_buffers(c);
 	return err;

@@ -177,6 +177,17 @@ struct gpumem_scan_stats {
 	bool refreshed;			/* from a scanner's refresh path */
 };
 
+/* When and where a sample was taken: what a time series needs. */
+struct gpumem_sample_info {
+	uint32_t struct_size;
+	char kernel_release[GPUMEM_NAME_MAX];	/* from proc/version */
+	int64_t realtime_ns;		/* CLOCK_REALTIME at the start */
+	int64_t boottime_ns;		/* CLOCK_BOOTTIME at the start */
+};
+
+/* The library's version, "MAJOR.MINOR.PATCH". */
+const char *gpumem_version(void);
+
 struct gpumem_opts {
 	const char *root;		/* NULL or "/": the live system */
 	pid_t pid;			/* 0: all processes */
@@ -216,6 +227,8 @@ const struct gpumem_dmabuf_totals *
 gpumem_dmabuf_totals(const struct gpumem_snapshot *s);
 const struct gpumem_scan_stats *
 gpumem_scan_stats(const struct gpumem_snapshot *s);
+const struct gpumem_sample_info *
+gpumem_sample_info(const struct gpumem_snapshot *s);
 
 /*
  * Who holds what.  A process's holdings: each client (or dma-buf) it holds,
@@ -379,6 +392,7 @@ struct gpumem_explain {
 	unsigned int nr_missing;
 	bool has_process;
 	struct gpumem_xprocess process;
+	struct gpumem_sample_info info;
 };
 
 /*

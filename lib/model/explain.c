@@ -425,6 +425,7 @@ static int build(struct xbuild *b, int procfd, const struct gpumem_opts *opts,
 	struct gpumem_snapshot *s;
 	int err;
 
+	gm_sample_info(&b->e->info, procfd);
 	err = gm_pss_scan(procfd, pid, &pss, why, why_len);
 	if (err)
 		return err;

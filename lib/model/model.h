@@ -58,7 +58,10 @@ struct gpumem_snapshot {
 	struct gpumem_scan_stats stats;
 	struct gpumem_tp tp;		/* sources/bpf_pins.c */
 	struct gm_holdings hold;
+	struct gpumem_sample_info info;
 };
+
+void gm_sample_info(struct gpumem_sample_info *info, int procfd);
 
 int gm_shares_clients(struct gpumem_snapshot *s, struct gm_refs *r);
 int gm_shares_dmabufs(struct gpumem_snapshot *s, struct gm_refs *r);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "model.h"
@@ -372,6 +373,7 @@ static void finish_devices(struct gpumem_snapshot *s)
 		d->clients_bytes += c->bytes;
 		d->clients_shared_bytes += c->shared_bytes;
 	}
+	gm_pci_names(s->devs.dev, s->devs.nr);
 	for (i = 0; i < s->devs.nr; i++) {
 		struct gpumem_device *d = &s->devs.dev[i];
 
@@ -548,6 +550,7 @@ static int scan(struct builder *b, const struct gpumem_opts *opts,
 	err = open_dir(root, "proc", &procfd);
 	if (err)
 		return err;
+	gm_sample_info(&s->info, procfd);
 	/* A missing /sys only loses device names and kernel-held buffers. */
 	if (!open_dir(root, "sys", &sysfd)) {
 		err = gm_drm_sysfs_scan(sysfd, &s->devs, &s->stats.malformed_lines);
@@ -700,6 +703,35 @@ const struct gpumem_scan_stats *
 gpumem_scan_stats(const struct gpumem_snapshot *s)
 {
 	return &s->stats;
+}
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	if (clock_gettime(id, &ts))
+		return 0;
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void gm_sample_info(struct gpumem_sample_info *info, int procfd)
+{
+	info->struct_size = sizeof(*info);
+	info->realtime_ns = clock_ns(CLOCK_REALTIME);
+	info->boottime_ns = clock_ns(CLOCK_BOOTTIME);
+	gm_kernel_release(procfd, info->kernel_release,
+			  sizeof(info->kernel_release));
+}
+
+const struct gpumem_sample_info *
+gpumem_sample_info(const struct gpumem_snapshot *s)
+{
+	return &s->info;
+}
+
+const char *gpumem_version(void)
+{
+	return GPUMEM_VERSION;
 }
 
 const struct gpumem_tp *gpumem_snapshot_tp(const struct gpumem_snapshot *s)

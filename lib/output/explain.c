@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "gm.h"
+#include "output.h"
 
 static const char *fmt_signed(char *buf, size_t size, int64_t v,
 			      unsigned int flags)
@@ -84,7 +84,8 @@ static json_t *process_json(const struct gpumem_xprocess *x)
 
 static json_t *explain_json(const struct gpumem_explain *e)
 {
-	json_t *o = json_object(), *lines = json_array(), *miss = json_array();
+	json_t *o = gm_json_doc(1, &e->info);
+	json_t *lines = json_array(), *miss = json_array();
 	unsigned int g;
 	size_t i;
 
@@ -126,7 +127,7 @@ int gpumem_explain_print_json(const struct gpumem_explain *e, FILE *f)
 
 	if (!o)
 		return -ENOMEM;
-	err = json_dumpf(o, f, JSON_INDENT(2)) ? -EIO : 0;
+	err = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ? -EIO : 0;
 	json_decref(o);
 	if (!err && fputc('\n', f) == EOF)
 		err = -EIO;

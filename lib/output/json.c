@@ -5,15 +5,9 @@
 
 #include <jansson.h>
 
-#include "gm.h"
+#include "output.h"
 
 #define SCHEMA_VERSION 1
-
-static json_t *bytes(uint64_t v)
-{
-	/* jansson's integers are signed 64-bit; larger sizes are not real. */
-	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
-}
 
 static json_t *card_name(const struct gpumem_snapshot *s, int device)
 {
@@ -26,6 +20,18 @@ static json_t *card_name(const struct gpumem_snapshot *s, int device)
 		return json_null();
 	snprintf(name, sizeof(name), "card%d", d[device].index);
 	return json_string(name);
+}
+
+/* Zero: the driver has no such counter, so the capacity is not known. */
+static json_t *capacity_json(const struct gpumem_device *d)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "vram_bytes", d->vram_total ?
+			    gm_json_bytes(d->vram_total) : json_null());
+	json_object_set_new(o, "gtt_bytes", d->gtt_total ?
+			    gm_json_bytes(d->gtt_total) : json_null());
+	return o;
 }
 
 static json_t *device_json(const struct gpumem_device *d)
@@ -43,19 +49,21 @@ static json_t *device_json(const struct gpumem_device *d)
 	snprintf(id, sizeof(id), "%04x:%04x", d->vendor_id, d->device_id);
 	json_object_set_new(o, "pci_id", json_string(id));
 	json_object_set_new(o, "total_bytes", d->origin == GPUMEM_ORIGIN_NONE ?
-			    json_null() : bytes(d->total_bytes));
+			    json_null() : gm_json_bytes(d->total_bytes));
 	json_object_set_new(o, "total_origin",
 			    json_string(gpumem_origin_name(d->origin)));
-	json_object_set_new(o, "clients_bytes", bytes(d->clients_bytes));
+	json_object_set_new(o, "clients_bytes", gm_json_bytes(d->clients_bytes));
 	json_object_set_new(o, "clients_shared_bytes",
-			    bytes(d->clients_shared_bytes));
+			    gm_json_bytes(d->clients_shared_bytes));
 	json_object_set_new(o, "clients", json_integer(d->nr_clients));
 	json_object_set_new(o, "unknown_clients",
 			    json_integer(d->nr_unknown_clients));
-	json_object_set_new(o, "vram_used_bytes", bytes(d->vram_used));
-	json_object_set_new(o, "vram_total_bytes", bytes(d->vram_total));
-	json_object_set_new(o, "gtt_used_bytes", bytes(d->gtt_used));
-	json_object_set_new(o, "gtt_total_bytes", bytes(d->gtt_total));
+	json_object_set_new(o, "vram_used_bytes", gm_json_bytes(d->vram_used));
+	json_object_set_new(o, "vram_total_bytes", gm_json_bytes(d->vram_total));
+	json_object_set_new(o, "gtt_used_bytes", gm_json_bytes(d->gtt_used));
+	json_object_set_new(o, "gtt_total_bytes", gm_json_bytes(d->gtt_total));
+	json_object_set_new(o, "name", json_string(d->name));
+	json_object_set_new(o, "capacity", capacity_json(d));
 	return o;
 }
 
@@ -70,9 +78,10 @@ static json_t *region_json(const struct gpumem_region *r)
 		if (!(r->present & (1u << st)))
 			continue;
 		snprintf(key, sizeof(key), "%s_bytes", gpumem_stat_name(st));
-		json_object_set_new(o, key, bytes(r->bytes[st]));
+		json_object_set_new(o, key, gm_json_bytes(r->bytes[st]));
 	}
 	json_object_set_new(o, "legacy", json_boolean(r->legacy));
+	json_object_set_new(o, "kind", json_string(gpumem_kind_name(r->kind)));
 	return o;
 }
 
@@ -90,9 +99,22 @@ static json_t *engine_json(const struct gpumem_engine *e)
 
 	for (i = 0; i < GM_ARRAY_SIZE(keys); i++) {
 		if (e->present & (1u << i))
-			json_object_set_new(o, keys[i], bytes(vals[i]));
+			json_object_set_new(o, keys[i], gm_json_bytes(vals[i]));
 	}
 	return o;
+}
+
+static json_t *pids_json(const struct gpumem_snapshot *s,
+			 const struct gpumem_client *c)
+{
+	json_t *a = json_array();
+	const pid_t *pids;
+	size_t i, nr;
+
+	pids = gpumem_client_holders(s, c, &nr);
+	for (i = 0; i < nr; i++)
+		json_array_append_new(a, json_integer(pids[i]));
+	return a;
 }
 
 static json_t *client_json(const struct gpumem_snapshot *s,
@@ -105,16 +127,17 @@ static json_t *client_json(const struct gpumem_snapshot *s,
 	json_object_set_new(o, "device", card_name(s, c->device));
 	json_object_set_new(o, "minor", json_integer(c->minor));
 	json_object_set_new(o, "client_id", c->has_client_id ?
-			    bytes(c->client_id) : json_null());
+			    gm_json_bytes(c->client_id) : json_null());
 	json_object_set_new(o, "driver", json_string(c->driver));
 	json_object_set_new(o, "pdev", json_string(c->pdev));
 	json_object_set_new(o, "name", json_string(c->name));
 	json_object_set_new(o, "memory_known", json_boolean(c->mem_known));
-	json_object_set_new(o, "bytes", c->mem_known ? bytes(c->bytes) :
+	json_object_set_new(o, "bytes", c->mem_known ? gm_json_bytes(c->bytes) :
 			    json_null());
-	json_object_set_new(o, "shared_bytes", bytes(c->shared_bytes));
-	json_object_set_new(o, "resident_bytes", bytes(c->resident_bytes));
+	json_object_set_new(o, "shared_bytes", gm_json_bytes(c->shared_bytes));
+	json_object_set_new(o, "resident_bytes", gm_json_bytes(c->resident_bytes));
 	json_object_set_new(o, "holders", json_integer(c->nr_holders));
+	json_object_set_new(o, "holders_pids", pids_json(s, c));
 	for (i = 0; i < c->nr_regions; i++)
 		json_object_set_new(regions, c->regions[i].name,
 				    region_json(&c->regions[i]));
@@ -130,8 +153,8 @@ static json_t *dmabuf_json(const struct gpumem_dmabuf *d)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "ino", bytes(d->ino));
-	json_object_set_new(o, "size_bytes", bytes(d->size));
+	json_object_set_new(o, "ino", gm_json_bytes(d->ino));
+	json_object_set_new(o, "size_bytes", gm_json_bytes(d->size));
 	json_object_set_new(o, "exporter", json_string(d->exporter));
 	json_object_set_new(o, "name", json_string(d->name));
 	json_object_set_new(o, "holders", json_integer(d->nr_holders));
@@ -142,24 +165,58 @@ static json_t *dmabuf_json(const struct gpumem_dmabuf *d)
 	return o;
 }
 
-static json_t *process_json(const struct gpumem_process *p)
+static json_t *gpu_device_json(const struct gpumem_snapshot *s,
+				const struct gpumem_process_device *pd)
+{
+	json_t *o = json_object(), *kinds = json_object();
+	int k;
+
+	json_object_set_new(o, "card", card_name(s, pd->device));
+	json_object_set_new(o, "rss_bytes", gm_json_bytes(pd->rss_bytes));
+	json_object_set_new(o, "pss_bytes", gm_json_bytes(pd->pss_bytes));
+	for (k = 0; k < GPUMEM_KIND_COUNT; k++)
+		json_object_set_new(kinds, gpumem_kind_name(k),
+				    gm_json_bytes(pd->by_kind[k]));
+	json_object_set_new(o, "by_kind", kinds);
+	json_object_set_new(o, "clients", json_integer(pd->nr_clients));
+	json_object_set_new(o, "unknown_clients",
+			    json_integer(pd->nr_unknown_clients));
+	return o;
+}
+
+static json_t *gpu_devices_json(const struct gpumem_snapshot *s,
+				const struct gpumem_process *p)
+{
+	const struct gpumem_process_device *pd;
+	json_t *a = json_array();
+	size_t i, nr;
+
+	pd = gpumem_process_devices(s, p, &nr);
+	for (i = 0; i < nr; i++)
+		json_array_append_new(a, gpu_device_json(s, &pd[i]));
+	return a;
+}
+
+static json_t *process_json(const struct gpumem_snapshot *s,
+			    const struct gpumem_process *p)
 {
 	json_t *o = json_object();
 
 	json_object_set_new(o, "pid", json_integer(p->pid));
 	json_object_set_new(o, "comm", json_string(p->comm));
-	json_object_set_new(o, "gpu_total_bytes", bytes(p->gpu_total_bytes));
-	json_object_set_new(o, "gpu_pss_bytes", bytes(p->gpu_pss_bytes));
-	json_object_set_new(o, "dmabuf_rss_bytes", bytes(p->dmabuf_rss_bytes));
-	json_object_set_new(o, "dmabuf_pss_bytes", bytes(p->dmabuf_pss_bytes));
+	json_object_set_new(o, "gpu_total_bytes", gm_json_bytes(p->gpu_total_bytes));
+	json_object_set_new(o, "gpu_pss_bytes", gm_json_bytes(p->gpu_pss_bytes));
+	json_object_set_new(o, "dmabuf_rss_bytes", gm_json_bytes(p->dmabuf_rss_bytes));
+	json_object_set_new(o, "dmabuf_pss_bytes", gm_json_bytes(p->dmabuf_pss_bytes));
 	json_object_set_new(o, "clients", json_integer(p->nr_clients));
 	json_object_set_new(o, "unknown_clients",
 			    json_integer(p->nr_unknown_clients));
 	json_object_set_new(o, "dmabufs", json_integer(p->nr_dmabufs));
 	json_object_set_new(o, "tracepoint_bytes", p->tp_known ?
-			    bytes(p->tp_bytes) : json_null());
+			    gm_json_bytes(p->tp_bytes) : json_null());
 	json_object_set_new(o, "sources_disagree",
 			    json_boolean(gpumem_process_tp_differs(p)));
+	json_object_set_new(o, "gpu_devices", gpu_devices_json(s, p));
 	return o;
 }
 
@@ -167,11 +224,11 @@ static json_t *totals_json(const struct gpumem_dmabuf_totals *t)
 {
 	json_t *o = json_object();
 
-	json_object_set_new(o, "total_bytes", bytes(t->total_bytes));
-	json_object_set_new(o, "gpu_overlap_bytes", bytes(t->gpu_overlap_bytes));
-	json_object_set_new(o, "userspace_bytes", bytes(t->userspace_bytes));
+	json_object_set_new(o, "total_bytes", gm_json_bytes(t->total_bytes));
+	json_object_set_new(o, "gpu_overlap_bytes", gm_json_bytes(t->gpu_overlap_bytes));
+	json_object_set_new(o, "userspace_bytes", gm_json_bytes(t->userspace_bytes));
 	json_object_set_new(o, "kernel_bytes", t->sysfs ?
-			    bytes(t->kernel_bytes) : json_null());
+			    gm_json_bytes(t->kernel_bytes) : json_null());
 	json_object_set_new(o, "buffers", json_integer(t->nr_buffers));
 	json_object_set_new(o, "sysfs", json_boolean(t->sysfs));
 	return o;
@@ -201,18 +258,18 @@ static json_t *tp_json(const struct gpumem_tp *tp)
 	json_object_set_new(o, "state", json_string(states[tp->state]));
 	json_object_set_new(o, "path", json_string(tp->path));
 	json_object_set_new(o, "android", json_boolean(tp->android));
-	json_object_set_new(o, "events", bytes(tp->events));
-	json_object_set_new(o, "dropped_full", bytes(tp->dropped_full));
+	json_object_set_new(o, "events", gm_json_bytes(tp->events));
+	json_object_set_new(o, "dropped_full", gm_json_bytes(tp->dropped_full));
 	json_object_set_new(o, "dropped_info_full",
-			    bytes(tp->dropped_info_full));
-	json_object_set_new(o, "dropped_ringbuf", bytes(tp->dropped_ringbuf));
+			    gm_json_bytes(tp->dropped_info_full));
+	json_object_set_new(o, "dropped_ringbuf", gm_json_bytes(tp->dropped_ringbuf));
 	json_object_set_new(o, "streaming", json_boolean(tp->streaming));
 	return o;
 }
 
 static json_t *snapshot_json(const struct gpumem_snapshot *s)
 {
-	json_t *root = json_object();
+	json_t *root = gm_json_doc(SCHEMA_VERSION, gpumem_sample_info(s));
 	json_t *devs = json_array(), *procs = json_array();
 	json_t *clients = json_array(), *bufs = json_array();
 	const struct gpumem_device *d;
@@ -224,12 +281,11 @@ static json_t *snapshot_json(const struct gpumem_snapshot *s)
 	for (d = gpumem_devices(s, &nr), i = 0; i < nr; i++)
 		json_array_append_new(devs, device_json(&d[i]));
 	for (p = gpumem_processes(s, &nr), i = 0; i < nr; i++)
-		json_array_append_new(procs, process_json(&p[i]));
+		json_array_append_new(procs, process_json(s, &p[i]));
 	for (c = gpumem_clients(s, &nr), i = 0; i < nr; i++)
 		json_array_append_new(clients, client_json(s, &c[i]));
 	for (b = gpumem_dmabufs(s, &nr), i = 0; i < nr; i++)
 		json_array_append_new(bufs, dmabuf_json(&b[i]));
-	json_object_set_new(root, "schema_version", json_integer(SCHEMA_VERSION));
 	json_object_set_new(root, "devices", devs);
 	json_object_set_new(root, "processes", procs);
 	json_object_set_new(root, "clients", clients);

@@ -48,6 +48,11 @@ void gm_uevent_parse(const char *text, size_t text_len, struct gpumem_device *d,
 int gm_drm_sysfs_scan(int sysfd, struct gm_devices *devs,
 		      unsigned int *malformed);
 int gm_devices_by_minor(const struct gm_devices *devs, int minor);
+/* proc_version.c: "6.12.19"; "" when proc/version says nothing usable. */
+void gm_kernel_release(int procfd, char *buf, size_t size);
+
+/* pci_ids.c: each device's name from pci.ids, "" when not known. */
+void gm_pci_names(struct gpumem_device *devs, size_t nr);
 bool gm_is_gpu_exporter(const struct gm_devices *devs, const char *exporter);
 
 /* proc_walk.c: walks /proc and reports every DRM and dma-buf holder. */

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+/* The head of every JSON document (docs/json-schema.md, "Every document"). */
+#include "output.h"
+
+json_t *gm_json_bytes(uint64_t v)
+{
+	/* jansson's integers are signed 64-bit; larger sizes are not real. */
+	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+json_t *gm_json_doc(int schema_version, const struct gpumem_sample_info *info)
+{
+	json_t *o = json_object(), *t = json_object();
+
+	json_object_set_new(o, "schema_version", json_integer(schema_version));
+	json_object_set_new(o, "gpumem_version", json_string(gpumem_version()));
+	json_object_set_new(o, "kernel_release",
+			    json_string(info->kernel_release));
+	json_object_set_new(t, "realtime_ns", json_integer(info->realtime_ns));
+	json_object_set_new(t, "boottime_ns", json_integer(info->boottime_ns));
+	json_object_set_new(o, "time", t);
+	return o;
+}

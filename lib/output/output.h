@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: MIT */
+/* What the renderers share; they see the model only through gpumem.h. */
+#ifndef GM_OUTPUT_H
+#define GM_OUTPUT_H
+
+#include <jansson.h>
+
+#include "gm.h"
+
+/*
+ * The keys every JSON document starts with: schema_version, the version of
+ * gpumem, the kernel release and the time of the sample.
+ */
+json_t *gm_json_doc(int schema_version, const struct gpumem_sample_info *info);
+json_t *gm_json_bytes(uint64_t v);
+
+#endif

@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Device names from pci.ids through libpci, from vendor:device alone, so
+ * they work on captures too.  Without libpci (static builds: Debian ships
+ * no static libpci) names are "".
+ */
+#include <stdarg.h>
+
+#include "sources.h"
+
+#ifdef HAVE_LIBPCI
+#include <pci/pci.h>
+
+/* libpci calls these unset, and its default error handler exits. */
+static void quiet(char *msg, ...)
+{
+	(void)msg;
+}
+
+void gm_pci_names(struct gpumem_device *devs, size_t nr)
+{
+	struct pci_access *pacc;
+	size_t i;
+
+	if (!nr)
+		return;
+	pacc = pci_alloc();
+	if (!pacc)
+		return;
+	pacc->warning = quiet;
+	pacc->debug = quiet;
+	for (i = 0; i < nr; i++) {
+		struct gpumem_device *d = &devs[i];
+		char buf[256];
+		const char *n;
+
+		if (!d->vendor_id)
+			continue;
+		n = pci_lookup_name(pacc, buf, sizeof(buf), PCI_LOOKUP_VENDOR |
+				    PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,
+				    d->vendor_id, d->device_id);
+		if (n)
+			gm_strlcpy(d->name, n, sizeof(d->name));
+	}
+	pci_cleanup(pacc);
+}
+#else
+void gm_pci_names(struct gpumem_device *devs, size_t nr)
+{
+	(void)devs;
+	(void)nr;
+}
+#endif
