@@ -26,27 +26,47 @@ static const char *fmt_gpu(char *buf, size_t size, uint64_t v,
 	return buf;
 }
 
+/* "8.4 GiB/16.0 GiB" of one kind, or "-" where the driver gives no total. */
+static const char *fmt_used(char *buf, size_t size, uint64_t used,
+			    uint64_t total, unsigned int flags)
+{
+	char u[32], t[32];
+
+	if (!total)
+		return "-";
+	snprintf(buf, size, "%s/%s", fmt_bytes(u, sizeof(u), used, flags),
+		 fmt_bytes(t, sizeof(t), total, flags));
+	return buf;
+}
+
 static void print_devices(const struct gpumem_snapshot *s, FILE *f,
 			  unsigned int flags)
 {
 	size_t i, nr;
 	const struct gpumem_device *devs = gpumem_devices(s, &nr);
 
-	fprintf(f, "%-8s %-12s %-13s %14s %-8s %s\n", "DEVICE", "DRIVER", "PCI",
-		"TOTAL", "SOURCE", "CLIENTS");
+	fprintf(f, "%-8s %-12s %-13s %14s %-8s %7s %21s %21s  %s\n", "DEVICE",
+		"DRIVER", "PCI", "TOTAL", "SOURCE", "CLIENTS", "VRAM USED/CAP",
+		"GTT USED/CAP", "NAME");
 	for (i = 0; i < nr; i++) {
 		const struct gpumem_device *d = &devs[i];
-		char card[16], total[32];
+		char card[16], total[32], vram[72], gtt[72];
 		const char *t = "unknown";
 
 		snprintf(card, sizeof(card), "card%d", d->index);
 		if (d->origin != GPUMEM_ORIGIN_NONE)
 			t = fmt_bytes(total, sizeof(total), d->total_bytes, flags);
-		fprintf(f, "%-8s %-12s %-13s %14s %-8s %u", card,
+		fprintf(f, "%-8s %-12s %-13s %14s %-8s %7u %21s %21s  %s", card,
 			d->driver[0] ? d->driver : "-", d->pdev[0] ? d->pdev : "-",
-			t, gpumem_origin_name(d->origin), d->nr_clients);
+			t, gpumem_origin_name(d->origin), d->nr_clients,
+			fmt_used(vram, sizeof(vram), d->vram_used, d->vram_total,
+				 flags),
+			fmt_used(gtt, sizeof(gtt), d->gtt_used, d->gtt_total,
+				 flags),
+			d->name[0] ? d->name : "-");
 		if (d->nr_unknown_clients)
-			fprintf(f, " (%u report no memory)", d->nr_unknown_clients);
+			fprintf(f, " (%u clients report no memory)",
+				d->nr_unknown_clients);
 		fputc('\n', f);
 	}
 	if (!nr)
