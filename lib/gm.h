@@ -65,4 +65,10 @@ static inline int64_t gm_sbytes(uint64_t v)
 	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
+/* Saturating: a sum of untrusted sizes must not wrap to a small figure. */
+static inline uint64_t gm_add_sat(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
 #endif

@@ -14,8 +14,9 @@
 
 static const char usage_text[] =
 "Usage: gpumem sources\n"
-"What gpumem can read here: the gpu_mem_total tracepoint, BPF, the pinned\n"
-"maps and permission to read them, DRM fdinfo memory keys, dma-buf sysfs.\n";
+"What gpumem can read here: the gpu_mem_total tracepoint and BPF (for\n"
+"gpumem trace and bpf load), then every source of libgpumem in the order\n"
+"it reads them, each found, missing, denied, error or unused, and why.\n";
 
 static void line(bool ok, const char *what, const char *detail)
 {
@@ -57,45 +58,19 @@ static void bpf(void)
 	     "root, no /sys/kernel/btf/vmlinux: raw_tp only");
 }
 
-static void pins(const struct gpumem_tp *tp)
+/* The library's sources, as the snapshot read them. */
+static void library_sources(const struct gpumem_snapshot *s)
 {
-	char buf[256];
-
-	switch (tp->state) {
-	case GPUMEM_TP_OK:
-		snprintf(buf, sizeof(buf), "%s%s, %zu keys", tp->path,
-			 tp->android ? " (Android's)" : "", tp->nr);
-		line(true, "pinned maps", buf);
-		break;
-	case GPUMEM_TP_ABSENT:
-		line(false, "pinned maps", "none under " GPUMEM_TP_PIN_DIR
-		     " nor Android's: run 'gpumem bpf load' as root");
-		break;
-	default:
-		snprintf(buf, sizeof(buf), "%s: %s: %s", tp->path,
-			 strerror(-tp->err), tp->state == GPUMEM_TP_DENIED ?
-			 "join group gpumem (or run as root)" : "see dmesg");
-		line(false, "pin permission", buf);
-	}
-}
-
-static void fdinfo(const struct gpumem_snapshot *s)
-{
-	unsigned int known = 0, unknown = 0;
-	const struct gpumem_client *c;
-	char buf[160];
+	const struct gpumem_source_status *st;
 	size_t i, nr;
 
-	c = gpumem_clients(s, &nr);
+	st = gpumem_sources(s, &nr);
 	for (i = 0; i < nr; i++) {
-		known += c[i].mem_known;
-		unknown += !c[i].mem_known;
+		const struct gpumem_source_status *x = gpumem_at(st, i);
+
+		printf("%-7s %-22s %s\n", gpumem_source_state_name(x->state),
+		       x->what, x->detail);
 	}
-	snprintf(buf, sizeof(buf), "%u DRM clients report memory, %u do "
-		 "not%s", known, unknown, unknown ? " (their driver has no "
-		 "drm-*-memory keys: use the tracepoint)" : "");
-	line(nr && !unknown, "fdinfo memory keys", nr ? buf :
-	     "no DRM client open (or none readable: run as root)");
 }
 
 int cmd_sources(int argc, char **argv)
@@ -114,12 +89,7 @@ int cmd_sources(int argc, char **argv)
 	}
 	tracefs();
 	bpf();
-	pins(gpumem_snapshot_tp(s));
-	fdinfo(s);
-	line(gpumem_dmabuf_totals(s)->sysfs, "dma-buf sysfs",
-	     gpumem_dmabuf_totals(s)->sysfs ? "/sys/kernel/dmabuf/buffers" :
-	     "no /sys/kernel/dmabuf/buffers (CONFIG_DMABUF_SYSFS_STATS): "
-	     "buffers no process holds are invisible");
+	library_sources(s);
 	gpumem_snapshot_free(s);
 	return fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
 }

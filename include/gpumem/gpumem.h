@@ -86,7 +86,21 @@ enum gpumem_origin {
 	GPUMEM_ORIGIN_SYSFS,		/* the driver's own counters */
 	GPUMEM_ORIGIN_DERIVED,		/* sum over the device's DRM clients */
 	GPUMEM_ORIGIN_TRACEPOINT,	/* gpu_mem_total pid 0, via BPF */
+	GPUMEM_ORIGIN_FDINFO,		/* a process's DRM clients */
 };
+
+/*
+ * One source's figure for a device total or a process's GPU memory.  The
+ * model keeps every reading and picks one by a stated order (docs/model.md):
+ * for a device the tracepoint, then the driver's counters, then the sum of
+ * its clients; for a process its clients' fdinfo.
+ */
+struct gpumem_reading {
+	enum gpumem_origin origin;
+	uint64_t bytes;
+};
+
+#define GPUMEM_MAX_READINGS 4
 
 struct gpumem_device {
 	uint32_t struct_size;
@@ -105,6 +119,9 @@ struct gpumem_device {
 	unsigned int nr_clients;
 	unsigned int nr_unknown_clients;/* clients that report no memory */
 	char name[2 * GPUMEM_NAME_MAX];	/* from pci.ids; "" when unknown */
+	struct gpumem_reading readings[GPUMEM_MAX_READINGS];
+	unsigned int nr_readings;
+	bool readings_disagree;		/* two sources, two figures */
 };
 
 /* One DRM file (struct drm_file): counted once however many fds hold it. */
@@ -155,6 +172,8 @@ struct gpumem_process {
 	/* gpu_mem_total: objects with a handle, each once; see gpumem_tp */
 	bool tp_known;
 	uint64_t tp_bytes;		/* summed over GPUs */
+	struct gpumem_reading readings[GPUMEM_MAX_READINGS];
+	unsigned int nr_readings;
 };
 
 struct gpumem_dmabuf_totals {
@@ -187,6 +206,23 @@ struct gpumem_sample_info {
 
 /* The library's version, "MAJOR.MINOR.PATCH". */
 const char *gpumem_version(void);
+
+/* What each kernel interface gave this sample (gpumem sources). */
+enum gpumem_source_state {
+	GPUMEM_SOURCE_FOUND,
+	GPUMEM_SOURCE_MISSING,		/* not in this kernel or not loaded */
+	GPUMEM_SOURCE_DENIED,		/* there, not readable by this user */
+	GPUMEM_SOURCE_ERROR,		/* there, reading it failed */
+	GPUMEM_SOURCE_UNUSED,		/* not read by this kind of sample */
+};
+
+struct gpumem_source_status {
+	uint32_t struct_size;
+	const char *name;		/* "drm-fdinfo", "dmabuf-sysfs", ... */
+	const char *what;		/* the interface, in a few words */
+	enum gpumem_source_state state;
+	char detail[160];		/* what was found, or what to do */
+};
 
 struct gpumem_opts {
 	const char *root;		/* NULL or "/": the live system */
@@ -229,6 +265,10 @@ const struct gpumem_scan_stats *
 gpumem_scan_stats(const struct gpumem_snapshot *s);
 const struct gpumem_sample_info *
 gpumem_sample_info(const struct gpumem_snapshot *s);
+/* Every source in the order the model reads them. */
+const struct gpumem_source_status *
+gpumem_sources(const struct gpumem_snapshot *s, size_t *nr);
+const char *gpumem_source_state_name(enum gpumem_source_state state);
 
 /*
  * Who holds what.  A process's holdings: each client (or dma-buf) it holds,

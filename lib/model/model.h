@@ -8,12 +8,6 @@
 
 #include "sources/sources.h"
 
-/* Saturating: a sum of untrusted sizes must not wrap to a small figure. */
-static inline uint64_t gm_add_sat(uint64_t a, uint64_t b)
-{
-	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
-}
-
 /* shares.c: one reference per (object, process), with its PSS-like share */
 struct gm_ref {
 	uint32_t obj;
@@ -59,7 +53,14 @@ struct gpumem_snapshot {
 	struct gpumem_tp tp;		/* sources/bpf_pins.c */
 	struct gm_holdings hold;
 	struct gpumem_sample_info info;
+	struct gpumem_source_status *sources;	/* one per gm_source_table */
+	size_t nr_sources;
 };
+
+/* devices.c: device totals and their origin, decided in one place */
+void gm_finish_devices(struct gpumem_snapshot *s);
+void gm_finish_readings(struct gpumem_snapshot *s);
+bool gm_readings_disagree(const struct gpumem_reading *r, unsigned int nr);
 
 void gm_sample_info(struct gpumem_sample_info *info, int procfd);
 

@@ -354,36 +354,6 @@ static void set_sizes(struct gpumem_snapshot *s)
 		s->procs[i].struct_size = sizeof(s->procs[i]);
 }
 
-static void finish_devices(struct gpumem_snapshot *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->nr_clients; i++) {
-		const struct gpumem_client *c = &s->clients[i];
-		struct gpumem_device *d;
-
-		if (c->device < 0)
-			continue;
-		d = &s->devs.dev[c->device];
-		d->nr_clients++;
-		if (!c->mem_known) {
-			d->nr_unknown_clients++;
-			continue;
-		}
-		d->clients_bytes += c->bytes;
-		d->clients_shared_bytes += c->shared_bytes;
-	}
-	gm_pci_names(s->devs.dev, s->devs.nr);
-	for (i = 0; i < s->devs.nr; i++) {
-		struct gpumem_device *d = &s->devs.dev[i];
-
-		if (d->origin != GPUMEM_ORIGIN_NONE || d->nr_unknown_clients)
-			continue;
-		d->origin = GPUMEM_ORIGIN_DERIVED;
-		d->total_bytes = d->clients_bytes;
-	}
-}
-
 static int finish(struct builder *b)
 {
 	struct gpumem_snapshot *s = b->s;
@@ -395,7 +365,8 @@ static int finish(struct builder *b)
 	if (err)
 		return err;
 	finish_bufs(s);
-	finish_devices(s);
+	gm_finish_devices(s);
+	gm_finish_readings(s);
 	err = gm_sort_procs(s, &b->client_refs, &b->buf_refs);
 	if (!err)
 		err = gm_holdings_build(s, &b->client_refs, &b->buf_refs);
@@ -445,47 +416,40 @@ static int keep_only(struct builder *b, int procfd, pid_t pid)
 	return err;
 }
 
-/*
- * The tracepoint's figures (pinned BPF maps) beside fdinfo's: pid 0 is the
- * device total and wins; a process gets its tracepoint total next to its
- * fdinfo figures, never instead of them.
- */
-static int merge_tp(struct builder *b, int procfd)
+static int on_device_reading(void *ctx, int minor, enum gpumem_origin origin,
+			     uint64_t bytes)
 {
-	struct gpumem_snapshot *s = b->s;
-	size_t i;
+	struct builder *b = ctx;
+	int dev = gm_devices_by_minor(&b->s->devs, minor);
+
+	if (dev >= 0)
+		gm_device_reading(&b->s->devs.dev[dev], origin, bytes);
+	return 0;
+}
+
+/* A process only a reading knows (no fd left open) is one all the same. */
+static int on_process_reading(void *ctx, pid_t pid, const char *comm,
+			      enum gpumem_origin origin, uint64_t bytes)
+{
+	struct builder *b = ctx;
+	uint32_t idx;
 	int err;
 
-	gpumem_tp_read(NULL, &s->tp);
-	for (i = 0; i < s->tp.nr; i++) {
-		const struct gpumem_tp_total *t = &s->tp.totals[i];
-		uint32_t idx;
-		int dev;
-
-		if (!t->pid) {
-			dev = gm_devices_by_minor(&s->devs, (int)t->gpu_id);
-			if (dev >= 0) {
-				s->devs.dev[dev].origin = GPUMEM_ORIGIN_TRACEPOINT;
-				s->devs.dev[dev].total_bytes = t->bytes;
-			}
-			continue;
-		}
-		if (proc_index(b, (pid_t)t->pid, &idx)) {
-			char name[32], comm[GPUMEM_NAME_MAX];
-			struct gm_text txt = { 0 };
-
-			snprintf(name, sizeof(name), "%u/comm", t->pid);
-			gm_read_comm(procfd, name, &txt, comm);
-			gm_text_free(&txt);
-			err = on_process(b, (pid_t)t->pid, comm);
-			if (err)
-				return err;
-			idx = (uint32_t)s->nr_procs - 1;
-		}
-		s->procs[idx].tp_known = true;
-		s->procs[idx].tp_bytes += t->bytes;
+	if (proc_index(b, pid, &idx)) {
+		err = on_process(b, pid, comm);
+		if (err)
+			return err;
+		idx = (uint32_t)b->s->nr_procs - 1;
 	}
+	gm_process_reading(&b->s->procs[idx], origin, bytes);
 	return 0;
+}
+
+static void on_all_buffers(void *ctx)
+{
+	struct builder *b = ctx;
+
+	b->s->dmabuf.sysfs = true;
 }
 
 static int open_dir(const char *root, const char *sub, int *fd)
@@ -505,38 +469,39 @@ struct gpumem_scanner {
 	bool indexed;
 };
 
-static void index_reset(struct gm_index *idx)
+/* Every source of the table, in its order; then what each came to. */
+static int read_sources(struct builder *b, struct gm_source_ctx *ctx)
 {
-	idx->nr = 0;
-	idx->nr_pids = 0;
-}
-
-/* Full walk of /proc (recording the index if sc), or a refresh through it. */
-static int scan_procs(struct builder *b, int procfd, struct gpumem_scanner *sc,
-		      bool refresh)
-{
-	struct gm_scan_sink sink = {
-		.process = on_process, .drm_fd = on_drm_fd,
-		.dmabuf_fd = on_dmabuf_fd, .dmabuf_map = on_dmabuf_map,
-		.ctx = b,
-	};
-	struct gpumem_scan_stats *st = &b->s->stats;
-	bool stale = false;
+	struct gpumem_snapshot *s = b->s;
+	size_t i;
 	int err;
 
-	if (!sc)
-		return gm_proc_scan(procfd, b->live, &sink, st, NULL);
-	if (refresh && sc->indexed) {
-		st->refreshed = true;
-		err = gm_proc_rescan(procfd, b->live, &sc->idx, &sink, st,
-				     &stale);
-		sc->indexed = !stale;
-		return err;
+	s->sources = calloc(gm_nr_sources, sizeof(*s->sources));
+	if (!s->sources)
+		return -ENOMEM;
+	s->nr_sources = gm_nr_sources;
+	for (i = 0; i < gm_nr_sources; i++) {
+		const struct gm_source *src = gm_source_table[i];
+		struct gpumem_source_status *st = &s->sources[i];
+
+		st->struct_size = sizeof(*st);
+		st->name = src->name;
+		st->what = src->what;
+		err = src->read ? src->read(ctx, st) : 0;
+		if (err)
+			return err;
 	}
-	index_reset(&sc->idx);
-	err = gm_proc_scan(procfd, b->live, &sink, st, &sc->idx);
-	sc->indexed = !err;
-	return err;
+	return 0;
+}
+
+static void sources_status(struct gpumem_snapshot *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nr_sources; i++) {
+		if (gm_source_table[i]->status)
+			gm_source_table[i]->status(s, &s->sources[i]);
+	}
 }
 
 static int scan(struct builder *b, const struct gpumem_opts *opts,
@@ -544,39 +509,44 @@ static int scan(struct builder *b, const struct gpumem_opts *opts,
 {
 	const char *root = opts && opts->root ? opts->root : "/";
 	struct gpumem_snapshot *s = b->s;
-	int procfd, sysfd = -1, err;
+	const struct gm_scan_sink sink = {
+		.process = on_process, .drm_fd = on_drm_fd,
+		.dmabuf_fd = on_dmabuf_fd, .dmabuf_map = on_dmabuf_map,
+		.ctx = b,
+	};
+	const struct gm_feed feed = {
+		.devs = &s->devs, .holders = &sink, .buffer = on_sysfs_buf,
+		.all_buffers = on_all_buffers,
+		.device_reading = on_device_reading,
+		.process_reading = on_process_reading, .tp = &s->tp, .ctx = b,
+	};
+	struct gm_source_ctx ctx = {
+		.stats = &s->stats, .feed = &feed, .sysfd = -1,
+		.idx = sc ? &sc->idx : NULL,
+		.refresh = refresh && sc && sc->indexed,
+	};
+	int err;
 
-	b->live = !strcmp(root, "/");
-	err = open_dir(root, "proc", &procfd);
+	b->live = ctx.live = !strcmp(root, "/");
+	err = open_dir(root, "proc", &ctx.procfd);
 	if (err)
 		return err;
-	gm_sample_info(&s->info, procfd);
+	gm_sample_info(&s->info, ctx.procfd);
 	/* A missing /sys only loses device names and kernel-held buffers. */
-	if (!open_dir(root, "sys", &sysfd)) {
-		err = gm_drm_sysfs_scan(sysfd, &s->devs, &s->stats.malformed_lines);
-		if (err)
-			goto out;
-	}
-	err = scan_procs(b, procfd, sc, refresh);
-	if (!err && b->live)
-		err = merge_tp(b, procfd);
-	if (err)
-		goto out;
-	if (sysfd >= 0) {
-		err = gm_dmabuf_sysfs_scan(sysfd, on_sysfs_buf, b,
-					   &s->stats.malformed_lines);
-		s->dmabuf.sysfs = !err;
-		if (err == -ENOENT || err == -EACCES)
-			err = 0;
-	}
+	if (open_dir(root, "sys", &ctx.sysfd))
+		ctx.sysfd = -1;
+	err = read_sources(b, &ctx);
+	if (sc)
+		sc->indexed = ctx.refresh ? !ctx.stale : !err;
 	if (!err)
 		err = finish(b);
+	if (!err)
+		sources_status(s);
 	if (!err && opts && opts->pid)
-		err = keep_only(b, procfd, opts->pid);
-out:
-	if (sysfd >= 0)
-		close(sysfd);
-	close(procfd);
+		err = keep_only(b, ctx.procfd, opts->pid);
+	if (ctx.sysfd >= 0)
+		close(ctx.sysfd);
+	close(ctx.procfd);
 	return err;
 }
 
@@ -660,6 +630,7 @@ void gpumem_snapshot_free(struct gpumem_snapshot *s)
 	free(s->clients);
 	free(s->bufs);
 	free(s->procs);
+	free(s->sources);
 	gm_holdings_free(&s->hold);
 	gpumem_tp_release(&s->tp);
 	free(s);
@@ -739,14 +710,26 @@ const struct gpumem_tp *gpumem_snapshot_tp(const struct gpumem_snapshot *s)
 	return &s->tp;
 }
 
-/*
- * fdinfo knows a process's GPU memory only when every client of it reports
- * memory; a process with no DRM client is known to hold 0 there.
- */
+/* Both the tracepoint and fdinfo know the process, with two figures. */
 bool gpumem_process_tp_differs(const struct gpumem_process *p)
 {
-	return p->tp_known && !p->nr_unknown_clients &&
-	       p->tp_bytes != p->gpu_total_bytes;
+	return gm_readings_disagree(p->readings, p->nr_readings);
+}
+
+const struct gpumem_source_status *
+gpumem_sources(const struct gpumem_snapshot *s, size_t *nr)
+{
+	*nr = s->nr_sources;
+	return s->sources;
+}
+
+const char *gpumem_source_state_name(enum gpumem_source_state state)
+{
+	static const char *const names[] = {
+		"found", "missing", "denied", "error", "unused",
+	};
+
+	return (unsigned int)state < GM_ARRAY_SIZE(names) ? names[state] : "?";
 }
 
 const char *gpumem_stat_name(enum gpumem_stat stat)
@@ -761,7 +744,7 @@ const char *gpumem_stat_name(enum gpumem_stat stat)
 const char *gpumem_origin_name(enum gpumem_origin origin)
 {
 	static const char *const names[] = { "unknown", "sysfs", "derived",
-					      "tracepoint" };
+					      "tracepoint", "fdinfo" };
 
 	return (unsigned int)origin < GM_ARRAY_SIZE(names) ? names[origin] : "?";
 }

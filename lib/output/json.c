@@ -34,6 +34,32 @@ static json_t *capacity_json(const struct gpumem_device *d)
 	return o;
 }
 
+static json_t *readings_json(const struct gpumem_reading *r, unsigned int nr)
+{
+	json_t *a = json_array();
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		json_array_append_new(a, json_pack("{s:s, s:o}", "origin",
+				      gpumem_origin_name(r[i].origin), "bytes",
+				      gm_json_bytes(r[i].bytes)));
+	return a;
+}
+
+static json_t *sources_json(const struct gpumem_snapshot *s)
+{
+	const struct gpumem_source_status *st;
+	json_t *a = json_array();
+	size_t i, nr;
+
+	for (st = gpumem_sources(s, &nr), i = 0; i < nr; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "name",
+				      st[i].name, "state",
+				      gpumem_source_state_name(st[i].state),
+				      "detail", st[i].detail));
+	return a;
+}
+
 static json_t *device_json(const struct gpumem_device *d)
 {
 	char card[32], id[16];
@@ -64,6 +90,10 @@ static json_t *device_json(const struct gpumem_device *d)
 	json_object_set_new(o, "gtt_total_bytes", gm_json_bytes(d->gtt_total));
 	json_object_set_new(o, "name", json_string(d->name));
 	json_object_set_new(o, "capacity", capacity_json(d));
+	json_object_set_new(o, "readings", readings_json(d->readings,
+							 d->nr_readings));
+	json_object_set_new(o, "readings_disagree",
+			    json_boolean(d->readings_disagree));
 	return o;
 }
 
@@ -295,6 +325,7 @@ static json_t *snapshot_json(const struct gpumem_snapshot *s)
 			    json_integer(gpumem_scan_stats(s)->unreadable_processes));
 	json_object_set_new(root, "scan", stats_json(gpumem_scan_stats(s)));
 	json_object_set_new(root, "tracepoint", tp_json(gpumem_snapshot_tp(s)));
+	json_object_set_new(root, "sources", sources_json(s));
 	return root;
 }
 

@@ -317,3 +317,79 @@ int gpumem_tp_print_android(const struct gpumem_tp *tp, FILE *f)
 	fputc('\n', f);
 	return ferror(f) ? -EIO : 0;
 }
+
+static void say_tp(const struct gpumem_tp *tp, struct gpumem_source_status *st)
+{
+	switch (tp->state) {
+	case GPUMEM_TP_OK:
+		gm_source_say(st, GPUMEM_SOURCE_FOUND, "%s%s, %zu keys",
+			      tp->path, tp->android ? " (Android's)" : "",
+			      tp->nr);
+		break;
+	case GPUMEM_TP_ABSENT:
+		gm_source_say(st, GPUMEM_SOURCE_MISSING, "none under "
+			      GPUMEM_TP_PIN_DIR " nor Android's: run 'gpumem "
+			      "bpf load' as root");
+		break;
+	case GPUMEM_TP_DENIED:
+		gm_source_say(st, GPUMEM_SOURCE_DENIED, "%s: %s: join group "
+			      "gpumem (or run as root)", tp->path,
+			      strerror(-tp->err));
+		break;
+	default:
+		gm_source_say(st, GPUMEM_SOURCE_ERROR, "%s: %s: see dmesg",
+			      tp->path, strerror(-tp->err));
+	}
+}
+
+/*
+ * pid 0 is a device total; any other key a process's, summed over GPUs.
+ * The comm is read here, so that a process known only to the tracepoint
+ * (no DRM fd left open) still has a name.
+ */
+static int feed_totals(struct gm_source_ctx *ctx, const struct gpumem_tp *tp)
+{
+	const struct gm_feed *f = ctx->feed;
+	struct gm_text t = { 0 };
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < tp->nr; i++) {
+		const struct gpumem_tp_total *k = &tp->totals[i];
+		char path[32], comm[GPUMEM_NAME_MAX];
+
+		if (!k->pid) {
+			err = f->device_reading(f->ctx, (int)k->gpu_id,
+						GPUMEM_ORIGIN_TRACEPOINT,
+						k->bytes);
+			continue;
+		}
+		snprintf(path, sizeof(path), "%u/comm", k->pid);
+		gm_read_comm(ctx->procfd, path, &t, comm);
+		err = f->process_reading(f->ctx, (pid_t)k->pid, comm,
+					 GPUMEM_ORIGIN_TRACEPOINT, k->bytes);
+	}
+	gm_text_free(&t);
+	return err;
+}
+
+static int read_bpf_pins(struct gm_source_ctx *ctx,
+			 struct gpumem_source_status *st)
+{
+	struct gpumem_tp *tp = ctx->feed->tp;
+
+	if (!ctx->live) {
+		gm_source_say(st, GPUMEM_SOURCE_UNUSED, "a --root tree: the "
+			      "pins belong to the live system");
+		return 0;
+	}
+	gpumem_tp_read(NULL, tp);
+	say_tp(tp, st);
+	return feed_totals(ctx, tp);
+}
+
+const struct gm_source gm_src_bpf_pins = {
+	.name = "bpf-pins",
+	.what = "pinned maps",
+	.read = read_bpf_pins,
+};

@@ -38,3 +38,22 @@ int gm_dmabuf_fdinfo_parse(const char *text, size_t len,
 	}
 	return have_size && have_ino && have_exp;
 }
+
+static void dmabuf_fdinfo_status(const struct gpumem_snapshot *s,
+				 struct gpumem_source_status *st)
+{
+	const struct gpumem_dmabuf *b;
+	unsigned int fd = 0;
+	size_t i, nr;
+
+	for (b = gpumem_dmabufs(s, &nr), i = 0; i < nr; i++)
+		fd += b[i].fd_held;
+	gm_source_say(st, GPUMEM_SOURCE_FOUND, "%u dma-bufs held by an fd",
+		      fd);
+}
+
+const struct gm_source gm_src_dmabuf_fdinfo = {
+	.name = "dmabuf-fdinfo",
+	.what = "dma-buf fdinfo",
+	.status = dmabuf_fdinfo_status,
+};

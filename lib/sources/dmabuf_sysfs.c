@@ -69,3 +69,35 @@ int gm_dmabuf_sysfs_scan(int sysfd, gm_sysfs_buf_fn fn, void *ctx,
 	gm_text_free(&t);
 	return err;
 }
+
+static int read_dmabuf_sysfs(struct gm_source_ctx *ctx,
+			     struct gpumem_source_status *st)
+{
+	const struct gm_feed *f = ctx->feed;
+	int err;
+
+	if (ctx->sysfd < 0) {
+		gm_source_say(st, GPUMEM_SOURCE_MISSING, "no sys in the root");
+		return 0;
+	}
+	err = gm_dmabuf_sysfs_scan(ctx->sysfd, f->buffer, f->ctx,
+				   &ctx->stats->malformed_lines);
+	if (err == -ENOENT || err == -EACCES || err == -EPERM) {
+		gm_source_err(st, err, "/sys/kernel/dmabuf/buffers "
+			      "(CONFIG_DMABUF_SYSFS_STATS): buffers no process "
+			      "holds are invisible");
+		return 0;
+	}
+	if (!err) {
+		f->all_buffers(f->ctx);
+		gm_source_say(st, GPUMEM_SOURCE_FOUND,
+			      "/sys/kernel/dmabuf/buffers");
+	}
+	return err;
+}
+
+const struct gm_source gm_src_dmabuf_sysfs = {
+	.name = "dmabuf-sysfs",
+	.what = "dma-buf sysfs",
+	.read = read_dmabuf_sysfs,
+};

@@ -339,3 +339,32 @@ int gm_drm_fdinfo_parse(const char *text, size_t len,
 	client_sum(c);
 	return nr_keys;
 }
+
+static void drm_fdinfo_status(const struct gpumem_snapshot *s,
+			      struct gpumem_source_status *st)
+{
+	unsigned int known = 0, unknown = 0;
+	const struct gpumem_client *c;
+	size_t i, nr;
+
+	c = gpumem_clients(s, &nr);
+	for (i = 0; i < nr; i++) {
+		known += c[i].mem_known;
+		unknown += !c[i].mem_known;
+	}
+	if (!nr) {
+		gm_source_say(st, GPUMEM_SOURCE_MISSING, "no DRM client open "
+			      "(or none readable: run as root)");
+		return;
+	}
+	gm_source_say(st, unknown ? GPUMEM_SOURCE_MISSING :
+		      GPUMEM_SOURCE_FOUND, "%u DRM clients report memory, "
+		      "%u do not%s", known, unknown, unknown ? " (their driver "
+		      "has no drm-*-memory keys: use the tracepoint)" : "");
+}
+
+const struct gm_source gm_src_drm_fdinfo = {
+	.name = "drm-fdinfo",
+	.what = "fdinfo memory keys",
+	.status = drm_fdinfo_status,
+};

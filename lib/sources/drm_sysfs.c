@@ -111,10 +111,9 @@ static void read_amd_counters(int devfd, struct gpumem_device *d,
 	d->vram_total = read_u64(devfd, "mem_info_vram_total", t, malformed);
 	d->gtt_used = read_u64(devfd, "mem_info_gtt_used", t, malformed);
 	d->gtt_total = read_u64(devfd, "mem_info_gtt_total", t, malformed);
-	if (d->vram_total || d->gtt_total) {
-		d->origin = GPUMEM_ORIGIN_SYSFS;
-		d->total_bytes = d->vram_used + d->gtt_used;
-	}
+	if (d->vram_total || d->gtt_total)
+		gm_device_reading(d, GPUMEM_ORIGIN_SYSFS,
+				  gm_add_sat(d->vram_used, d->gtt_used));
 }
 
 /*
@@ -126,15 +125,16 @@ static void read_gem_total(int classfd, const char *name,
 			   unsigned int *malformed)
 {
 	char path[300];
+	uint64_t v;
 
 	snprintf(path, sizeof(path), "%s/gpu_mem/total", name);
 	if (gm_read_record_at(classfd, path, t))
 		return;
-	if (gm_parse_u64_all(t->buf, t->len, &d->total_bytes)) {
+	if (gm_parse_u64_all(t->buf, t->len, &v)) {
 		(*malformed)++;
 		return;
 	}
-	d->origin = GPUMEM_ORIGIN_SYSFS;
+	gm_device_reading(d, GPUMEM_ORIGIN_SYSFS, v);
 }
 
 static int add_card(struct gm_devices *devs, int classfd, const char *name,
@@ -276,3 +276,31 @@ bool gm_is_gpu_exporter(const struct gm_devices *devs, const char *exporter)
 	}
 	return false;
 }
+
+static int read_drm_sysfs(struct gm_source_ctx *ctx,
+			  struct gpumem_source_status *st)
+{
+	int err;
+
+	if (ctx->sysfd < 0) {
+		gm_source_say(st, GPUMEM_SOURCE_MISSING, "no sys in the root: "
+			      "no devices, names or driver counters");
+		return 0;
+	}
+	err = gm_drm_sysfs_scan(ctx->sysfd, ctx->feed->devs,
+				&ctx->stats->malformed_lines);
+	if (err == -EACCES || err == -EPERM) {
+		gm_source_err(st, err, "/sys/class/drm");
+		return 0;
+	}
+	if (!err)
+		gm_source_say(st, GPUMEM_SOURCE_FOUND, "%zu DRM devices",
+			      ctx->feed->devs->nr);
+	return err;
+}
+
+const struct gm_source gm_src_drm_sysfs = {
+	.name = "drm-sysfs",
+	.what = "DRM devices (sysfs)",
+	.read = read_drm_sysfs,
+};

@@ -124,3 +124,17 @@ void gm_kvs_free(struct gm_kvs *kvs)
 	free(kvs->v);
 	memset(kvs, 0, sizeof(*kvs));
 }
+
+/* What gpumem explain reads; a snapshot says so and reads nothing here. */
+void gm_explain_only(const struct gpumem_snapshot *s,
+		     struct gpumem_source_status *st)
+{
+	(void)s;
+	gm_source_say(st, GPUMEM_SOURCE_UNUSED, "read by gpumem explain");
+}
+
+const struct gm_source gm_src_meminfo = {
+	.name = "meminfo",
+	.what = "/proc/meminfo",
+	.status = gm_explain_only,
+};

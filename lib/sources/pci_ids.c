@@ -51,3 +51,29 @@ void gm_pci_names(struct gpumem_device *devs, size_t nr)
 	(void)nr;
 }
 #endif
+
+static void pci_ids_status(const struct gpumem_snapshot *s,
+			   struct gpumem_source_status *st)
+{
+	const struct gpumem_device *d;
+	unsigned int named = 0;
+	size_t i, nr;
+
+	for (d = gpumem_devices(s, &nr), i = 0; i < nr; i++)
+		named += !!d[i].name[0];
+#ifdef HAVE_LIBPCI
+	gm_source_say(st, named || !nr ? GPUMEM_SOURCE_FOUND :
+		      GPUMEM_SOURCE_MISSING, "%u of %zu devices named%s", named,
+		      nr, named < nr ? " (install pci.ids)" : "");
+#else
+	gm_source_say(st, GPUMEM_SOURCE_MISSING, "built without libpci: "
+		      "devices have no names");
+#endif
+}
+
+/* Looked up by the model once the devices are known. */
+const struct gm_source gm_src_pci_ids = {
+	.name = "pci-ids",
+	.what = "device names (pci.ids)",
+	.status = pci_ids_status,
+};

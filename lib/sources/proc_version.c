@@ -25,3 +25,21 @@ void gm_kernel_release(int procfd, char *buf, size_t size)
 	}
 	gm_text_free(&t);
 }
+
+static void proc_version_status(const struct gpumem_snapshot *s,
+				struct gpumem_source_status *st)
+{
+	const char *r = gpumem_sample_info(s)->kernel_release;
+
+	if (r[0])
+		gm_source_say(st, GPUMEM_SOURCE_FOUND, "Linux %s", r);
+	else
+		gm_source_say(st, GPUMEM_SOURCE_MISSING, "no proc/version: "
+			      "the kernel release is not known");
+}
+
+const struct gm_source gm_src_proc_version = {
+	.name = "proc-version",
+	.what = "kernel release",
+	.status = proc_version_status,
+};

@@ -435,3 +435,38 @@ int gm_proc_rescan(int procfd, bool live, const struct gm_index *idx,
 	*stale = ps.stale;
 	return err;
 }
+
+/* A full walk (recording the index when there is one), or a refresh. */
+static int read_proc(struct gm_source_ctx *ctx, struct gpumem_source_status *st)
+{
+	const struct gm_scan_sink *sink = ctx->feed->holders;
+	struct gpumem_scan_stats *s = ctx->stats;
+	int err;
+
+	if (ctx->refresh && ctx->idx) {
+		s->refreshed = true;
+		err = gm_proc_rescan(ctx->procfd, ctx->live, ctx->idx, sink, s,
+				     &ctx->stale);
+	} else {
+		if (ctx->idx) {
+			ctx->idx->nr = 0;
+			ctx->idx->nr_pids = 0;
+		}
+		err = gm_proc_scan(ctx->procfd, ctx->live, sink, s, ctx->idx);
+	}
+	if (err)
+		return err;
+	gm_source_say(st, s->unreadable_processes ? GPUMEM_SOURCE_DENIED :
+		      GPUMEM_SOURCE_FOUND, "%u processes read, %u not readable"
+		      "%s, %u exited meanwhile%s", s->processes,
+		      s->unreadable_processes, s->unreadable_processes ?
+		      " (run as root)" : "", s->vanished,
+		      s->refreshed ? "; a refresh of the index" : "");
+	return 0;
+}
+
+const struct gm_source gm_src_proc_walk = {
+	.name = "proc",
+	.what = "process fds (/proc)",
+	.read = read_proc,
+};

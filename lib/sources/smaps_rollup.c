@@ -104,3 +104,9 @@ int gm_pss_scan(int procfd, pid_t want_pid, struct gm_pss_totals *t,
 	gm_kvs_free(&kvs);
 	return err;
 }
+
+const struct gm_source gm_src_smaps_rollup = {
+	.name = "smaps-rollup",
+	.what = "process PSS",
+	.status = gm_explain_only,
+};

@@ -139,4 +139,81 @@ struct gm_pss_totals {
 int gm_pss_scan(int procfd, pid_t want_pid, struct gm_pss_totals *t,
 		char *why, size_t why_len);
 
+/*
+ * The source table (table.c).  Each kernel interface is one file under
+ * lib/sources/ ending in its struct gm_source, and one line in the table.
+ * A source reads into the model only through the verbs of struct gm_feed;
+ * the model reads the sources only by walking the table.
+ */
+struct gm_feed {
+	struct gm_devices *devs;		/* add a device */
+	const struct gm_scan_sink *holders;	/* a process, what it holds */
+	/* A dma-buf, held or not; all_buffers: the list was complete. */
+	gm_sysfs_buf_fn buffer;
+	void (*all_buffers)(void *ctx);
+	/* A reading of the device whose primary minor is minor. */
+	int (*device_reading)(void *ctx, int minor, enum gpumem_origin origin,
+			      uint64_t bytes);
+	/* A reading of process pid's GPU memory (comm: as the source saw). */
+	int (*process_reading)(void *ctx, pid_t pid, const char *comm,
+			       enum gpumem_origin origin, uint64_t bytes);
+	struct gpumem_tp *tp;			/* the tracepoint's own view */
+	void *ctx;
+};
+
+/* What a source reads from, and where its figures go. */
+struct gm_source_ctx {
+	bool live;				/* root is "/" */
+	int procfd;
+	int sysfd;				/* -1: no sys in root */
+	struct gpumem_scan_stats *stats;
+	const struct gm_feed *feed;
+	/* The scanner's index (NULL: none); refresh re-reads only it. */
+	struct gm_index *idx;
+	bool refresh;
+	bool stale;				/* set: the index no longer holds */
+};
+
+struct gm_source {
+	const char *name;
+	const char *what;			/* for `gpumem sources` */
+	/*
+	 * Reads into ctx->feed and says in st what it found: missing and
+	 * denied are states, not errors; an error return fails the sample.
+	 * NULL: a parser another source drives (its status says so).
+	 */
+	int (*read)(struct gm_source_ctx *ctx,
+		    struct gpumem_source_status *st);
+	/* After the model is built, what the source's figures came to. */
+	void (*status)(const struct gpumem_snapshot *s,
+		       struct gpumem_source_status *st);
+};
+
+extern const struct gm_source *const gm_source_table[];
+extern const size_t gm_nr_sources;
+
+/* Adds a figure for d's total; the model picks among them. */
+void gm_device_reading(struct gpumem_device *d, enum gpumem_origin origin,
+		       uint64_t bytes);
+void gm_process_reading(struct gpumem_process *p, enum gpumem_origin origin,
+			uint64_t bytes);
+
+/* The status of the sources only gpumem explain reads. */
+void gm_explain_only(const struct gpumem_snapshot *s,
+		     struct gpumem_source_status *st);
+
+/* Sets st's state and detail (printf-style). */
+void gm_source_say(struct gpumem_source_status *st,
+		   enum gpumem_source_state state, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* The state a read error means: missing, denied, or error. */
+void gm_source_err(struct gpumem_source_status *st, int err,
+		   const char *what);
+
+extern const struct gm_source gm_src_drm_sysfs, gm_src_proc_walk,
+	gm_src_drm_fdinfo, gm_src_dmabuf_fdinfo, gm_src_proc_maps,
+	gm_src_bpf_pins, gm_src_dmabuf_sysfs, gm_src_pci_ids,
+	gm_src_proc_version, gm_src_meminfo, gm_src_zoneinfo,
+	gm_src_smaps_rollup;
+
 #endif

@@ -42,3 +42,9 @@ int gm_zoneinfo_pcp_pages(const char *text, size_t len, uint64_t *pages,
 	*pages = sum;
 	return 0;
 }
+
+const struct gm_source gm_src_zoneinfo = {
+	.name = "zoneinfo",
+	.what = "per-cpu free pages",
+	.status = gm_explain_only,
+};
