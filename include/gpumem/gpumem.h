@@ -122,6 +122,9 @@ struct gpumem_device {
 	struct gpumem_reading readings[GPUMEM_MAX_READINGS];
 	unsigned int nr_readings;
 	bool readings_disagree;		/* two sources, two figures */
+	/* total_bytes is a sum over clients and some holder was not
+	 * readable: the real total is at least total_bytes. */
+	bool total_partial;
 };
 
 /* One DRM file (struct drm_file): counted once however many fds hold it. */
@@ -183,6 +186,10 @@ struct gpumem_dmabuf_totals {
 	uint64_t kernel_bytes;		/* sysfs total minus userspace */
 	bool sysfs;			/* /sys/kernel/dmabuf/buffers read */
 	unsigned int nr_buffers;
+	/* kernel_bytes is not known (a holder was not readable, or no
+	 * sysfs); total_bytes is at least what it says. */
+	bool kernel_unknown;
+	bool total_partial;
 };
 
 /* What could not be read: never a silent undercount. */

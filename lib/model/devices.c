@@ -76,6 +76,8 @@ void gm_finish_devices(struct gpumem_snapshot *s)
 		choose(d);
 		d->readings_disagree = gm_readings_disagree(d->readings,
 							    d->nr_readings);
+		d->total_partial = d->origin == GPUMEM_ORIGIN_DERIVED &&
+				   s->stats.unreadable_processes;
 	}
 }
 

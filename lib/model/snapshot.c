@@ -337,6 +337,9 @@ static void finish_bufs(struct gpumem_snapshot *s)
 			t->kernel_bytes = gm_add_sat(t->kernel_bytes, d->size);
 	}
 	t->nr_buffers = (unsigned int)s->nr_bufs;
+	/* Buffers an unreadable process holds would look kernel-held. */
+	t->kernel_unknown = !t->sysfs || s->stats.unreadable_processes;
+	t->total_partial = !t->sysfs && s->stats.unreadable_processes;
 }
 
 /* What this library's structs are: see gpumem_at() in gpumem.h. */

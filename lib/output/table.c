@@ -44,18 +44,25 @@ static void print_devices(const struct gpumem_snapshot *s, FILE *f,
 {
 	size_t i, nr;
 	const struct gpumem_device *devs = gpumem_devices(s, &nr);
+	unsigned int partial = 0;
 
 	fprintf(f, "%-8s %-12s %-13s %14s %-8s %7s %21s %21s  %s\n", "DEVICE",
 		"DRIVER", "PCI", "TOTAL", "SOURCE", "CLIENTS", "VRAM USED/CAP",
 		"GTT USED/CAP", "NAME");
 	for (i = 0; i < nr; i++) {
 		const struct gpumem_device *d = &devs[i];
-		char card[16], total[32], vram[72], gtt[72];
+		char card[16], num[32], total[40], vram[72], gtt[72];
 		const char *t = "unknown";
 
 		snprintf(card, sizeof(card), "card%d", d->index);
-		if (d->origin != GPUMEM_ORIGIN_NONE)
-			t = fmt_bytes(total, sizeof(total), d->total_bytes, flags);
+		/* A smaller number is never shown as complete. */
+		if (d->origin != GPUMEM_ORIGIN_NONE) {
+			snprintf(total, sizeof(total), "%s%s", d->total_partial ?
+				 ">= " : "", fmt_bytes(num, sizeof(num),
+						       d->total_bytes, flags));
+			t = total;
+			partial += d->total_partial;
+		}
 		fprintf(f, "%-8s %-12s %-13s %14s %-8s %7u %21s %21s  %s", card,
 			d->driver[0] ? d->driver : "-", d->pdev[0] ? d->pdev : "-",
 			t, gpumem_origin_name(d->origin), d->nr_clients,
@@ -71,6 +78,12 @@ static void print_devices(const struct gpumem_snapshot *s, FILE *f,
 	}
 	if (!nr)
 		fprintf(f, "(no DRM devices)\n");
+	if (partial)
+		fprintf(f, ">= : %u process%s could not be read, so a total "
+			"summed over clients is a lower bound (run as root)\n",
+			gpumem_scan_stats(s)->unreadable_processes,
+			gpumem_scan_stats(s)->unreadable_processes == 1 ?
+			"" : "es");
 }
 
 static void print_dmabuf(const struct gpumem_snapshot *s, FILE *f,
@@ -82,9 +95,13 @@ static void print_dmabuf(const struct gpumem_snapshot *s, FILE *f,
 	fprintf(f, "\ndma-buf: %u buffers, %s (exported by a GPU: %s, ",
 		t->nr_buffers, fmt_bytes(a, sizeof(a), t->total_bytes, flags),
 		fmt_bytes(b, sizeof(b), t->gpu_overlap_bytes, flags));
-	if (t->sysfs)
+	if (t->sysfs && !t->kernel_unknown)
 		fprintf(f, "held only by the kernel: %s)\n",
 			fmt_bytes(c, sizeof(c), t->kernel_bytes, flags));
+	else if (t->sysfs)
+		fprintf(f, "held only by the kernel: unknown, %u not "
+			"readable)\n",
+			gpumem_scan_stats(s)->unreadable_processes);
 	else
 		fprintf(f, "kernel-held: unknown, no /sys/kernel/dmabuf)\n");
 }
