@@ -78,8 +78,6 @@ static json_t *device_json(const struct gpumem_device *d)
 			    json_null() : gm_json_bytes(d->total_bytes));
 	json_object_set_new(o, "total_origin",
 			    json_string(gpumem_origin_name(d->origin)));
-	json_object_set_new(o, "total_partial",
-			    json_boolean(d->total_partial));
 	json_object_set_new(o, "clients_bytes", gm_json_bytes(d->clients_bytes));
 	json_object_set_new(o, "clients_shared_bytes",
 			    gm_json_bytes(d->clients_shared_bytes));
@@ -96,6 +94,8 @@ static json_t *device_json(const struct gpumem_device *d)
 							 d->nr_readings));
 	json_object_set_new(o, "readings_disagree",
 			    json_boolean(d->readings_disagree));
+	json_object_set_new(o, "total_partial",
+			    json_boolean(d->total_partial));
 	return o;
 }
 
@@ -261,14 +261,14 @@ static json_t *totals_json(const struct gpumem_dmabuf_totals *t)
 	json_object_set_new(o, "userspace_bytes", gm_json_bytes(t->userspace_bytes));
 	json_object_set_new(o, "kernel_bytes", t->kernel_unknown ?
 			    json_null() : gm_json_bytes(t->kernel_bytes));
+	json_object_set_new(o, "buffers", json_integer(t->nr_buffers));
+	json_object_set_new(o, "sysfs", json_boolean(t->sysfs));
 	json_object_set_new(o, "kernel_bytes_unknown", json_string(
 			    !t->sysfs ? "no /sys/kernel/dmabuf/buffers" :
 			    t->kernel_unknown ? "some processes could not be "
 			    "read: what they hold would look kernel-held" : ""));
 	json_object_set_new(o, "total_partial",
 			    json_boolean(t->total_partial));
-	json_object_set_new(o, "buffers", json_integer(t->nr_buffers));
-	json_object_set_new(o, "sysfs", json_boolean(t->sysfs));
 	return o;
 }
 

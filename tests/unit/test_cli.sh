@@ -138,7 +138,7 @@ jq_is "json top-level keys" 'keys_unsorted' \
 	'["schema_version","gpumem_version","kernel_release","time","devices","processes","clients","dmabufs","dmabuf","unreadable_processes","scan","tracepoint","sources"]'
 jq_is "json schema_version" '.schema_version' '1'
 jq_is "json device keys" '.devices[0] | keys_unsorted' \
-	'["card","minor","render_minor","driver","pdev","pci_id","total_bytes","total_origin","clients_bytes","clients_shared_bytes","clients","unknown_clients","vram_used_bytes","vram_total_bytes","gtt_used_bytes","gtt_total_bytes","name","capacity","readings","readings_disagree"]'
+	'["card","minor","render_minor","driver","pdev","pci_id","total_bytes","total_origin","clients_bytes","clients_shared_bytes","clients","unknown_clients","vram_used_bytes","vram_total_bytes","gtt_used_bytes","gtt_total_bytes","name","capacity","readings","readings_disagree","total_partial"]'
 jq_is "json device figures" \
 	'.devices[0] | [.card, .render_minor, .driver, .pci_id, .total_bytes, .total_origin]' \
 	'["card1",129,"i915","8086:56a0",1001,"derived"]'
@@ -155,7 +155,7 @@ jq_is "json dma-buf PSS adds up" '[.processes[].dmabuf_pss_bytes] | add' \
 jq_is "json dmabuf" '.dmabufs[0] | [.ino, .size_bytes, .holders, .mapped, .fd_held]' \
 	'[55,8192,2,true,true]'
 jq_is "json dmabuf totals" '.dmabuf' \
-	'{"total_bytes":8192,"gpu_overlap_bytes":0,"userspace_bytes":8192,"kernel_bytes":null,"buffers":1,"sysfs":false}'
+	'{"total_bytes":8192,"gpu_overlap_bytes":0,"userspace_bytes":8192,"kernel_bytes":null,"buffers":1,"sysfs":false,"kernel_bytes_unknown":"no /sys/kernel/dmabuf/buffers","total_partial":false}'
 jq_is "json scan keys" '.scan | keys_unsorted' \
 	'["listed","processes","vanished","malformed_lines","unresolved_fds","refreshed"]'
 
