@@ -6,7 +6,7 @@ set -euo pipefail
 pkgs=(
 	# build
 	build-essential meson ninja-build pkg-config
-	libjansson-dev libcmocka-dev
+	libjansson-dev libcmocka-dev libpci-dev pci.ids
 	# BPF collector: libbpf (static for the VM), clang BPF target, skeletons
 	libbpf-dev libelf-dev zlib1g-dev clang-14 llvm-14 bpftool
 	# fuzzing and sanitizers
