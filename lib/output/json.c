@@ -5,46 +5,9 @@
 
 #include <jansson.h>
 
-#include "output.h"
+#include "fields.h"
 
 #define SCHEMA_VERSION 1
-
-static json_t *card_name(const struct gpumem_snapshot *s, int device)
-{
-	char name[32];
-
-	size_t nr;
-	const struct gpumem_device *d = gpumem_devices(s, &nr);
-
-	if (device < 0 || (size_t)device >= nr)
-		return json_null();
-	snprintf(name, sizeof(name), "card%d", d[device].index);
-	return json_string(name);
-}
-
-/* Zero: the driver has no such counter, so the capacity is not known. */
-static json_t *capacity_json(const struct gpumem_device *d)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "vram_bytes", d->vram_total ?
-			    gm_json_bytes(d->vram_total) : json_null());
-	json_object_set_new(o, "gtt_bytes", d->gtt_total ?
-			    gm_json_bytes(d->gtt_total) : json_null());
-	return o;
-}
-
-static json_t *readings_json(const struct gpumem_reading *r, unsigned int nr)
-{
-	json_t *a = json_array();
-	unsigned int i;
-
-	for (i = 0; i < nr; i++)
-		json_array_append_new(a, json_pack("{s:s, s:o}", "origin",
-				      gpumem_origin_name(r[i].origin), "bytes",
-				      gm_json_bytes(r[i].bytes)));
-	return a;
-}
 
 static json_t *sources_json(const struct gpumem_snapshot *s)
 {
@@ -60,43 +23,27 @@ static json_t *sources_json(const struct gpumem_snapshot *s)
 	return a;
 }
 
-static json_t *device_json(const struct gpumem_device *d)
+static json_t *fields_json(const struct gpumem_snapshot *s, const void *obj,
+			   void (*fields)(struct gm_out *,
+					  const struct gpumem_snapshot *,
+					  const void *))
 {
-	char card[32], id[16];
-	json_t *o = json_object();
+	struct gm_out o = { .mode = GM_OUT_JSON, .obj = json_object() };
 
-	snprintf(card, sizeof(card), "card%d", d->index);
-	json_object_set_new(o, "card", json_string(card));
-	json_object_set_new(o, "minor", json_integer(d->index));
-	json_object_set_new(o, "render_minor", d->render_minor < 0 ?
-			    json_null() : json_integer(d->render_minor));
-	json_object_set_new(o, "driver", json_string(d->driver));
-	json_object_set_new(o, "pdev", json_string(d->pdev));
-	snprintf(id, sizeof(id), "%04x:%04x", d->vendor_id, d->device_id);
-	json_object_set_new(o, "pci_id", json_string(id));
-	json_object_set_new(o, "total_bytes", d->origin == GPUMEM_ORIGIN_NONE ?
-			    json_null() : gm_json_bytes(d->total_bytes));
-	json_object_set_new(o, "total_origin",
-			    json_string(gpumem_origin_name(d->origin)));
-	json_object_set_new(o, "clients_bytes", gm_json_bytes(d->clients_bytes));
-	json_object_set_new(o, "clients_shared_bytes",
-			    gm_json_bytes(d->clients_shared_bytes));
-	json_object_set_new(o, "clients", json_integer(d->nr_clients));
-	json_object_set_new(o, "unknown_clients",
-			    json_integer(d->nr_unknown_clients));
-	json_object_set_new(o, "vram_used_bytes", gm_json_bytes(d->vram_used));
-	json_object_set_new(o, "vram_total_bytes", gm_json_bytes(d->vram_total));
-	json_object_set_new(o, "gtt_used_bytes", gm_json_bytes(d->gtt_used));
-	json_object_set_new(o, "gtt_total_bytes", gm_json_bytes(d->gtt_total));
-	json_object_set_new(o, "name", json_string(d->name));
-	json_object_set_new(o, "capacity", capacity_json(d));
-	json_object_set_new(o, "readings", readings_json(d->readings,
-							 d->nr_readings));
-	json_object_set_new(o, "readings_disagree",
-			    json_boolean(d->readings_disagree));
-	json_object_set_new(o, "total_partial",
-			    json_boolean(d->total_partial));
-	return o;
+	fields(&o, s, obj);
+	return o.obj;
+}
+
+static void device_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+			  const void *d)
+{
+	gm_device_fields(o, s, d);
+}
+
+static void process_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+			   const void *p)
+{
+	gm_process_fields(o, s, p);
 }
 
 static json_t *region_json(const struct gpumem_region *r)
@@ -156,7 +103,7 @@ static json_t *client_json(const struct gpumem_snapshot *s,
 	json_t *engines = json_object();
 	unsigned int i;
 
-	json_object_set_new(o, "device", card_name(s, c->device));
+	json_object_set_new(o, "device", gm_card_json(s, c->device));
 	json_object_set_new(o, "minor", json_integer(c->minor));
 	json_object_set_new(o, "client_id", c->has_client_id ?
 			    gm_json_bytes(c->client_id) : json_null());
@@ -194,61 +141,6 @@ static json_t *dmabuf_json(const struct gpumem_dmabuf *d)
 	json_object_set_new(o, "fd_held", json_boolean(d->fd_held));
 	json_object_set_new(o, "gpu_overlap", json_boolean(d->gpu_overlap));
 	json_object_set_new(o, "size_from_vma", json_boolean(d->size_from_vma));
-	return o;
-}
-
-static json_t *gpu_device_json(const struct gpumem_snapshot *s,
-				const struct gpumem_process_device *pd)
-{
-	json_t *o = json_object(), *kinds = json_object();
-	int k;
-
-	json_object_set_new(o, "card", card_name(s, pd->device));
-	json_object_set_new(o, "rss_bytes", gm_json_bytes(pd->rss_bytes));
-	json_object_set_new(o, "pss_bytes", gm_json_bytes(pd->pss_bytes));
-	for (k = 0; k < GPUMEM_KIND_COUNT; k++)
-		json_object_set_new(kinds, gpumem_kind_name(k),
-				    gm_json_bytes(pd->by_kind[k]));
-	json_object_set_new(o, "by_kind", kinds);
-	json_object_set_new(o, "clients", json_integer(pd->nr_clients));
-	json_object_set_new(o, "unknown_clients",
-			    json_integer(pd->nr_unknown_clients));
-	return o;
-}
-
-static json_t *gpu_devices_json(const struct gpumem_snapshot *s,
-				const struct gpumem_process *p)
-{
-	const struct gpumem_process_device *pd;
-	json_t *a = json_array();
-	size_t i, nr;
-
-	pd = gpumem_process_devices(s, p, &nr);
-	for (i = 0; i < nr; i++)
-		json_array_append_new(a, gpu_device_json(s, &pd[i]));
-	return a;
-}
-
-static json_t *process_json(const struct gpumem_snapshot *s,
-			    const struct gpumem_process *p)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "pid", json_integer(p->pid));
-	json_object_set_new(o, "comm", json_string(p->comm));
-	json_object_set_new(o, "gpu_total_bytes", gm_json_bytes(p->gpu_total_bytes));
-	json_object_set_new(o, "gpu_pss_bytes", gm_json_bytes(p->gpu_pss_bytes));
-	json_object_set_new(o, "dmabuf_rss_bytes", gm_json_bytes(p->dmabuf_rss_bytes));
-	json_object_set_new(o, "dmabuf_pss_bytes", gm_json_bytes(p->dmabuf_pss_bytes));
-	json_object_set_new(o, "clients", json_integer(p->nr_clients));
-	json_object_set_new(o, "unknown_clients",
-			    json_integer(p->nr_unknown_clients));
-	json_object_set_new(o, "dmabufs", json_integer(p->nr_dmabufs));
-	json_object_set_new(o, "tracepoint_bytes", p->tp_known ?
-			    gm_json_bytes(p->tp_bytes) : json_null());
-	json_object_set_new(o, "sources_disagree",
-			    json_boolean(gpumem_process_tp_differs(p)));
-	json_object_set_new(o, "gpu_devices", gpu_devices_json(s, p));
 	return o;
 }
 
@@ -317,9 +209,9 @@ static json_t *snapshot_json(const struct gpumem_snapshot *s)
 	size_t i, nr;
 
 	for (d = gpumem_devices(s, &nr), i = 0; i < nr; i++)
-		json_array_append_new(devs, device_json(&d[i]));
+		json_array_append_new(devs, fields_json(s, &d[i], device_fields));
 	for (p = gpumem_processes(s, &nr), i = 0; i < nr; i++)
-		json_array_append_new(procs, process_json(s, &p[i]));
+		json_array_append_new(procs, fields_json(s, &p[i], process_fields));
 	for (c = gpumem_clients(s, &nr), i = 0; i < nr; i++)
 		json_array_append_new(clients, client_json(s, &c[i]));
 	for (b = gpumem_dmabufs(s, &nr), i = 0; i < nr; i++)

@@ -4,7 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "gm.h"
+#include "fields.h"
 
 static const char *fmt_bytes(char *buf, size_t size, uint64_t v,
 			     unsigned int flags)
@@ -12,69 +12,20 @@ static const char *fmt_bytes(char *buf, size_t size, uint64_t v,
 	return gm_fmt_size(buf, size, false, v, flags);
 }
 
-/* A figure that leaves out clients whose driver prints no memory says so. */
-static const char *fmt_gpu(char *buf, size_t size, uint64_t v,
-			   unsigned int unknown, unsigned int flags)
-{
-	char num[32];
-
-	if (!unknown)
-		return fmt_bytes(buf, size, v, flags);
-	if (!v)
-		return "unknown";
-	snprintf(buf, size, "%s+?", fmt_bytes(num, sizeof(num), v, flags));
-	return buf;
-}
-
-/* "8.4 GiB/16.0 GiB" of one kind, or "-" where the driver gives no total. */
-static const char *fmt_used(char *buf, size_t size, uint64_t used,
-			    uint64_t total, unsigned int flags)
-{
-	char u[32], t[32];
-
-	if (!total)
-		return "-";
-	snprintf(buf, size, "%s/%s", fmt_bytes(u, sizeof(u), used, flags),
-		 fmt_bytes(t, sizeof(t), total, flags));
-	return buf;
-}
-
 static void print_devices(const struct gpumem_snapshot *s, FILE *f,
 			  unsigned int flags)
 {
-	size_t i, nr;
-	const struct gpumem_device *devs = gpumem_devices(s, &nr);
+	struct gm_out o = { .mode = GM_OUT_HEAD, .f = f, .flags = flags };
+	const struct gpumem_device *devs;
 	unsigned int partial = 0;
+	size_t i, nr;
 
-	fprintf(f, "%-8s %-12s %-13s %14s %-8s %7s %21s %21s  %s\n", "DEVICE",
-		"DRIVER", "PCI", "TOTAL", "SOURCE", "CLIENTS", "VRAM USED/CAP",
-		"GTT USED/CAP", "NAME");
+	devs = gpumem_devices(s, &nr);
+	gm_device_fields(&o, s, nr ? &devs[0] : &(struct gpumem_device){ 0 });
+	o.mode = GM_OUT_ROW;
 	for (i = 0; i < nr; i++) {
-		const struct gpumem_device *d = &devs[i];
-		char card[16], num[32], total[40], vram[72], gtt[72];
-		const char *t = "unknown";
-
-		snprintf(card, sizeof(card), "card%d", d->index);
-		/* A smaller number is never shown as complete. */
-		if (d->origin != GPUMEM_ORIGIN_NONE) {
-			snprintf(total, sizeof(total), "%s%s", d->total_partial ?
-				 ">= " : "", fmt_bytes(num, sizeof(num),
-						       d->total_bytes, flags));
-			t = total;
-			partial += d->total_partial;
-		}
-		fprintf(f, "%-8s %-12s %-13s %14s %-8s %7u %21s %21s  %s", card,
-			d->driver[0] ? d->driver : "-", d->pdev[0] ? d->pdev : "-",
-			t, gpumem_origin_name(d->origin), d->nr_clients,
-			fmt_used(vram, sizeof(vram), d->vram_used, d->vram_total,
-				 flags),
-			fmt_used(gtt, sizeof(gtt), d->gtt_used, d->gtt_total,
-				 flags),
-			d->name[0] ? d->name : "-");
-		if (d->nr_unknown_clients)
-			fprintf(f, " (%u clients report no memory)",
-				d->nr_unknown_clients);
-		fputc('\n', f);
+		gm_device_fields(&o, s, &devs[i]);
+		partial += devs[i].total_partial;
 	}
 	if (!nr)
 		fprintf(f, "(no DRM devices)\n");
@@ -114,31 +65,19 @@ static void print_dmabuf(const struct gpumem_snapshot *s, FILE *f,
 static void print_processes(const struct gpumem_snapshot *s, FILE *f,
 			    unsigned int flags)
 {
-	bool tp = gpumem_snapshot_tp(s)->state == GPUMEM_TP_OK;
+	struct gm_out o = { .mode = GM_OUT_HEAD, .f = f, .flags = flags };
 	const struct gpumem_process *procs;
 	unsigned int differ = 0;
 	size_t i, nr;
 
-	fprintf(f, "\n%7s %-16s %14s %14s %14s %14s%s\n", "PID", "COMM", "GPU",
-		"GPU PSS", "DMABUF", "DMABUF PSS", tp ? "    GPU (TRACE)" : "");
-	for (procs = gpumem_processes(s, &nr), i = 0; i < nr; i++) {
-		const struct gpumem_process *p = &procs[i];
-		char a[40], b[40], c[32], d[32], e[32];
-
-		fprintf(f, "%7d %-16s %14s %14s %14s %14s", (int)p->pid,
-			p->comm,
-			fmt_gpu(a, sizeof(a), p->gpu_total_bytes,
-				p->nr_unknown_clients, flags),
-			fmt_gpu(b, sizeof(b), p->gpu_pss_bytes,
-				p->nr_unknown_clients, flags),
-			fmt_bytes(c, sizeof(c), p->dmabuf_rss_bytes, flags),
-			fmt_bytes(d, sizeof(d), p->dmabuf_pss_bytes, flags));
-		if (tp)
-			fprintf(f, " %14s%s", p->tp_known ?
-				fmt_bytes(e, sizeof(e), p->tp_bytes, flags) : "-",
-				gpumem_process_tp_differs(p) ? " *" : "");
-		fputc('\n', f);
-		differ += gpumem_process_tp_differs(p);
+	procs = gpumem_processes(s, &nr);
+	fputc('\n', f);
+	gm_process_fields(&o, s, nr ? &procs[0] :
+			  &(struct gpumem_process){ 0 });
+	o.mode = GM_OUT_ROW;
+	for (i = 0; i < nr; i++) {
+		gm_process_fields(&o, s, &procs[i]);
+		differ += gpumem_process_tp_differs(&procs[i]);
 	}
 	if (differ)
 		fprintf(f, "* %u process%s: the tracepoint and fdinfo disagree "

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+/* The renderers of a field: a JSON key, a table cell, or a listing. */
+#include <inttypes.h>
+#include <string.h>
+
+#include "fields.h"
+
+static bool in_json(const struct gm_out *o, const struct gm_field *fl)
+{
+	return o->mode == GM_OUT_JSON && fl->key;
+}
+
+static bool in_table(const struct gm_out *o, const struct gm_field *fl)
+{
+	return (o->mode == GM_OUT_HEAD || o->mode == GM_OUT_ROW) && fl->head;
+}
+
+/* Listing mode reports the field; true: nothing else to do. */
+static bool listed(struct gm_out *o, const struct gm_field *fl)
+{
+	if (o->mode != GM_OUT_LIST)
+		return false;
+	o->list(o->ctx, fl);
+	return true;
+}
+
+static void cell(struct gm_out *o, const struct gm_field *fl, const char *text)
+{
+	const char *t = o->mode == GM_OUT_HEAD ? fl->head : text;
+
+	/* An empty last cell (a mark not set) leaves no trailing blank. */
+	if (!fl->width && !t[0])
+		return;
+	if (o->col++)
+		fputc(' ', o->f);
+	if (!fl->width)
+		fputs(t, o->f);
+	else
+		fprintf(o->f, "%*s", fl->width, t);
+}
+
+static void set(struct gm_out *o, const struct gm_field *fl, json_t *v)
+{
+	json_object_set_new(o->obj, fl->key, v);
+}
+
+void gm_put_size(struct gm_out *o, const struct gm_field *fl, bool known,
+		 uint64_t v, const char *prefix)
+{
+	char num[32], buf[48];
+
+	if (listed(o, fl))
+		return;
+	if (in_json(o, fl))
+		set(o, fl, known ? gm_json_bytes(v) : json_null());
+	if (!in_table(o, fl))
+		return;
+	snprintf(buf, sizeof(buf), "%s%s", prefix ? prefix : "",
+		 gm_fmt_size(num, sizeof(num), false, v, o->flags));
+	cell(o, fl, known ? buf : "unknown");
+}
+
+void gm_put_size_some(struct gm_out *o, const struct gm_field *fl, uint64_t v,
+		      bool some_unknown)
+{
+	char num[32], buf[40];
+
+	if (listed(o, fl))
+		return;
+	if (in_json(o, fl))
+		set(o, fl, gm_json_bytes(v));
+	if (!in_table(o, fl))
+		return;
+	gm_fmt_size(num, sizeof(num), false, v, o->flags);
+	if (some_unknown && !v)
+		gm_strlcpy(buf, "unknown", sizeof(buf));
+	else
+		snprintf(buf, sizeof(buf), "%s%s", num, some_unknown ? "+?" : "");
+	cell(o, fl, buf);
+}
+
+void gm_put_int_or(struct gm_out *o, const struct gm_field *fl, bool known,
+		   long long v)
+{
+	char buf[32];
+
+	if (listed(o, fl))
+		return;
+	if (in_json(o, fl))
+		set(o, fl, known ? json_integer(v) : json_null());
+	if (!in_table(o, fl))
+		return;
+	snprintf(buf, sizeof(buf), "%lld", v);
+	cell(o, fl, known ? buf : "-");
+}
+
+void gm_put_int(struct gm_out *o, const struct gm_field *fl, long long v)
+{
+	gm_put_int_or(o, fl, true, v);
+}
+
+void gm_put_str(struct gm_out *o, const struct gm_field *fl, const char *s)
+{
+	if (listed(o, fl))
+		return;
+	if (in_json(o, fl))
+		set(o, fl, json_string(s));
+	if (in_table(o, fl))
+		cell(o, fl, s[0] ? s : "-");
+}
+
+void gm_put_bool(struct gm_out *o, const struct gm_field *fl, bool v)
+{
+	if (listed(o, fl))
+		return;
+	if (in_json(o, fl))
+		set(o, fl, json_boolean(v));
+	if (in_table(o, fl))
+		cell(o, fl, v ? "yes" : "no");
+}
+
+void gm_put_json(struct gm_out *o, const struct gm_field *fl,
+		 json_t *(*build)(const void *a, const void *b),
+		 const void *a, const void *b)
+{
+	if (!listed(o, fl) && in_json(o, fl))
+		set(o, fl, build(a, b));
+}
+
+void gm_out_end_row(struct gm_out *o)
+{
+	if (o->mode == GM_OUT_HEAD || o->mode == GM_OUT_ROW)
+		fputc('\n', o->f);
+	o->col = 0;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One description of each object's fields, walked by every renderer (the
+ * way iproute2's print_*(PRINT_ANY, ...) serves its text and JSON): an
+ * object's function calls gm_put_*() once per field, and the renderer
+ * decides what a field becomes.  A field is in the JSON (key) and in the
+ * table (head), or says why it is only in one of them.
+ */
+#ifndef GM_FIELDS_H
+#define GM_FIELDS_H
+
+#include <stdio.h>
+
+#include "output.h"
+
+enum gm_out_mode {
+	GM_OUT_JSON,		/* fill obj */
+	GM_OUT_HEAD,		/* print the table's column heads */
+	GM_OUT_ROW,		/* print one table row */
+	GM_OUT_LIST,		/* call list() for each field (tests) */
+};
+
+struct gm_field {
+	const char *key;	/* JSON key; NULL: table only */
+	const char *head;	/* table column; NULL: JSON only */
+	int width;		/* negative: left-aligned; 0: last, unpadded */
+	const char *why;	/* why the field is in one output only */
+};
+
+struct gm_out {
+	enum gm_out_mode mode;
+	FILE *f;
+	json_t *obj;
+	unsigned int flags;	/* GPUMEM_PRINT_BYTES */
+	unsigned int col;	/* table: columns printed on this line */
+	void (*list)(void *ctx, const struct gm_field *field);
+	void *ctx;
+};
+
+#define GM_FIELD(k, h, w) (&(const struct gm_field){ (k), (h), (w), NULL })
+#define GM_JSON_ONLY(k, why) (&(const struct gm_field){ (k), NULL, 0, (why) })
+#define GM_TABLE_ONLY(h, w, why) \
+	(&(const struct gm_field){ NULL, (h), (w), (why) })
+
+/* A size; known false: JSON null, table "unknown".  prefix: e.g. ">= ". */
+void gm_put_size(struct gm_out *o, const struct gm_field *fl, bool known,
+		 uint64_t v, const char *prefix);
+/* A size that leaves some out: the table says "+?" (JSON: the integer). */
+void gm_put_size_some(struct gm_out *o, const struct gm_field *fl, uint64_t v,
+		      bool some_unknown);
+void gm_put_int(struct gm_out *o, const struct gm_field *fl, long long v);
+/* An integer or, when !known, JSON null and "-" in the table. */
+void gm_put_int_or(struct gm_out *o, const struct gm_field *fl, bool known,
+		   long long v);
+void gm_put_str(struct gm_out *o, const struct gm_field *fl, const char *s);
+void gm_put_bool(struct gm_out *o, const struct gm_field *fl, bool v);
+/* A JSON-only value, built only when the JSON is: build(ctx) makes it. */
+void gm_put_json(struct gm_out *o, const struct gm_field *fl,
+		 json_t *(*build)(const void *a, const void *b),
+		 const void *a, const void *b);
+/* Ends a table line. */
+void gm_out_end_row(struct gm_out *o);
+
+/* objects.c: the fields of the objects the table and the JSON both show */
+void gm_device_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+		      const struct gpumem_device *d);
+void gm_process_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+		       const struct gpumem_process *p);
+json_t *gm_card_json(const struct gpumem_snapshot *s, int device);
+
+#endif

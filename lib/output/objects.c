@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The fields of a device and of a process, in JSON key order
+ * (docs/json-schema.md); the table shows those with a head, in the same
+ * order.  A field in one output only says why.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "fields.h"
+
+json_t *gm_card_json(const struct gpumem_snapshot *s, int device)
+{
+	const struct gpumem_device *d;
+	char name[32];
+	size_t nr;
+
+	d = gpumem_devices(s, &nr);
+	if (device < 0 || (size_t)device >= nr)
+		return json_null();
+	snprintf(name, sizeof(name), "card%d", d[device].index);
+	return json_string(name);
+}
+
+/* Zero: the driver has no such counter, so the capacity is not known. */
+static json_t *capacity_json(const void *a, const void *b)
+{
+	const struct gpumem_device *d = a;
+
+	(void)b;
+	return json_pack("{s:o, s:o}",
+			 "vram_bytes", d->vram_total ?
+			 gm_json_bytes(d->vram_total) : json_null(),
+			 "gtt_bytes", d->gtt_total ?
+			 gm_json_bytes(d->gtt_total) : json_null());
+}
+
+static json_t *readings_json(const void *a, const void *b)
+{
+	const struct gpumem_device *d = a;
+	json_t *arr = json_array();
+	unsigned int i;
+
+	(void)b;
+	for (i = 0; i < d->nr_readings; i++)
+		json_array_append_new(arr, json_pack("{s:s, s:o}", "origin",
+				      gpumem_origin_name(d->readings[i].origin),
+				      "bytes",
+				      gm_json_bytes(d->readings[i].bytes)));
+	return arr;
+}
+
+/* "8.4 GiB/16.0 GiB" of one kind, or "-" where the driver gives no total. */
+static void put_used(struct gm_out *o, const char *head, uint64_t used,
+		     uint64_t total, const char *why)
+{
+	char u[32], t[32], buf[72] = "-";
+
+	if (total)
+		snprintf(buf, sizeof(buf), "%s/%s",
+			 gm_fmt_size(u, sizeof(u), false, used, o->flags),
+			 gm_fmt_size(t, sizeof(t), false, total, o->flags));
+	gm_put_str(o, GM_TABLE_ONLY(head, 21, why), buf);
+}
+
+static void put_device_name(struct gm_out *o, const struct gpumem_device *d)
+{
+	char buf[2 * GPUMEM_NAME_MAX + 48];
+
+	snprintf(buf, sizeof(buf), "%s", d->name[0] ? d->name : "-");
+	if (d->nr_unknown_clients)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+			 " (%u clients report no memory)",
+			 d->nr_unknown_clients);
+	gm_put_str(o, GM_TABLE_ONLY("NAME", 0, "name, and unknown_clients "
+				    "when there are any"), buf);
+}
+
+static void device_counters(struct gm_out *o, const struct gpumem_device *d)
+{
+	static const char why[] = "in VRAM USED/CAP and GTT USED/CAP";
+
+	gm_put_size(o, GM_JSON_ONLY("vram_used_bytes", why), true,
+		    d->vram_used, NULL);
+	gm_put_size(o, GM_JSON_ONLY("vram_total_bytes", why), true,
+		    d->vram_total, NULL);
+	gm_put_size(o, GM_JSON_ONLY("gtt_used_bytes", why), true, d->gtt_used,
+		    NULL);
+	gm_put_size(o, GM_JSON_ONLY("gtt_total_bytes", why), true,
+		    d->gtt_total, NULL);
+	put_used(o, "VRAM USED/CAP", d->vram_used, d->vram_total,
+		 "vram_used_bytes of capacity.vram_bytes");
+	put_used(o, "GTT USED/CAP", d->gtt_used, d->gtt_total,
+		 "gtt_used_bytes of capacity.gtt_bytes");
+}
+
+static void device_ids(struct gm_out *o, const struct gpumem_device *d)
+{
+	char card[16], id[16];
+
+	snprintf(card, sizeof(card), "card%d", d->index);
+	snprintf(id, sizeof(id), "%04x:%04x", d->vendor_id, d->device_id);
+	gm_put_str(o, GM_FIELD("card", "DEVICE", -8), card);
+	gm_put_int(o, GM_JSON_ONLY("minor", "the N of DEVICE"), d->index);
+	gm_put_int_or(o, GM_JSON_ONLY("render_minor", "a detail of the node"),
+		      d->render_minor >= 0, d->render_minor);
+	gm_put_str(o, GM_FIELD("driver", "DRIVER", -12), d->driver);
+	gm_put_str(o, GM_FIELD("pdev", "PCI", -13), d->pdev);
+	gm_put_str(o, GM_JSON_ONLY("pci_id", "NAME is its pci.ids name"), id);
+}
+
+void gm_device_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+		      const struct gpumem_device *d)
+{
+	static const char detail[] = "the clients' detail: see --json";
+
+	(void)s;
+	device_ids(o, d);
+	gm_put_size(o, GM_FIELD("total_bytes", "TOTAL", 14),
+		    d->origin != GPUMEM_ORIGIN_NONE, d->total_bytes,
+		    d->total_partial ? ">= " : NULL);
+	gm_put_str(o, GM_FIELD("total_origin", "SOURCE", -8),
+		   gpumem_origin_name(d->origin));
+	gm_put_size(o, GM_JSON_ONLY("clients_bytes", detail), true,
+		    d->clients_bytes, NULL);
+	gm_put_size(o, GM_JSON_ONLY("clients_shared_bytes", detail), true,
+		    d->clients_shared_bytes, NULL);
+	gm_put_int(o, GM_FIELD("clients", "CLIENTS", 7), d->nr_clients);
+	gm_put_int(o, GM_JSON_ONLY("unknown_clients", "said after NAME"),
+		   d->nr_unknown_clients);
+	device_counters(o, d);
+	gm_put_str(o, GM_JSON_ONLY("name", "in NAME"), d->name);
+	put_device_name(o, d);
+	gm_put_json(o, GM_JSON_ONLY("capacity", "in VRAM USED/CAP and GTT "
+				    "USED/CAP"), capacity_json, d, NULL);
+	gm_put_json(o, GM_JSON_ONLY("readings", "TOTAL shows the one chosen"),
+		    readings_json, d, NULL);
+	gm_put_bool(o, GM_JSON_ONLY("readings_disagree", "TOTAL shows the "
+				    "one chosen"), d->readings_disagree);
+	gm_put_bool(o, GM_JSON_ONLY("total_partial", "TOTAL prints >="),
+		    d->total_partial);
+	gm_out_end_row(o);
+}
+
+static json_t *gpu_device_json(const struct gpumem_snapshot *s,
+			       const struct gpumem_process_device *pd)
+{
+	json_t *o = json_object(), *kinds = json_object();
+	int k;
+
+	json_object_set_new(o, "card", gm_card_json(s, pd->device));
+	json_object_set_new(o, "rss_bytes", gm_json_bytes(pd->rss_bytes));
+	json_object_set_new(o, "pss_bytes", gm_json_bytes(pd->pss_bytes));
+	for (k = 0; k < GPUMEM_KIND_COUNT; k++)
+		json_object_set_new(kinds, gpumem_kind_name(k),
+				    gm_json_bytes(pd->by_kind[k]));
+	json_object_set_new(o, "by_kind", kinds);
+	json_object_set_new(o, "clients", json_integer(pd->nr_clients));
+	json_object_set_new(o, "unknown_clients",
+			    json_integer(pd->nr_unknown_clients));
+	return o;
+}
+
+static json_t *gpu_devices_json(const void *a, const void *b)
+{
+	const struct gpumem_snapshot *s = a;
+	const struct gpumem_process_device *pd;
+	json_t *arr = json_array();
+	size_t i, nr;
+
+	pd = gpumem_process_devices(s, b, &nr);
+	for (i = 0; i < nr; i++)
+		json_array_append_new(arr, gpu_device_json(s, &pd[i]));
+	return arr;
+}
+
+static void process_tp(struct gm_out *o, const struct gpumem_snapshot *s,
+		       const struct gpumem_process *p)
+{
+	bool tp = gpumem_snapshot_tp(s)->state == GPUMEM_TP_OK;
+	const struct gm_field *fl = tp ?
+		GM_FIELD("tracepoint_bytes", "GPU (TRACE)", 14) :
+		GM_JSON_ONLY("tracepoint_bytes", "a column only when the "
+			     "collector's maps were read");
+
+	gm_put_size(o, fl, p->tp_known, p->tp_bytes, NULL);
+	gm_put_bool(o, GM_JSON_ONLY("sources_disagree", "GPU (TRACE) is "
+				    "marked *"), gpumem_process_tp_differs(p));
+	if (tp)
+		gm_put_str(o, GM_TABLE_ONLY("", 0, "sources_disagree"),
+			   gpumem_process_tp_differs(p) ? "*" : "");
+}
+
+void gm_process_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+		       const struct gpumem_process *p)
+{
+	static const char counts[] = "counts: see --json";
+	bool unknown = p->nr_unknown_clients;
+
+	gm_put_int(o, GM_FIELD("pid", "PID", 7), p->pid);
+	gm_put_str(o, GM_FIELD("comm", "COMM", -16), p->comm);
+	gm_put_size_some(o, GM_FIELD("gpu_total_bytes", "GPU", 14),
+			 p->gpu_total_bytes, unknown);
+	gm_put_size_some(o, GM_FIELD("gpu_pss_bytes", "GPU PSS", 14),
+			 p->gpu_pss_bytes, unknown);
+	gm_put_size(o, GM_FIELD("dmabuf_rss_bytes", "DMABUF", 14), true,
+		    p->dmabuf_rss_bytes, NULL);
+	gm_put_size(o, GM_FIELD("dmabuf_pss_bytes", "DMABUF PSS", 14), true,
+		    p->dmabuf_pss_bytes, NULL);
+	gm_put_int(o, GM_JSON_ONLY("clients", counts), p->nr_clients);
+	gm_put_int(o, GM_JSON_ONLY("unknown_clients", "GPU says +? or "
+				   "unknown"), p->nr_unknown_clients);
+	gm_put_int(o, GM_JSON_ONLY("dmabufs", counts), p->nr_dmabufs);
+	process_tp(o, s, p);
+	gm_put_json(o, GM_JSON_ONLY("gpu_devices", "per device: see --json"),
+		    gpu_devices_json, s, p);
+	gm_out_end_row(o);
+}
