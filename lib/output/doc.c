@@ -1,11 +1,28 @@
 // SPDX-License-Identifier: MIT
 /* The head of every JSON document (docs/json-schema.md, "Every document"). */
+#include <errno.h>
+
 #include "output.h"
 
 json_t *gm_json_bytes(uint64_t v)
 {
 	/* jansson's integers are signed 64-bit; larger sizes are not real. */
 	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+/* Writes and frees doc; the error is the stream's (ENOSPC, EPIPE), not EIO. */
+int gm_json_print(json_t *doc, FILE *f)
+{
+	int err;
+
+	if (!doc)
+		return -ENOMEM;
+	errno = 0;
+	err = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (err || fputc('\n', f) == EOF)
+		return errno ? -errno : -EIO;
+	return 0;
 }
 
 json_t *gm_json_doc(int schema_version, const struct gpumem_sample_info *info)

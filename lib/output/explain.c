@@ -122,14 +122,5 @@ static json_t *explain_json(const struct gpumem_explain *e)
 
 int gpumem_explain_print_json(const struct gpumem_explain *e, FILE *f)
 {
-	json_t *o = explain_json(e);
-	int err;
-
-	if (!o)
-		return -ENOMEM;
-	err = json_dumpf(o, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) ? -EIO : 0;
-	json_decref(o);
-	if (!err && fputc('\n', f) == EOF)
-		err = -EIO;
-	return err;
+	return gm_json_print(explain_json(e), f);
 }

@@ -61,11 +61,13 @@ void gm_put_json(struct gm_out *o, const struct gm_field *fl,
 /* Ends a table line. */
 void gm_out_end_row(struct gm_out *o);
 
-/* objects.c: the fields of the objects the table and the JSON both show */
-void gm_device_fields(struct gm_out *o, const struct gpumem_snapshot *s,
-		      const struct gpumem_device *d);
-void gm_process_fields(struct gm_out *o, const struct gpumem_snapshot *s,
-		       const struct gpumem_process *p);
+/*
+ * objects.c: the fields of the objects the table and the JSON both show;
+ * obj is a struct gpumem_device or a struct gpumem_process.
+ */
+typedef void gm_fields_fn(struct gm_out *o, const struct gpumem_snapshot *s,
+			  const void *obj);
+gm_fields_fn gm_device_fields, gm_process_fields;
 json_t *gm_card_json(const struct gpumem_snapshot *s, int device);
 
 #endif

@@ -24,26 +24,12 @@ static json_t *sources_json(const struct gpumem_snapshot *s)
 }
 
 static json_t *fields_json(const struct gpumem_snapshot *s, const void *obj,
-			   void (*fields)(struct gm_out *,
-					  const struct gpumem_snapshot *,
-					  const void *))
+			   gm_fields_fn *fields)
 {
 	struct gm_out o = { .mode = GM_OUT_JSON, .obj = json_object() };
 
 	fields(&o, s, obj);
 	return o.obj;
-}
-
-static void device_fields(struct gm_out *o, const struct gpumem_snapshot *s,
-			  const void *d)
-{
-	gm_device_fields(o, s, d);
-}
-
-static void process_fields(struct gm_out *o, const struct gpumem_snapshot *s,
-			   const void *p)
-{
-	gm_process_fields(o, s, p);
 }
 
 static json_t *region_json(const struct gpumem_region *r)
@@ -209,9 +195,9 @@ static json_t *snapshot_json(const struct gpumem_snapshot *s)
 	size_t i, nr;
 
 	for (d = gpumem_devices(s, &nr), i = 0; i < nr; i++)
-		json_array_append_new(devs, fields_json(s, &d[i], device_fields));
+		json_array_append_new(devs, fields_json(s, &d[i], gm_device_fields));
 	for (p = gpumem_processes(s, &nr), i = 0; i < nr; i++)
-		json_array_append_new(procs, fields_json(s, &p[i], process_fields));
+		json_array_append_new(procs, fields_json(s, &p[i], gm_process_fields));
 	for (c = gpumem_clients(s, &nr), i = 0; i < nr; i++)
 		json_array_append_new(clients, client_json(s, &c[i]));
 	for (b = gpumem_dmabufs(s, &nr), i = 0; i < nr; i++)
@@ -231,14 +217,5 @@ static json_t *snapshot_json(const struct gpumem_snapshot *s)
 
 int gpumem_print_json(const struct gpumem_snapshot *s, FILE *f)
 {
-	json_t *root = snapshot_json(s);
-	int err;
-
-	if (!root)
-		return -ENOMEM;
-	err = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-	json_decref(root);
-	if (err || fputc('\n', f) == EOF)
-		return -EIO;
-	return 0;
+	return gm_json_print(snapshot_json(s), f);
 }

@@ -110,9 +110,10 @@ static void device_ids(struct gm_out *o, const struct gpumem_device *d)
 }
 
 void gm_device_fields(struct gm_out *o, const struct gpumem_snapshot *s,
-		      const struct gpumem_device *d)
+		      const void *obj)
 {
 	static const char detail[] = "the clients' detail: see --json";
+	const struct gpumem_device *d = obj;
 
 	(void)s;
 	device_ids(o, d);
@@ -192,9 +193,10 @@ static void process_tp(struct gm_out *o, const struct gpumem_snapshot *s,
 }
 
 void gm_process_fields(struct gm_out *o, const struct gpumem_snapshot *s,
-		       const struct gpumem_process *p)
+		       const void *obj)
 {
 	static const char counts[] = "counts: see --json";
+	const struct gpumem_process *p = obj;
 	bool unknown = p->nr_unknown_clients;
 
 	gm_put_int(o, GM_FIELD("pid", "PID", 7), p->pid);

@@ -13,5 +13,6 @@
  */
 json_t *gm_json_doc(int schema_version, const struct gpumem_sample_info *info);
 json_t *gm_json_bytes(uint64_t v);
+int gm_json_print(json_t *doc, FILE *f);
 
 #endif

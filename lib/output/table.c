@@ -12,21 +12,33 @@ static const char *fmt_bytes(char *buf, size_t size, uint64_t v,
 	return gm_fmt_size(buf, size, false, v, flags);
 }
 
+/* The head line, then a row per object; blank stands in when there are none. */
+static void print_rows(const struct gpumem_snapshot *s, FILE *f,
+		       unsigned int flags, gm_fields_fn *fields,
+		       const void *arr, size_t nr, size_t elem,
+		       const void *blank)
+{
+	struct gm_out o = { .mode = GM_OUT_HEAD, .f = f, .flags = flags };
+	size_t i;
+
+	fields(&o, s, nr ? arr : blank);
+	o.mode = GM_OUT_ROW;
+	for (i = 0; i < nr; i++)
+		fields(&o, s, (const char *)arr + i * elem);
+}
+
 static void print_devices(const struct gpumem_snapshot *s, FILE *f,
 			  unsigned int flags)
 {
-	struct gm_out o = { .mode = GM_OUT_HEAD, .f = f, .flags = flags };
 	const struct gpumem_device *devs;
 	unsigned int partial = 0;
 	size_t i, nr;
 
 	devs = gpumem_devices(s, &nr);
-	gm_device_fields(&o, s, nr ? &devs[0] : &(struct gpumem_device){ 0 });
-	o.mode = GM_OUT_ROW;
-	for (i = 0; i < nr; i++) {
-		gm_device_fields(&o, s, &devs[i]);
+	print_rows(s, f, flags, gm_device_fields, devs, nr, sizeof(*devs),
+		   &(struct gpumem_device){ 0 });
+	for (i = 0; i < nr; i++)
 		partial += devs[i].total_partial;
-	}
 	if (!nr)
 		fprintf(f, "(no DRM devices)\n");
 	if (partial)
@@ -65,20 +77,16 @@ static void print_dmabuf(const struct gpumem_snapshot *s, FILE *f,
 static void print_processes(const struct gpumem_snapshot *s, FILE *f,
 			    unsigned int flags)
 {
-	struct gm_out o = { .mode = GM_OUT_HEAD, .f = f, .flags = flags };
 	const struct gpumem_process *procs;
 	unsigned int differ = 0;
 	size_t i, nr;
 
 	procs = gpumem_processes(s, &nr);
 	fputc('\n', f);
-	gm_process_fields(&o, s, nr ? &procs[0] :
-			  &(struct gpumem_process){ 0 });
-	o.mode = GM_OUT_ROW;
-	for (i = 0; i < nr; i++) {
-		gm_process_fields(&o, s, &procs[i]);
+	print_rows(s, f, flags, gm_process_fields, procs, nr, sizeof(*procs),
+		   &(struct gpumem_process){ 0 });
+	for (i = 0; i < nr; i++)
 		differ += gpumem_process_tp_differs(&procs[i]);
-	}
 	if (differ)
 		fprintf(f, "* %u process%s: the tracepoint and fdinfo disagree "
 			"(both shown; see gpumem(1))\n", differ,

@@ -42,14 +42,8 @@ int gm_dmabuf_fdinfo_parse(const char *text, size_t len,
 static void dmabuf_fdinfo_status(const struct gpumem_snapshot *s,
 				 struct gpumem_source_status *st)
 {
-	const struct gpumem_dmabuf *b;
-	unsigned int fd = 0;
-	size_t i, nr;
-
-	for (b = gpumem_dmabufs(s, &nr), i = 0; i < nr; i++)
-		fd += b[i].fd_held;
-	gm_source_say(st, GPUMEM_SOURCE_FOUND, "%u dma-bufs held by an fd",
-		      fd);
+	gm_say_dmabufs(s, st, offsetof(struct gpumem_dmabuf, fd_held),
+		       "held by an fd");
 }
 
 const struct gm_source gm_src_dmabuf_fdinfo = {

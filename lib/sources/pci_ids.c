@@ -4,7 +4,6 @@
  * they work on captures too.  Without libpci (static builds: Debian ships
  * no static libpci) names are "".
  */
-#include <stdarg.h>
 
 #include "sources.h"
 
@@ -56,11 +55,12 @@ static void pci_ids_status(const struct gpumem_snapshot *s,
 			   struct gpumem_source_status *st)
 {
 	const struct gpumem_device *d;
-	unsigned int named = 0;
-	size_t i, nr;
+	unsigned int named;
+	size_t nr;
 
-	for (d = gpumem_devices(s, &nr), i = 0; i < nr; i++)
-		named += !!d[i].name[0];
+	d = gpumem_devices(s, &nr);
+	named = gm_count_set(d, nr, sizeof(*d),
+			     offsetof(struct gpumem_device, name));
 #ifdef HAVE_LIBPCI
 	gm_source_say(st, named || !nr ? GPUMEM_SOURCE_FOUND :
 		      GPUMEM_SOURCE_MISSING, "%u of %zu devices named%s", named,

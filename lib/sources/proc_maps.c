@@ -90,13 +90,8 @@ int gm_maps_parse(const char *text, size_t len, gm_map_fn fn, void *ctx,
 static void proc_maps_status(const struct gpumem_snapshot *s,
 			     struct gpumem_source_status *st)
 {
-	const struct gpumem_dmabuf *b;
-	unsigned int mapped = 0;
-	size_t i, nr;
-
-	for (b = gpumem_dmabufs(s, &nr), i = 0; i < nr; i++)
-		mapped += b[i].mapped;
-	gm_source_say(st, GPUMEM_SOURCE_FOUND, "%u dma-bufs mapped", mapped);
+	gm_say_dmabufs(s, st, offsetof(struct gpumem_dmabuf, mapped),
+		       "mapped");
 }
 
 /* Read by the /proc walk for each process holding something. */

@@ -198,6 +198,12 @@ void gm_device_reading(struct gpumem_device *d, enum gpumem_origin origin,
 void gm_process_reading(struct gpumem_process *p, enum gpumem_origin origin,
 			uint64_t bytes);
 
+/* How many of nr elements have a non-zero byte at off (a flag, a name). */
+unsigned int gm_count_set(const void *arr, size_t nr, size_t elem, size_t off);
+void gm_say_dmabufs(const struct gpumem_snapshot *s,
+		    struct gpumem_source_status *st, size_t off,
+		    const char *what);
+
 /* The status of the sources only gpumem explain reads. */
 void gm_explain_only(const struct gpumem_snapshot *s,
 		     struct gpumem_source_status *st);

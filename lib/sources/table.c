@@ -83,3 +83,27 @@ void gm_process_reading(struct gpumem_process *p, enum gpumem_origin origin,
 {
 	add_reading(p->readings, &p->nr_readings, origin, bytes, true);
 }
+
+unsigned int gm_count_set(const void *arr, size_t nr, size_t elem, size_t off)
+{
+	const char *p = arr;
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		n += p[i * elem + off] != 0;
+	return n;
+}
+
+/* "N dma-bufs <what>": those whose flag at off is set. */
+void gm_say_dmabufs(const struct gpumem_snapshot *s,
+		    struct gpumem_source_status *st, size_t off,
+		    const char *what)
+{
+	const struct gpumem_dmabuf *b;
+	size_t nr;
+
+	b = gpumem_dmabufs(s, &nr);
+	gm_source_say(st, GPUMEM_SOURCE_FOUND, "%u dma-bufs %s",
+		      gm_count_set(b, nr, sizeof(*b), off), what);
+}
