@@ -22,8 +22,7 @@ struct xbuild {
 	size_t cap;
 	const struct gm_kvs *mi;
 	uint64_t shmem_out;	/* GPU and udmabuf pages inside Shmem */
-	int pcp_err;		/* reading zoneinfo, right after meminfo */
-	uint64_t pcp_pages;
+	const struct gm_explain_in *in;
 };
 
 static int add_line(struct xbuild *b, enum gpumem_xgroup g, int64_t bytes,
@@ -298,59 +297,15 @@ static int dmabuf_lines(struct xbuild *b, const struct gpumem_snapshot *s)
 	return 0;
 }
 
-static int read_kv_file(int procfd, const char *name, const char *root,
-			struct gm_kvs *kvs, char *why, size_t why_len)
-{
-	struct gm_text t = { 0 };
-	unsigned int bad = 0;
-	int err = gm_read_at(procfd, name, &t);
-
-	if (!err)
-		err = gm_kv_parse(t.buf, t.len, false, kvs, &bad);
-	gm_text_free(&t);
-	if (err == -EBADMSG)
-		snprintf(why, why_len, "%s/proc/%s: malformed line %u", root,
-			 name, bad);
-	else if (err)
-		snprintf(why, why_len, "%s/proc/%s: %s", root, name,
-			 strerror(-err));
-	return err;
-}
-
-/*
- * Read right after meminfo: the per-cpu lists and MemFree trade pages all
- * the time, so the two must be read at one moment, not around a scan of
- * every process (a 16 MiB allocation moved 54 pages between them).
- */
-static int read_pcp(struct xbuild *b, int procfd, const char *root,
-		    char *why, size_t why_len)
-{
-	struct gm_text t = { 0 };
-	unsigned int bad = 0;
-	int err = gm_read_at(procfd, "zoneinfo", &t);
-
-	if (err) {
-		gm_text_free(&t);
-		b->pcp_err = err;
-		return 0;
-	}
-	err = gm_zoneinfo_pcp_pages(t.buf, t.len, &b->pcp_pages, &bad);
-	gm_text_free(&t);
-	if (err)
-		snprintf(why, why_len, "%s/proc/zoneinfo: malformed line %u",
-			 root, bad);
-	return err;
-}
-
 static int pcp_line(struct xbuild *b)
 {
-	if (b->pcp_err) {
+	if (b->in->pcp_err) {
 		missing(b->e, "proc/zoneinfo: %s (per-cpu free lists are in "
-			"unexplained)", strerror(-b->pcp_err));
+			"unexplained)", strerror(-b->in->pcp_err));
 		return 0;
 	}
 	return add_line(b, GPUMEM_X_FREE,
-			gm_sbytes(b->pcp_pages * (uint64_t)getpagesize()),
+			gm_sbytes(b->in->pcp_pages * (uint64_t)getpagesize()),
 			"free, per-cpu lists", "zoneinfo pagesets count");
 }
 
@@ -416,37 +371,48 @@ static void process_view(struct gpumem_explain *e, int procfd,
 	x->total = x->pss + x->gpu_pss + x->dmabuf_pss;
 }
 
+/* The sources explain reads, through the one table, before its snapshot. */
+static int read_inputs(int procfd, struct gm_explain_in *in)
+{
+	struct gpumem_source_status *st = calloc(gm_nr_sources, sizeof(*st));
+	struct gm_feed feed = { .explain = in };
+	struct gm_source_ctx ctx = { .procfd = procfd, .sysfd = -1,
+				     .feed = &feed };
+	int err;
+
+	if (!st)
+		return -ENOMEM;
+	err = gm_walk_sources(&ctx, GM_USE_EXPLAIN, st);
+	free(st);
+	if (!err && in->want_pid && !in->pss.found_pid)
+		err = gm_explain_why(in, -ESRCH, "%d/smaps_rollup: not "
+				     "readable", (int)in->want_pid);
+	return err;
+}
+
 static int build(struct xbuild *b, int procfd, const struct gpumem_opts *opts,
 		 const char *root, char *why, size_t why_len)
 {
 	struct gpumem_opts sopts = { .root = opts ? opts->root : NULL };
+	const struct gm_pss_totals *pss = &b->in->pss;
 	pid_t pid = opts ? opts->pid : 0;
-	struct gm_pss_totals pss = { 0 };
 	struct gpumem_snapshot *s;
 	int err;
 
-	gm_sample_info(&b->e->info, procfd);
-	err = gm_pss_scan(procfd, pid, &pss, why, why_len);
-	if (err)
-		return err;
-	if (pid && !pss.found_pid) {
-		snprintf(why, why_len, "%s/proc/%d/smaps_rollup: not readable",
-			 root, (int)pid);
-		return -ESRCH;
-	}
-	b->e->processes = pss.processes;
-	b->e->unreadable = pss.unreadable;
-	if (pss.unreadable)
+	b->e->mem_total = gm_kv_get(b->mi, "MemTotal");
+	b->e->processes = pss->processes;
+	b->e->unreadable = pss->unreadable;
+	if (pss->unreadable)
 		missing(b->e, "smaps_rollup of %u processes not readable: run "
 			"as root (their anonymous memory is in unexplained)",
-			pss.unreadable);
+			pss->unreadable);
 	err = gpumem_snapshot_take(&sopts, &s);
 	if (err) {
 		snprintf(why, why_len, "%s: GPU and dma-buf scan: %s", root,
 			 strerror(-err));
 		return err;
 	}
-	err = memory_lines(b, &pss);
+	err = memory_lines(b, pss);
 	if (!err)
 		err = pcp_line(b);
 	if (!err)
@@ -461,7 +427,7 @@ static int build(struct xbuild *b, int procfd, const struct gpumem_opts *opts,
 	if (!err)
 		err = finish_lines(b);
 	if (!err && pid)
-		process_view(b->e, procfd, &pss, s, pid);
+		process_view(b->e, procfd, pss, s, pid);
 	gpumem_snapshot_free(s);
 	return err;
 }
@@ -470,8 +436,11 @@ int gpumem_explain_take(const struct gpumem_opts *opts,
 			struct gpumem_explain **out, char *why, size_t why_len)
 {
 	const char *root = opts && opts->root ? opts->root : "";
-	struct gm_kvs mi = { 0 };
-	struct xbuild b = { .mi = &mi };
+	struct gm_explain_in in = {
+		.want_pid = opts ? opts->pid : 0, .root = root,
+		.why = why, .why_len = why_len,
+	};
+	struct xbuild b = { .mi = &in.mi, .in = &in };
 	char path[4096];
 	int procfd, err;
 
@@ -481,19 +450,14 @@ int gpumem_explain_take(const struct gpumem_opts *opts,
 	if (procfd < 0)
 		return -errno;
 	b.e = calloc(1, sizeof(*b.e));
-	err = b.e ? read_kv_file(procfd, "meminfo", root, &mi, why, why_len) :
-		    -ENOMEM;
-	if (!err)
-		err = read_pcp(&b, procfd, root, why, why_len);
-	if (!err && !gm_kv_find(&mi, "MemTotal")) {
-		snprintf(why, why_len, "%s/proc/meminfo: no MemTotal", root);
-		err = -EBADMSG;
-	}
+	err = b.e ? 0 : -ENOMEM;
 	if (!err) {
-		b.e->mem_total = gm_kv_get(&mi, "MemTotal");
-		err = build(&b, procfd, opts, root, why, why_len);
+		gm_sample_info(&b.e->info, procfd);
+		err = read_inputs(procfd, &in);
 	}
-	gm_kvs_free(&mi);
+	if (!err)
+		err = build(&b, procfd, opts, root, why, why_len);
+	gm_kvs_free(&in.mi);
 	close(procfd);
 	if (err) {
 		gpumem_explain_free(b.e);

@@ -63,6 +63,8 @@ void gm_finish_readings(struct gpumem_snapshot *s);
 bool gm_readings_disagree(const struct gpumem_reading *r, unsigned int nr);
 
 void gm_sample_info(struct gpumem_sample_info *info, int procfd);
+int gm_walk_sources(struct gm_source_ctx *ctx, enum gm_use use,
+		    struct gpumem_source_status *st);
 
 int gm_shares_clients(struct gpumem_snapshot *s, struct gm_refs *r);
 int gm_shares_dmabufs(struct gpumem_snapshot *s, struct gm_refs *r);

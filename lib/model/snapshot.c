@@ -472,29 +472,35 @@ struct gpumem_scanner {
 	bool indexed;
 };
 
-/* Every source of the table, in its order; then what each came to. */
+/* Every source of the table that this kind of sample reads, in order. */
+int gm_walk_sources(struct gm_source_ctx *ctx, enum gm_use use,
+		    struct gpumem_source_status *st)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < gm_nr_sources; i++) {
+		const struct gm_source *src = gm_source_table[i];
+
+		st[i].struct_size = sizeof(st[i]);
+		st[i].name = src->name;
+		st[i].what = src->what;
+		err = src->use == use && src->read ? src->read(ctx, &st[i]) : 0;
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 static int read_sources(struct builder *b, struct gm_source_ctx *ctx)
 {
 	struct gpumem_snapshot *s = b->s;
-	size_t i;
-	int err;
 
 	s->sources = calloc(gm_nr_sources, sizeof(*s->sources));
 	if (!s->sources)
 		return -ENOMEM;
 	s->nr_sources = gm_nr_sources;
-	for (i = 0; i < gm_nr_sources; i++) {
-		const struct gm_source *src = gm_source_table[i];
-		struct gpumem_source_status *st = &s->sources[i];
-
-		st->struct_size = sizeof(*st);
-		st->name = src->name;
-		st->what = src->what;
-		err = src->read ? src->read(ctx, st) : 0;
-		if (err)
-			return err;
-	}
-	return 0;
+	return gm_walk_sources(ctx, GM_USE_SNAPSHOT, s->sources);
 }
 
 static void sources_status(struct gpumem_snapshot *s)

@@ -133,8 +133,32 @@ void gm_explain_only(const struct gpumem_snapshot *s,
 	gm_source_say(st, GPUMEM_SOURCE_UNUSED, "read by gpumem explain");
 }
 
+static int read_meminfo(struct gm_source_ctx *ctx,
+			struct gpumem_source_status *st)
+{
+	struct gm_explain_in *in = ctx->feed->explain;
+	struct gm_text t = { 0 };
+	unsigned int bad = 0;
+	int err = gm_read_at(ctx->procfd, "meminfo", &t);
+
+	if (!err)
+		err = gm_kv_parse(t.buf, t.len, false, &in->mi, &bad);
+	gm_text_free(&t);
+	if (err == -EBADMSG)
+		return gm_explain_why(in, err, "meminfo: malformed line %u",
+				      bad);
+	if (err)
+		return gm_explain_why(in, err, "meminfo: %s", strerror(-err));
+	if (!gm_kv_find(&in->mi, "MemTotal"))
+		return gm_explain_why(in, -EBADMSG, "meminfo: no MemTotal");
+	gm_source_say(st, GPUMEM_SOURCE_FOUND, "%zu fields", in->mi.nr);
+	return 0;
+}
+
 const struct gm_source gm_src_meminfo = {
 	.name = "meminfo",
 	.what = "/proc/meminfo",
+	.use = GM_USE_EXPLAIN,
+	.read = read_meminfo,
 	.status = gm_explain_only,
 };

@@ -105,8 +105,24 @@ int gm_pss_scan(int procfd, pid_t want_pid, struct gm_pss_totals *t,
 	return err;
 }
 
+static int read_smaps_rollup(struct gm_source_ctx *ctx,
+			     struct gpumem_source_status *st)
+{
+	struct gm_explain_in *in = ctx->feed->explain;
+	int err = gm_pss_scan(ctx->procfd, in->want_pid, &in->pss, in->why,
+			      in->why_len);
+
+	if (!err)
+		gm_source_say(st, in->pss.unreadable ? GPUMEM_SOURCE_DENIED :
+			      GPUMEM_SOURCE_FOUND, "%u processes read, %u not "
+			      "readable", in->pss.processes, in->pss.unreadable);
+	return err;
+}
+
 const struct gm_source gm_src_smaps_rollup = {
 	.name = "smaps-rollup",
 	.what = "process PSS",
+	.use = GM_USE_EXPLAIN,
+	.read = read_smaps_rollup,
 	.status = gm_explain_only,
 };

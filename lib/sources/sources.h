@@ -145,6 +145,22 @@ int gm_pss_scan(int procfd, pid_t want_pid, struct gm_pss_totals *t,
  * A source reads into the model only through the verbs of struct gm_feed;
  * the model reads the sources only by walking the table.
  */
+/*
+ * What gpumem explain reads before its snapshot: meminfo and zoneinfo at
+ * one moment, then every smaps_rollup.  A malformed file fails the explain
+ * with why; a missing zoneinfo is only said (pcp_err).
+ */
+struct gm_explain_in {
+	struct gm_kvs mi;
+	uint64_t pcp_pages;
+	int pcp_err;
+	struct gm_pss_totals pss;
+	pid_t want_pid;
+	const char *root;			/* for messages */
+	char *why;
+	size_t why_len;
+};
+
 struct gm_feed {
 	struct gm_devices *devs;		/* add a device */
 	const struct gm_scan_sink *holders;	/* a process, what it holds */
@@ -158,7 +174,14 @@ struct gm_feed {
 	int (*process_reading)(void *ctx, pid_t pid, const char *comm,
 			       enum gpumem_origin origin, uint64_t bytes);
 	struct gpumem_tp *tp;			/* the tracepoint's own view */
+	struct gm_explain_in *explain;		/* explain's inputs */
 	void *ctx;
+};
+
+/* Which kind of sample reads a source. */
+enum gm_use {
+	GM_USE_SNAPSHOT,
+	GM_USE_EXPLAIN,
 };
 
 /* What a source reads from, and where its figures go. */
@@ -177,6 +200,7 @@ struct gm_source_ctx {
 struct gm_source {
 	const char *name;
 	const char *what;			/* for `gpumem sources` */
+	enum gm_use use;
 	/*
 	 * Reads into ctx->feed and says in st what it found: missing and
 	 * denied are states, not errors; an error return fails the sample.
@@ -207,6 +231,9 @@ void gm_say_dmabufs(const struct gpumem_snapshot *s,
 /* The status of the sources only gpumem explain reads. */
 void gm_explain_only(const struct gpumem_snapshot *s,
 		     struct gpumem_source_status *st);
+/* "FILE: what" into in->why; returns err. */
+int gm_explain_why(struct gm_explain_in *in, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Sets st's state and detail (printf-style). */
 void gm_source_say(struct gpumem_source_status *st,

@@ -107,3 +107,17 @@ void gm_say_dmabufs(const struct gpumem_snapshot *s,
 	gm_source_say(st, GPUMEM_SOURCE_FOUND, "%u dma-bufs %s",
 		      gm_count_set(b, nr, sizeof(*b), off), what);
 }
+
+int gm_explain_why(struct gm_explain_in *in, int err, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+
+	n = (size_t)snprintf(in->why, in->why_len, "%s/proc/", in->root);
+	if (n >= in->why_len)
+		return err;
+	va_start(ap, fmt);
+	vsnprintf(in->why + n, in->why_len - n, fmt, ap);
+	va_end(ap);
+	return err;
+}

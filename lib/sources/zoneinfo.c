@@ -43,8 +43,39 @@ int gm_zoneinfo_pcp_pages(const char *text, size_t len, uint64_t *pages,
 	return 0;
 }
 
+/*
+ * Read right after meminfo: the per-cpu lists and MemFree trade pages all
+ * the time, so the two must be read at one moment, not around a scan of
+ * every process (a 16 MiB allocation moved 54 pages between them).
+ */
+static int read_zoneinfo(struct gm_source_ctx *ctx,
+			 struct gpumem_source_status *st)
+{
+	struct gm_explain_in *in = ctx->feed->explain;
+	struct gm_text t = { 0 };
+	unsigned int bad = 0;
+	int err = gm_read_at(ctx->procfd, "zoneinfo", &t);
+
+	if (err) {
+		gm_text_free(&t);
+		in->pcp_err = err;
+		gm_source_err(st, err, "zoneinfo");
+		return 0;
+	}
+	err = gm_zoneinfo_pcp_pages(t.buf, t.len, &in->pcp_pages, &bad);
+	gm_text_free(&t);
+	if (err)
+		return gm_explain_why(in, err, "zoneinfo: malformed line %u",
+				      bad);
+	gm_source_say(st, GPUMEM_SOURCE_FOUND, "%llu pages",
+		      (unsigned long long)in->pcp_pages);
+	return 0;
+}
+
 const struct gm_source gm_src_zoneinfo = {
 	.name = "zoneinfo",
 	.what = "per-cpu free pages",
+	.use = GM_USE_EXPLAIN,
+	.read = read_zoneinfo,
 	.status = gm_explain_only,
 };
