@@ -62,12 +62,13 @@ void gm_put_json(struct gm_out *o, const struct gm_field *fl,
 void gm_out_end_row(struct gm_out *o);
 
 /*
- * objects.c: the fields of the objects the table and the JSON both show;
- * obj is a struct gpumem_device or a struct gpumem_process.
+ * objects.c: the fields of each object; obj is a struct gpumem_device,
+ * gpumem_process, gpumem_client or gpumem_dmabuf.
  */
 typedef void gm_fields_fn(struct gm_out *o, const struct gpumem_snapshot *s,
 			  const void *obj);
-gm_fields_fn gm_device_fields, gm_process_fields;
+gm_fields_fn gm_device_fields, gm_process_fields, gm_client_fields,
+	gm_dmabuf_fields;
 json_t *gm_card_json(const struct gpumem_snapshot *s, int device);
 
 #endif

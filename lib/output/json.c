@@ -32,104 +32,6 @@ static json_t *fields_json(const struct gpumem_snapshot *s, const void *obj,
 	return o.obj;
 }
 
-static json_t *region_json(const struct gpumem_region *r)
-{
-	json_t *o = json_object();
-	int st;
-
-	for (st = 0; st < GPUMEM_STAT_COUNT; st++) {
-		char key[32];
-
-		if (!(r->present & (1u << st)))
-			continue;
-		snprintf(key, sizeof(key), "%s_bytes", gpumem_stat_name(st));
-		json_object_set_new(o, key, gm_json_bytes(r->bytes[st]));
-	}
-	json_object_set_new(o, "legacy", json_boolean(r->legacy));
-	json_object_set_new(o, "kind", json_string(gpumem_kind_name(r->kind)));
-	return o;
-}
-
-static json_t *engine_json(const struct gpumem_engine *e)
-{
-	static const char *const keys[] = {
-		"busy_ns", "capacity", "cycles", "total_cycles", "maxfreq_hz",
-	};
-	const uint64_t vals[] = {
-		e->busy_ns, e->capacity, e->cycles, e->total_cycles,
-		e->maxfreq_hz,
-	};
-	json_t *o = json_object();
-	size_t i;
-
-	for (i = 0; i < GM_ARRAY_SIZE(keys); i++) {
-		if (e->present & (1u << i))
-			json_object_set_new(o, keys[i], gm_json_bytes(vals[i]));
-	}
-	return o;
-}
-
-static json_t *pids_json(const struct gpumem_snapshot *s,
-			 const struct gpumem_client *c)
-{
-	json_t *a = json_array();
-	const pid_t *pids;
-	size_t i, nr;
-
-	pids = gpumem_client_holders(s, c, &nr);
-	for (i = 0; i < nr; i++)
-		json_array_append_new(a, json_integer(pids[i]));
-	return a;
-}
-
-static json_t *client_json(const struct gpumem_snapshot *s,
-			   const struct gpumem_client *c)
-{
-	json_t *o = json_object(), *regions = json_object();
-	json_t *engines = json_object();
-	unsigned int i;
-
-	json_object_set_new(o, "device", gm_card_json(s, c->device));
-	json_object_set_new(o, "minor", json_integer(c->minor));
-	json_object_set_new(o, "client_id", c->has_client_id ?
-			    gm_json_bytes(c->client_id) : json_null());
-	json_object_set_new(o, "driver", json_string(c->driver));
-	json_object_set_new(o, "pdev", json_string(c->pdev));
-	json_object_set_new(o, "name", json_string(c->name));
-	json_object_set_new(o, "memory_known", json_boolean(c->mem_known));
-	json_object_set_new(o, "bytes", c->mem_known ? gm_json_bytes(c->bytes) :
-			    json_null());
-	json_object_set_new(o, "shared_bytes", gm_json_bytes(c->shared_bytes));
-	json_object_set_new(o, "resident_bytes", gm_json_bytes(c->resident_bytes));
-	json_object_set_new(o, "holders", json_integer(c->nr_holders));
-	json_object_set_new(o, "holders_pids", pids_json(s, c));
-	for (i = 0; i < c->nr_regions; i++)
-		json_object_set_new(regions, c->regions[i].name,
-				    region_json(&c->regions[i]));
-	for (i = 0; i < c->nr_engines; i++)
-		json_object_set_new(engines, c->engines[i].name,
-				    engine_json(&c->engines[i]));
-	json_object_set_new(o, "regions", regions);
-	json_object_set_new(o, "engines", engines);
-	return o;
-}
-
-static json_t *dmabuf_json(const struct gpumem_dmabuf *d)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "ino", gm_json_bytes(d->ino));
-	json_object_set_new(o, "size_bytes", gm_json_bytes(d->size));
-	json_object_set_new(o, "exporter", json_string(d->exporter));
-	json_object_set_new(o, "name", json_string(d->name));
-	json_object_set_new(o, "holders", json_integer(d->nr_holders));
-	json_object_set_new(o, "mapped", json_boolean(d->mapped));
-	json_object_set_new(o, "fd_held", json_boolean(d->fd_held));
-	json_object_set_new(o, "gpu_overlap", json_boolean(d->gpu_overlap));
-	json_object_set_new(o, "size_from_vma", json_boolean(d->size_from_vma));
-	return o;
-}
-
 static json_t *totals_json(const struct gpumem_dmabuf_totals *t)
 {
 	json_t *o = json_object();
@@ -199,9 +101,9 @@ static json_t *snapshot_json(const struct gpumem_snapshot *s)
 	for (p = gpumem_processes(s, &nr), i = 0; i < nr; i++)
 		json_array_append_new(procs, fields_json(s, &p[i], gm_process_fields));
 	for (c = gpumem_clients(s, &nr), i = 0; i < nr; i++)
-		json_array_append_new(clients, client_json(s, &c[i]));
+		json_array_append_new(clients, fields_json(s, &c[i], gm_client_fields));
 	for (b = gpumem_dmabufs(s, &nr), i = 0; i < nr; i++)
-		json_array_append_new(bufs, dmabuf_json(&b[i]));
+		json_array_append_new(bufs, fields_json(s, &b[i], gm_dmabuf_fields));
 	json_object_set_new(root, "devices", devs);
 	json_object_set_new(root, "processes", procs);
 	json_object_set_new(root, "clients", clients);

@@ -218,3 +218,137 @@ void gm_process_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 		    gpu_devices_json, s, p);
 	gm_out_end_row(o);
 }
+
+static json_t *region_json(const struct gpumem_region *r)
+{
+	json_t *o = json_object();
+	int st;
+
+	for (st = 0; st < GPUMEM_STAT_COUNT; st++) {
+		char key[32];
+
+		if (!(r->present & (1u << st)))
+			continue;
+		snprintf(key, sizeof(key), "%s_bytes", gpumem_stat_name(st));
+		json_object_set_new(o, key, gm_json_bytes(r->bytes[st]));
+	}
+	json_object_set_new(o, "legacy", json_boolean(r->legacy));
+	json_object_set_new(o, "kind", json_string(gpumem_kind_name(r->kind)));
+	return o;
+}
+
+static json_t *regions_json(const void *a, const void *b)
+{
+	const struct gpumem_client *c = a;
+	json_t *o = json_object();
+	unsigned int i;
+
+	(void)b;
+	for (i = 0; i < c->nr_regions; i++)
+		json_object_set_new(o, c->regions[i].name,
+				    region_json(&c->regions[i]));
+	return o;
+}
+
+static json_t *engine_json(const struct gpumem_engine *e)
+{
+	static const char *const keys[] = {
+		"busy_ns", "capacity", "cycles", "total_cycles", "maxfreq_hz",
+	};
+	const uint64_t vals[] = {
+		e->busy_ns, e->capacity, e->cycles, e->total_cycles,
+		e->maxfreq_hz,
+	};
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; i < GM_ARRAY_SIZE(keys); i++) {
+		if (e->present & (1u << i))
+			json_object_set_new(o, keys[i], gm_json_bytes(vals[i]));
+	}
+	return o;
+}
+
+static json_t *engines_json(const void *a, const void *b)
+{
+	const struct gpumem_client *c = a;
+	json_t *o = json_object();
+	unsigned int i;
+
+	(void)b;
+	for (i = 0; i < c->nr_engines; i++)
+		json_object_set_new(o, c->engines[i].name,
+				    engine_json(&c->engines[i]));
+	return o;
+}
+
+static json_t *pids_json(const void *a, const void *b)
+{
+	json_t *arr = json_array();
+	const pid_t *pids;
+	size_t i, nr;
+
+	pids = gpumem_client_holders(a, b, &nr);
+	for (i = 0; i < nr; i++)
+		json_array_append_new(arr, json_integer(pids[i]));
+	return arr;
+}
+
+static json_t *card_json(const void *a, const void *b)
+{
+	const struct gpumem_client *c = b;
+
+	return gm_card_json(a, c->device);
+}
+
+/* No table lists clients or dma-bufs: each is a detail of the JSON. */
+static const char detail_only[] = "a detail: no table lists them";
+
+void gm_client_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+		      const void *obj)
+{
+	const struct gpumem_client *c = obj;
+
+	gm_put_json(o, GM_JSON_ONLY("device", detail_only), card_json, s, c);
+	gm_put_int(o, GM_JSON_ONLY("minor", detail_only), c->minor);
+	gm_put_size(o, GM_JSON_ONLY("client_id", detail_only),
+		    c->has_client_id, c->client_id, NULL);
+	gm_put_str(o, GM_JSON_ONLY("driver", detail_only), c->driver);
+	gm_put_str(o, GM_JSON_ONLY("pdev", detail_only), c->pdev);
+	gm_put_str(o, GM_JSON_ONLY("name", detail_only), c->name);
+	gm_put_bool(o, GM_JSON_ONLY("memory_known", detail_only),
+		    c->mem_known);
+	gm_put_size(o, GM_JSON_ONLY("bytes", detail_only), c->mem_known,
+		    c->bytes, NULL);
+	gm_put_size(o, GM_JSON_ONLY("shared_bytes", detail_only), true,
+		    c->shared_bytes, NULL);
+	gm_put_size(o, GM_JSON_ONLY("resident_bytes", detail_only), true,
+		    c->resident_bytes, NULL);
+	gm_put_int(o, GM_JSON_ONLY("holders", detail_only), c->nr_holders);
+	gm_put_json(o, GM_JSON_ONLY("holders_pids", detail_only), pids_json,
+		    s, c);
+	gm_put_json(o, GM_JSON_ONLY("regions", detail_only), regions_json, c,
+		    NULL);
+	gm_put_json(o, GM_JSON_ONLY("engines", detail_only), engines_json, c,
+		    NULL);
+}
+
+void gm_dmabuf_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+		      const void *obj)
+{
+	const struct gpumem_dmabuf *d = obj;
+
+	(void)s;
+	gm_put_size(o, GM_JSON_ONLY("ino", detail_only), true, d->ino, NULL);
+	gm_put_size(o, GM_JSON_ONLY("size_bytes", detail_only), true, d->size,
+		    NULL);
+	gm_put_str(o, GM_JSON_ONLY("exporter", detail_only), d->exporter);
+	gm_put_str(o, GM_JSON_ONLY("name", detail_only), d->name);
+	gm_put_int(o, GM_JSON_ONLY("holders", detail_only), d->nr_holders);
+	gm_put_bool(o, GM_JSON_ONLY("mapped", detail_only), d->mapped);
+	gm_put_bool(o, GM_JSON_ONLY("fd_held", detail_only), d->fd_held);
+	gm_put_bool(o, GM_JSON_ONLY("gpu_overlap", detail_only),
+		    d->gpu_overlap);
+	gm_put_bool(o, GM_JSON_ONLY("size_from_vma", detail_only),
+		    d->size_from_vma);
+}

@@ -182,11 +182,56 @@ static void test_process_fields(void **state)
 	gpumem_snapshot_free(s);
 }
 
+static const void *first_client(const struct gpumem_snapshot *s)
+{
+	size_t nr;
+
+	return gpumem_clients(s, &nr);
+}
+
+static const void *first_dmabuf(const struct gpumem_snapshot *s)
+{
+	size_t nr;
+
+	return gpumem_dmabufs(s, &nr);
+}
+
+/* Clients and dma-bufs are only in the JSON; each field still says so. */
+static void check_json_only(gm_fields_fn *fields, const char *arr,
+			    const void *(*first)(const struct gpumem_snapshot *))
+{
+	struct gpumem_snapshot *s = demo();
+	struct listing l = { .nr = 0 };
+	struct gm_out o = { .mode = GM_OUT_LIST, .list = list_one, .ctx = &l };
+	json_t *j;
+
+	fields(&o, s, first(s));
+	check_reasons(&l);
+	j = json_of(s, arr);
+	check_json(&l, j);
+	json_decref(j);
+	gpumem_snapshot_free(s);
+}
+
+static void test_client_fields(void **state)
+{
+	(void)state;
+	check_json_only(gm_client_fields, "clients", first_client);
+}
+
+static void test_dmabuf_fields(void **state)
+{
+	(void)state;
+	check_json_only(gm_dmabuf_fields, "dmabufs", first_dmabuf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_device_fields),
 		cmocka_unit_test(test_process_fields),
+		cmocka_unit_test(test_client_fields),
+		cmocka_unit_test(test_dmabuf_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
