@@ -6,7 +6,7 @@
 
 #include <jansson.h>
 
-#include "output.h"
+#include "fields.h"
 
 static const char *fmt_signed(char *buf, size_t size, int64_t v,
 			      unsigned int flags)
@@ -35,26 +35,38 @@ static void print_process(const struct gpumem_xprocess *x, FILE *f,
 			fmt_signed(num, sizeof(num), gm_sbytes(rows[i].v), flags));
 }
 
-int gpumem_explain_print_table(const struct gpumem_explain *e, FILE *f,
-			       unsigned int flags)
+/* The lines in group order (the model adds them as it finds them). */
+static void each_line(const struct gpumem_explain *e,
+		      void (*fn)(void *ctx, const struct gpumem_xline *l),
+		      void *ctx)
 {
-	char num[32];
 	unsigned int g;
 	size_t i;
 
-	fprintf(f, "%-12s %-34s %14s  %s\n", "GROUP", "WHAT", "BYTES", "SOURCE");
 	for (g = 0; g <= GPUMEM_X_UNEXPLAINED; g++) {
 		for (i = 0; i < e->nr_lines; i++) {
-			const struct gpumem_xline *l = &e->lines[i];
-
-			if (l->group != g)
-				continue;
-			fprintf(f, "%-12s %-34s %14s  %s\n", gpumem_xgroup_name(g),
-				l->name, fmt_signed(num, sizeof(num), l->bytes,
-						    flags), l->source);
+			if (e->lines[i].group == g)
+				fn(ctx, &e->lines[i]);
 		}
 	}
-	fprintf(f, "%-12s %-34s %14s  %s\n", "total", "MemTotal",
+}
+
+static void table_line(void *ctx, const struct gpumem_xline *l)
+{
+	gm_xline_fields(ctx, NULL, l);
+}
+
+int gpumem_explain_print_table(const struct gpumem_explain *e, FILE *f,
+			       unsigned int flags)
+{
+	struct gm_out o = { .mode = GM_OUT_HEAD, .f = f, .flags = flags };
+	char num[32];
+	size_t i;
+
+	gm_xline_fields(&o, NULL, &(struct gpumem_xline){ 0 });
+	o.mode = GM_OUT_ROW;
+	each_line(e, table_line, &o);
+	fprintf(f, "%-12s %-34s %14s %s\n", "total", "MemTotal",
 		fmt_signed(num, sizeof(num), gm_sbytes(e->mem_total), flags),
 		"meminfo MemTotal");
 	fprintf(f, "\n%u processes read", e->processes);
@@ -82,26 +94,21 @@ static json_t *process_json(const struct gpumem_xprocess *x)
 			 "total_bytes", (json_int_t)gm_sbytes(x->total));
 }
 
+static void json_line(void *ctx, const struct gpumem_xline *l)
+{
+	struct gm_out o = { .mode = GM_OUT_JSON, .obj = json_object() };
+
+	gm_xline_fields(&o, NULL, l);
+	json_array_append_new(ctx, o.obj);
+}
+
 static json_t *explain_json(const struct gpumem_explain *e)
 {
 	json_t *o = gm_json_doc(1, &e->info);
 	json_t *lines = json_array(), *miss = json_array();
-	unsigned int g;
 	size_t i;
 
-	for (g = 0; g <= GPUMEM_X_UNEXPLAINED; g++) {
-		for (i = 0; i < e->nr_lines; i++) {
-			const struct gpumem_xline *l = &e->lines[i];
-
-			if (l->group != g)
-				continue;
-			json_array_append_new(lines, json_pack(
-				"{s:s, s:s, s:I, s:s}", "group",
-				gpumem_xgroup_name(g), "name", l->name,
-				"bytes", (json_int_t)l->bytes,
-				"source", l->source));
-		}
-	}
+	each_line(e, json_line, lines);
 	for (i = 0; i < e->nr_missing; i++)
 		json_array_append_new(miss, json_string(e->missing[i]));
 	json_object_set_new(o, "schema", json_string("gpumem-explain/1"));

@@ -60,6 +60,19 @@ void gm_put_size(struct gm_out *o, const struct gm_field *fl, bool known,
 	cell(o, fl, known ? buf : "unknown");
 }
 
+void gm_put_signed(struct gm_out *o, const struct gm_field *fl, int64_t v)
+{
+	uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	char buf[32];
+
+	if (listed(o, fl))
+		return;
+	if (in_json(o, fl))
+		set(o, fl, json_integer(v));
+	if (in_table(o, fl))
+		cell(o, fl, gm_fmt_size(buf, sizeof(buf), v < 0, mag, o->flags));
+}
+
 void gm_put_size_some(struct gm_out *o, const struct gm_field *fl, uint64_t v,
 		      bool some_unknown)
 {

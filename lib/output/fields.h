@@ -49,6 +49,8 @@ void gm_put_size(struct gm_out *o, const struct gm_field *fl, bool known,
 void gm_put_size_some(struct gm_out *o, const struct gm_field *fl, uint64_t v,
 		      bool some_unknown);
 void gm_put_int(struct gm_out *o, const struct gm_field *fl, long long v);
+/* A signed byte figure (explain's unexplained may be below zero). */
+void gm_put_signed(struct gm_out *o, const struct gm_field *fl, int64_t v);
 /* An integer or, when !known, JSON null and "-" in the table. */
 void gm_put_int_or(struct gm_out *o, const struct gm_field *fl, bool known,
 		   long long v);
@@ -69,6 +71,8 @@ typedef void gm_fields_fn(struct gm_out *o, const struct gpumem_snapshot *s,
 			  const void *obj);
 gm_fields_fn gm_device_fields, gm_process_fields, gm_client_fields,
 	gm_dmabuf_fields;
+/* A line of gpumem explain (struct gpumem_xline); s is NULL. */
+gm_fields_fn gm_xline_fields;
 json_t *gm_card_json(const struct gpumem_snapshot *s, int device);
 
 #endif

@@ -352,3 +352,17 @@ void gm_dmabuf_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 	gm_put_bool(o, GM_JSON_ONLY("size_from_vma", detail_only),
 		    d->size_from_vma);
 }
+
+void gm_xline_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+		     const void *obj)
+{
+	const struct gpumem_xline *l = obj;
+
+	(void)s;
+	gm_put_str(o, GM_FIELD("group", "GROUP", -12),
+		   gpumem_xgroup_name(l->group));
+	gm_put_str(o, GM_FIELD("name", "WHAT", -34), l->name);
+	gm_put_signed(o, GM_FIELD("bytes", "BYTES", 14), l->bytes);
+	gm_put_str(o, GM_FIELD("source", "SOURCE", 0), l->source);
+	gm_out_end_row(o);
+}
