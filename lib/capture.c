@@ -1,22 +1,33 @@
 // SPDX-License-Identifier: MIT
 /*
  * gpumem_capture(): copies what gpumem reads into a directory that
- * "gpumem --root DIR" reads back as the same snapshot.  Only what matters is
- * kept: processes holding a DRM fd, a dma-buf fd or a /dmabuf mapping (comm,
- * the /dmabuf lines of maps, those fds as symlinks and their fdinfo), the DRM
- * nodes of /sys/class/drm with their parent device (uevent, amdgpu mem_info_*)
- * and /sys/kernel/dmabuf/buffers.  The layout and its limits are described
- * in docs/model.md ("Captures").
+ * "gpumem --root DIR" (and "gpumem explain --root DIR") reads back as the
+ * same figures.  Of every process: comm, the /dmabuf lines of maps,
+ * smaps_rollup, and its DRM and dma-buf fds as symlinks with their fdinfo;
+ * proc/meminfo, zoneinfo and version; the DRM nodes of /sys/class/drm with
+ * their parent device (uevent, amdgpu mem_info_*) and
+ * /sys/kernel/dmabuf/buffers.  The layout and its limits are described in
+ * docs/model.md ("Captures").
+ *
+ * gpumem runs as root and DIR's owner may be someone else who changes DIR
+ * while we write: DIR must be the caller's, and every path below it is
+ * resolved from directory fds, never through a symlink, so that a swapped
+ * directory fails the capture instead of steering root's writes.  What is
+ * written is 0600/0700: it holds other users' ptrace-protected data.
+ * One source file is held in memory at a time, so memory does not grow
+ * with the size of what is captured.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -24,37 +35,32 @@
 
 #define CAP_MANIFEST "gpumem-capture"
 #define CAP_PARTIAL "PARTIAL"
+#define CAP_FILE_MODE 0600
+#define CAP_DIR_MODE 0700
 
 struct cap {
 	int out;			/* the capture directory */
+	int out_proc;			/* out/proc */
+	bool no_openat2;		/* ENOSYS once: walk by components */
 	uint64_t used, max;		/* bytes of contents and link targets */
 	bool live;
 	const char *root;
 	int procfd, sysfd;
 	struct gm_text text;
-	unsigned int scanned, captured, vanished, unreadable;
+	unsigned int scanned, holding, vanished, unreadable;
+	unsigned int rollups, rollups_denied, irregular;
 	uint64_t maps_omitted;		/* maps lines without "/dmabuf" */
 	unsigned int nodes, buffers;
 };
 
-struct cap_fd {
-	char name[16];
-	char target[256];
-	char *info;
-	size_t info_len;
-};
-
-/* One process, read completely before anything of it is written. */
+/* One process, staged in out/proc/.PID until all of it is read. */
 struct cap_proc {
 	char pid[16];
-	int dirfd;
-	struct cap_fd *fds;
-	size_t nr_fds, cap_fds;
-	char *maps;			/* the lines naming /dmabuf */
-	size_t maps_len;
-	unsigned int nr_dmabuf_maps;
-	char *comm;
-	size_t comm_len;
+	char stage[20];
+	int src;			/* root/proc/PID */
+	int dst, dst_fd, dst_fdinfo;	/* out/proc/.PID, its fd/, fdinfo/ */
+	uint64_t bytes;			/* charged for this process */
+	unsigned int nr_fds, nr_dmabuf_maps;
 };
 
 static const char *const amd_counters[] = {
@@ -73,25 +79,85 @@ static bool is_denied(int err)
 	return err == -EACCES || err == -EPERM;
 }
 
-static int mkdirs(int base, const char *path)
+static void close_fd(int *fd)
 {
-	char buf[PATH_MAX];
-	char *p;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+/* ---- the output side: below out, never through a symlink ---------- */
+
+/* O_NOFOLLOW|O_DIRECTORY on a symlink says ENOTDIR; say what it is. */
+static int open_component(int dirfd, const char *name)
+{
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
+
+	if (fd >= 0)
+		return fd;
+	if (errno == ENOTDIR && !fstatat(dirfd, name, &st,
+					 AT_SYMLINK_NOFOLLOW) &&
+	    S_ISLNK(st.st_mode))
+		return -ELOOP;
+	return -errno;
+}
+
+/* One component at a time from base, creating what is missing (create). */
+static int walk(int base, const char *path, bool create)
+{
+	char buf[PATH_MAX], *comp, *save = NULL;
+	int cur = base, next;
 
 	if (gm_strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
 		return -ENAMETOOLONG;
-	for (p = buf;; p++) {
-		char c = *p;
-
-		if (c != '/' && c != '\0')
-			continue;
-		*p = '\0';
-		if (p != buf && mkdirat(base, buf, 0755) && errno != EEXIST)
-			return -errno;
-		if (!c)
-			return 0;
-		*p = c;
+	for (comp = strtok_r(buf, "/", &save); comp;
+	     comp = strtok_r(NULL, "/", &save)) {
+		if (!strcmp(comp, ".") || !strcmp(comp, ".."))
+			next = -EINVAL;
+		else if (create && mkdirat(cur, comp, CAP_DIR_MODE) &&
+			 errno != EEXIST)
+			next = -errno;
+		else
+			next = open_component(cur, comp);
+		if (cur != base)
+			close(cur);
+		if (next < 0)
+			return next;
+		cur = next;
 	}
+	return cur == base ? -EINVAL : cur;
+}
+
+/* An existing directory below base: openat2 does it in one call. */
+static int open_beneath(struct cap *c, int base, const char *path)
+{
+	struct open_how how = {
+		/* No O_NOFOLLOW: a link as the last component would be
+		 * ENOTDIR; RESOLVE_NO_SYMLINKS says ELOOP for every one. */
+		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
+	};
+	long fd;
+
+	if (!c->no_openat2) {
+		fd = syscall(SYS_openat2, base, path, &how, sizeof(how));
+		if (fd >= 0)
+			return (int)fd;
+		if (errno != ENOSYS)
+			return -errno;
+		c->no_openat2 = true;
+	}
+	return walk(base, path, false);
+}
+
+/* The directory base/path, made (0700) where missing. */
+static int out_dir(struct cap *c, int base, const char *path)
+{
+	int fd = open_beneath(c, base, path);
+
+	return fd == -ENOENT ? walk(base, path, true) : fd;
 }
 
 static int charge(struct cap *c, size_t len)
@@ -102,16 +168,15 @@ static int charge(struct cap *c, size_t len)
 	return 0;
 }
 
-static int put_file(struct cap *c, const char *path, const char *buf,
-		    size_t len)
+/* A new file name in dirfd: O_EXCL, so nothing there is ever reused. */
+static int put_file(int dirfd, const char *name, const char *buf, size_t len)
 {
-	int fd, err;
+	int fd, err = 0;
 
-	err = charge(c, len);
-	if (err)
-		return err;
-	fd = openat(c->out, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-		    O_CLOEXEC, 0644);
+	if (strchr(name, '/'))
+		return -EINVAL;
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, CAP_FILE_MODE);
 	if (fd < 0)
 		return -errno;
 	while (len) {
@@ -131,20 +196,52 @@ static int put_file(struct cap *c, const char *path, const char *buf,
 	return err;
 }
 
-static int put_link(struct cap *c, const char *target, const char *path)
+static int put_link(struct cap *c, int dirfd, const char *name,
+		    const char *target)
 {
 	int err = charge(c, strlen(target));
 
-	if (!err && symlinkat(target, c->out, path))
+	if (!err && symlinkat(target, dirfd, name))
 		err = -errno;
 	return err;
 }
 
-static int open_dir(int dirfd, const char *path)
-{
-	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+/* ---- the source side ---------------------------------------------- */
 
-	return fd < 0 ? -errno : fd;
+/*
+ * dirfd/path into c->text, charged at once: the limit stops the capture
+ * before a second file is held.  Only regular files are copied: a FIFO or
+ * a link in a --root tree is not kernel text (gm_read_at checks the file it
+ * opened; this says why it was skipped).
+ */
+static int read_regular(struct cap *c, int dirfd, const char *path)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, path, &st, AT_SYMLINK_NOFOLLOW))
+		return -errno;
+	if (!S_ISREG(st.st_mode)) {
+		c->irregular++;
+		return -ENOENT;
+	}
+	return gm_read_at(dirfd, path, &c->text);
+}
+
+static int read_src(struct cap *c, int dirfd, const char *path)
+{
+	int err = read_regular(c, dirfd, path);
+
+	return err ? err : charge(c, c->text.len);
+}
+
+/* A file copied as is into to_dir; a missing or denied one is skipped. */
+static int copy_file(struct cap *c, int from, const char *name, int to_dir)
+{
+	int err = read_src(c, from, name);
+
+	if (err)
+		return err == -ENOENT || is_denied(err) ? 0 : err;
+	return put_file(to_dir, name, c->text.buf, c->text.len);
 }
 
 static bool all_digits(const char *s)
@@ -188,11 +285,12 @@ static bool keep_fd(struct cap *c, int fdfd, const char *name, char *target,
 	return true;
 }
 
+/* One fd: its fdinfo is read and written before the next fd is read. */
 static int add_fd(struct cap *c, struct cap_proc *p, int fdfd,
 		  const char *name)
 {
 	char target[256], path[300];
-	struct cap_fd *f;
+	uint64_t before;
 	ssize_t n;
 	int err;
 
@@ -203,32 +301,25 @@ static int add_fd(struct cap *c, struct cap_proc *p, int fdfd,
 	if (!keep_fd(c, fdfd, name, target, sizeof(target)))
 		return 0;
 	snprintf(path, sizeof(path), "fdinfo/%s", name);
-	err = gm_read_at(p->dirfd, path, &c->text);
+	before = c->used;
+	err = read_src(c, p->src, path);
 	if (err)
 		return is_gone(err) ? 0 : err;	/* closed meanwhile */
-	err = gm_grow((void **)&p->fds, &p->cap_fds, p->nr_fds + 1,
-		      sizeof(*p->fds));
-	if (err)
-		return err;
-	f = &p->fds[p->nr_fds];
-	f->info = malloc(c->text.len + 1);
-	if (!f->info)
-		return -ENOMEM;
-	memcpy(f->info, c->text.buf, c->text.len);
-	f->info_len = c->text.len;
-	gm_strlcpy(f->name, name, sizeof(f->name));
-	gm_strlcpy(f->target, target, sizeof(f->target));
-	p->nr_fds++;
-	return 0;
+	err = put_file(p->dst_fdinfo, name, c->text.buf, c->text.len);
+	if (!err)
+		err = put_link(c, p->dst_fd, name, target);
+	p->bytes += c->used - before;
+	p->nr_fds += !err;
+	return err;
 }
 
-static int read_fds(struct cap *c, struct cap_proc *p)
+static int copy_fds(struct cap *c, struct cap_proc *p)
 {
 	struct dirent *de;
 	DIR *dir;
 	int fd, err;
 
-	err = gm_opendir_at(p->dirfd, "fd", &dir);
+	err = gm_opendir_at(p->src, "fd", &dir);
 	if (err)
 		return err;
 	fd = dirfd(dir);
@@ -248,118 +339,202 @@ static int count_map(const struct gm_dmabuf_map *m, void *ctx)
 }
 
 /* Keeps the lines naming /dmabuf, as proc_maps.c looks for them. */
-static int read_maps(struct cap *c, struct cap_proc *p)
+static int copy_maps(struct cap *c, struct cap_proc *p)
 {
+	struct gm_text *t = &c->text;
 	const char *line;
 	size_t pos = 0, len, out = 0;
 	unsigned int malformed = 0;
+	uint64_t before = c->used;
 	int err;
 
-	err = gm_read_at(p->dirfd, "maps", &c->text);
+	err = read_regular(c, p->src, "maps");
 	if (err)
 		return err;
-	gm_maps_parse(c->text.buf, c->text.len, count_map, p, &malformed);
-	p->maps = malloc(c->text.len + 1);
-	if (!p->maps)
-		return -ENOMEM;
-	while (gm_next_line(c->text.buf, c->text.len, &pos, &line, &len)) {
+	gm_maps_parse(t->buf, t->len, count_map, p, &malformed);
+	/* Filtered in place: what is kept is never longer than what was read. */
+	while (gm_next_line(t->buf, t->len, &pos, &line, &len)) {
 		if (!memmem(line, len, "/dmabuf", 7)) {
 			c->maps_omitted++;
 			continue;
 		}
-		memcpy(p->maps + out, line, len);
+		memmove(t->buf + out, line, len);
 		out += len;
-		p->maps[out++] = '\n';
+		t->buf[out++] = '\n';
 	}
-	p->maps_len = out;
-	return 0;
-}
-
-static int read_comm(struct cap *c, struct cap_proc *p)
-{
-	int err = gm_read_at(p->dirfd, "comm", &c->text);
-
-	if (err)
-		return err;
-	p->comm = malloc(c->text.len + 1);
-	if (!p->comm)
-		return -ENOMEM;
-	memcpy(p->comm, c->text.buf, c->text.len);
-	p->comm_len = c->text.len;
-	return 0;
-}
-
-static int write_proc(struct cap *c, const struct cap_proc *p)
-{
-	char path[64];
-	size_t i;
-	int err;
-
-	snprintf(path, sizeof(path), "proc/%s/fdinfo", p->pid);
-	err = mkdirs(c->out, path);
-	snprintf(path, sizeof(path), "proc/%s/fd", p->pid);
+	err = charge(c, out);
 	if (!err)
-		err = mkdirs(c->out, path);
-	snprintf(path, sizeof(path), "proc/%s/comm", p->pid);
-	if (!err)
-		err = put_file(c, path, p->comm, p->comm_len);
-	snprintf(path, sizeof(path), "proc/%s/maps", p->pid);
-	if (!err)
-		err = put_file(c, path, p->maps, p->maps_len);
-	for (i = 0; !err && i < p->nr_fds; i++) {
-		const struct cap_fd *f = &p->fds[i];
-
-		snprintf(path, sizeof(path), "proc/%s/fd/%s", p->pid, f->name);
-		err = put_link(c, f->target, path);
-		snprintf(path, sizeof(path), "proc/%s/fdinfo/%s", p->pid,
-			 f->name);
-		if (!err)
-			err = put_file(c, path, f->info, f->info_len);
-	}
+		err = put_file(p->dst, "maps", t->buf, out);
+	p->bytes += c->used - before;
 	return err;
 }
 
-static void proc_free(struct cap_proc *p)
+/* smaps_rollup: explain sums it over all processes; a kernel thread has
+ * none (ESRCH), and a denied one is only counted in the manifest. */
+static int copy_rollup(struct cap *c, struct cap_proc *p)
 {
-	size_t i;
+	uint64_t before = c->used;
+	int err = read_src(c, p->src, "smaps_rollup");
 
-	for (i = 0; i < p->nr_fds; i++)
-		free(p->fds[i].info);
-	free(p->fds);
-	free(p->maps);
-	free(p->comm);
-}
-
-/* One process: 0 when captured, skipped, vanished or denied; else error. */
-static int capture_pid(struct cap *c, const char *name)
-{
-	struct cap_proc p = { 0 };
-	int err;
-
-	gm_strlcpy(p.pid, name, sizeof(p.pid));
-	p.dirfd = open_dir(c->procfd, name);
-	if (p.dirfd < 0) {
-		c->vanished++;
+	if (is_gone(err))
+		return 0;
+	if (is_denied(err)) {
+		c->rollups_denied++;
 		return 0;
 	}
-	err = read_fds(c, &p);
 	if (!err)
-		err = read_maps(c, &p);
-	if (!err && (p.nr_fds || p.nr_dmabuf_maps))
-		err = read_comm(c, &p);
-	close(p.dirfd);
+		err = put_file(p->dst, "smaps_rollup", c->text.buf, c->text.len);
+	p->bytes += c->used - before;
+	c->rollups += !err;
+	return err;
+}
+
+static int copy_comm(struct cap *c, struct cap_proc *p)
+{
+	uint64_t before = c->used;
+	int err = read_src(c, p->src, "comm");
+
+	if (!err)
+		err = put_file(p->dst, "comm", c->text.buf, c->text.len);
+	p->bytes += c->used - before;
+	return err;
+}
+
+/* out/proc/.PID with fd/ and fdinfo/: a name readers skip (not digits). */
+static int stage_open(struct cap *c, struct cap_proc *p)
+{
+	snprintf(p->stage, sizeof(p->stage), ".%s", p->pid);
+	if (mkdirat(c->out_proc, p->stage, CAP_DIR_MODE))
+		return -errno;	/* EEXIST too: never write into another's */
+	p->dst = open_component(c->out_proc, p->stage);
+	if (p->dst < 0)
+		return p->dst;
+	if (mkdirat(p->dst, "fd", CAP_DIR_MODE) ||
+	    mkdirat(p->dst, "fdinfo", CAP_DIR_MODE))
+		return -errno;
+	p->dst_fd = open_component(p->dst, "fd");
+	if (p->dst_fd < 0)
+		return p->dst_fd;
+	p->dst_fdinfo = open_component(p->dst, "fdinfo");
+	return p->dst_fdinfo < 0 ? p->dst_fdinfo : 0;
+}
+
+/* Every entry of dirfd; depth 1 for the fd/ and fdinfo/ below it. */
+static void empty_dir(int dirfd, int depth)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd = dup(dirfd);
+
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	while ((de = readdir(dir))) {
+		int sub;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (!unlinkat(dirfd, de->d_name, 0) || depth <= 0)
+			continue;
+		sub = open_component(dirfd, de->d_name);
+		if (sub < 0)
+			continue;
+		empty_dir(sub, depth - 1);
+		close(sub);
+		(void)unlinkat(dirfd, de->d_name, AT_REMOVEDIR);
+	}
+	closedir(dir);
+}
+
+/* A process that vanished or was denied halfway is left out whole. */
+static void stage_discard(struct cap *c, struct cap_proc *p)
+{
+	if (p->dst >= 0) {
+		empty_dir(p->dst, 1);
+		(void)unlinkat(c->out_proc, p->stage, AT_REMOVEDIR);
+	}
+	c->used -= p->bytes;
+}
+
+static int stage_commit(struct cap *c, struct cap_proc *p)
+{
+	if (!renameat2(c->out_proc, p->stage, c->out_proc, p->pid,
+		       RENAME_NOREPLACE))
+		return 0;
+	if (errno != EINVAL)
+		return -errno;
+	/* A file system without RENAME_NOREPLACE: link(2) semantics are
+	 * not available for directories, so check, then rename. */
+	if (!faccessat(c->out_proc, p->pid, F_OK, AT_SYMLINK_NOFOLLOW))
+		return -EEXIST;
+	return renameat(c->out_proc, p->stage, c->out_proc, p->pid) ? -errno : 0;
+}
+
+static int read_proc(struct cap *c, struct cap_proc *p)
+{
+	int err = stage_open(c, p);
+
+	if (!err)
+		err = copy_fds(c, p);
+	if (!err)
+		err = copy_maps(c, p);
+	if (!err)
+		err = copy_comm(c, p);
+	if (!err)
+		err = copy_rollup(c, p);
+	return err;
+}
+
+static void account(struct cap *c, const struct cap_proc *p, int err)
+{
 	if (is_gone(err))
 		c->vanished++;
 	else if (is_denied(err))
 		c->unreadable++;
-	else if (!err)
+	else if (!err) {
 		c->scanned++;
-	if (!err && (p.nr_fds || p.nr_dmabuf_maps)) {
-		err = write_proc(c, &p);
-		c->captured += !err;
+		c->holding += p->nr_fds || p->nr_dmabuf_maps;
 	}
-	proc_free(&p);
+}
+
+/* One process: 0 when captured, vanished or denied; else an error. */
+static int capture_pid(struct cap *c, const char *name)
+{
+	struct cap_proc p = { .dst = -1, .dst_fd = -1, .dst_fdinfo = -1 };
+	int err;
+
+	gm_strlcpy(p.pid, name, sizeof(p.pid));
+	p.src = openat(c->procfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		       O_CLOEXEC);
+	if (p.src < 0) {
+		c->vanished++;
+		return 0;
+	}
+	err = read_proc(c, &p);
+	close(p.src);
+	close_fd(&p.dst_fd);
+	close_fd(&p.dst_fdinfo);
+	if (!err)
+		err = stage_commit(c, &p);
+	if (err)
+		stage_discard(c, &p);
+	close_fd(&p.dst);
+	account(c, &p, err);
 	return is_gone(err) || is_denied(err) ? 0 : err;
+}
+
+/* Read right after each other, as explain reads them: one moment. */
+static int capture_proc_files(struct cap *c)
+{
+	static const char *const files[] = { "meminfo", "zoneinfo", "version" };
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < GM_ARRAY_SIZE(files); i++)
+		err = copy_file(c, c->procfd, files[i], c->out_proc);
+	return err;
 }
 
 static int capture_procs(struct cap *c)
@@ -368,13 +543,11 @@ static int capture_procs(struct cap *c)
 	DIR *dir;
 	int err;
 
-	err = mkdirs(c->out, "proc");
-	if (!err)
-		err = gm_opendir_at(c->procfd, ".", &dir);
+	err = gm_opendir_at(c->procfd, ".", &dir);
 	if (err)
 		return err;
 	while (!err && (de = readdir(dir))) {
-		if (all_digits(de->d_name))
+		if (all_digits(de->d_name) && strlen(de->d_name) < 16)
 			err = capture_pid(c, de->d_name);
 	}
 	closedir(dir);
@@ -394,20 +567,6 @@ static bool node_name(const char *name)
 	else
 		return false;
 	return all_digits(d);
-}
-
-static int copy_file(struct cap *c, int from, const char *name,
-		     const char *to)
-{
-	char path[PATH_MAX];
-	int err = gm_read_at(from, name, &c->text);
-
-	if (err)
-		return err == -ENOENT || is_denied(err) ? 0 : err;
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", to, name) >=
-	    sizeof(path))
-		return -ENAMETOOLONG;
-	return put_file(c, path, c->text.buf, c->text.len);
 }
 
 /* The parent device's path below sys/, e.g. "devices/pci0000:00/...". */
@@ -432,24 +591,16 @@ static int device_rel(struct cap *c, const char *node, char *rel,
 	return 0;
 }
 
-static int capture_device(struct cap *c, const char *node, const char *rel)
+static int copy_device(struct cap *c, const char *node, int to)
 {
-	char to[PATH_MAX], path[PATH_MAX];
-	struct stat st;
+	char path[PATH_MAX];
 	size_t i;
 	int from, err;
 
-	if ((size_t)snprintf(to, sizeof(to), "sys/%s", rel) >= sizeof(to))
-		return -ENAMETOOLONG;
-	if (!fstatat(c->out, to, &st, AT_SYMLINK_NOFOLLOW))
-		return 0;	/* the card's render node: one device */
-	err = mkdirs(c->out, to);
-	if (err)
-		return err;
 	snprintf(path, sizeof(path), "class/drm/%s/device", node);
-	from = open_dir(c->sysfd, path);
+	from = openat(c->sysfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (from < 0)
-		return from;
+		return -errno;
 	err = copy_file(c, from, "uevent", to);
 	for (i = 0; !err && i < GM_ARRAY_SIZE(amd_counters); i++)
 		err = copy_file(c, from, amd_counters[i], to);
@@ -457,104 +608,136 @@ static int capture_device(struct cap *c, const char *node, const char *rel)
 	return err;
 }
 
-static int capture_node(struct cap *c, const char *node)
+static int capture_device(struct cap *c, int out_sys, const char *node,
+			  const char *rel)
 {
-	char rel[PATH_MAX], path[PATH_MAX + 32], target[PATH_MAX + 16];
-	int err;
+	int to, err;
 
-	snprintf(path, sizeof(path), "sys/class/drm/%s", node);
-	err = mkdirs(c->out, path);
-	if (err)
-		return err;
-	c->nodes++;
-	err = device_rel(c, node, rel, sizeof(rel));
-	if (is_gone(err) || err == -ENOTDIR)
-		return 0;	/* a virtual node without a parent device */
-	if (!err)
-		err = capture_device(c, node, rel);
-	if (err)
-		return err;
-	snprintf(path, sizeof(path), "sys/class/drm/%s/device", node);
-	snprintf(target, sizeof(target), "../../../%s", rel);
-	return put_link(c, target, path);
+	to = open_beneath(c, out_sys, rel);
+	if (to >= 0) {
+		close(to);
+		return 0;	/* the card's render node: one device */
+	}
+	if (to != -ENOENT)
+		return to;
+	to = out_dir(c, out_sys, rel);
+	if (to < 0)
+		return to;
+	err = copy_device(c, node, to);
+	close(to);
+	return err;
 }
 
-static int capture_nodes(struct cap *c)
+static int capture_node(struct cap *c, int out_sys, int out_drm,
+			const char *node)
+{
+	char rel[PATH_MAX], target[PATH_MAX + 16];
+	int to, err;
+
+	to = out_dir(c, out_drm, node);
+	if (to < 0)
+		return to;
+	c->nodes++;
+	err = device_rel(c, node, rel, sizeof(rel));
+	if (is_gone(err) || err == -ENOTDIR) {
+		err = 0;	/* a virtual node without a parent device */
+	} else if (!err) {
+		err = capture_device(c, out_sys, node, rel);
+		snprintf(target, sizeof(target), "../../../%s", rel);
+		if (!err)
+			err = put_link(c, to, "device", target);
+	}
+	close(to);
+	return err;
+}
+
+static int capture_nodes(struct cap *c, int out_sys)
 {
 	struct dirent *de;
 	DIR *dir;
-	int err;
+	int out_drm, err;
 
 	err = gm_opendir_at(c->sysfd, "class/drm", &dir);
 	if (err)
 		return err == -ENOENT ? 0 : err;
-	err = mkdirs(c->out, "sys/class/drm");
+	out_drm = out_dir(c, out_sys, "class/drm");
+	err = out_drm < 0 ? out_drm : 0;
 	while (!err && (de = readdir(dir))) {
 		if (node_name(de->d_name))
-			err = capture_node(c, de->d_name);
+			err = capture_node(c, out_sys, out_drm, de->d_name);
 	}
 	closedir(dir);
+	close_fd(&out_drm);
 	return err;
 }
 
-static int capture_buffer(struct cap *c, int from, const char *ino)
+static int capture_buffer(struct cap *c, int from, int out_bufs,
+			  const char *ino)
 {
-	char to[64];
-	int dirfd, err;
+	int src, to, err;
 
 	if (strlen(ino) > 20)
 		return 0;	/* not a dma-buf inode number */
-	dirfd = open_dir(from, ino);
-	if (dirfd < 0)
-		return is_gone(dirfd) ? 0 : dirfd;	/* freed meanwhile */
-	snprintf(to, sizeof(to), "sys/kernel/dmabuf/buffers/%s", ino);
-	err = mkdirs(c->out, to);
+	src = openat(from, ino, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		     O_CLOEXEC);
+	if (src < 0)
+		return is_gone(-errno) ? 0 : -errno;	/* freed meanwhile */
+	to = out_dir(c, out_bufs, ino);
+	err = to < 0 ? to : copy_file(c, src, "size", to);
 	if (!err)
-		err = copy_file(c, dirfd, "size", to);
-	if (!err)
-		err = copy_file(c, dirfd, "exporter_name", to);
-	close(dirfd);
+		err = copy_file(c, src, "exporter_name", to);
+	if (to >= 0)
+		close(to);
+	close(src);
 	c->buffers += !err;
 	return err;
 }
 
 /* Only an existing, readable directory is copied: its absence means
  * "no CONFIG_DMABUF_SYSFS_STATS" to the reader and must stay absent. */
-static int capture_buffers(struct cap *c)
+static int capture_buffers(struct cap *c, int out_sys)
 {
 	struct dirent *de;
 	DIR *dir;
-	int err;
+	int out_bufs, err;
 
 	err = gm_opendir_at(c->sysfd, "kernel/dmabuf/buffers", &dir);
 	if (err)
 		return is_gone(err) || is_denied(err) ? 0 : err;
-	err = mkdirs(c->out, "sys/kernel/dmabuf/buffers");
+	out_bufs = out_dir(c, out_sys, "kernel/dmabuf/buffers");
+	err = out_bufs < 0 ? out_bufs : 0;
 	while (!err && (de = readdir(dir))) {
 		if (all_digits(de->d_name))
-			err = capture_buffer(c, dirfd(dir), de->d_name);
+			err = capture_buffer(c, dirfd(dir), out_bufs,
+					     de->d_name);
 	}
 	closedir(dir);
+	close_fd(&out_bufs);
 	return err;
 }
 
 /* ---- the capture directory ---------------------------------------- */
 
-/* DIR is created, or must be an empty directory: captures never mix. */
-static int open_out(const char *dir)
+/*
+ * DIR is the caller's, not writable by others, and empty: someone else's
+ * directory could be changed under us, and captures never mix.
+ */
+static int check_out(int fd)
 {
 	struct dirent *de;
+	struct stat st;
 	DIR *d;
-	int fd, err = 0;
+	int err = 0;
 
-	if (mkdir(dir, 0755) && errno != EEXIST)
+	if (fstat(fd, &st))
 		return -errno;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(dup(fd));
+	if (st.st_uid != geteuid() || st.st_mode & S_IWOTH)
+		return -EPERM;
+	fd = dup(fd);
+	d = fd < 0 ? NULL : fdopendir(fd);
 	if (!d) {
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return -ENOMEM;
 	}
 	while (!err && (de = readdir(d))) {
@@ -562,6 +745,19 @@ static int open_out(const char *dir)
 			err = -EEXIST;
 	}
 	closedir(d);
+	return err;
+}
+
+static int open_out(const char *dir)
+{
+	int fd, err;
+
+	if (mkdir(dir, CAP_DIR_MODE) && errno != EEXIST)
+		return -errno;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOTDIR ? -ELOOP : -errno;
+	err = check_out(fd);
 	if (err) {
 		close(fd);
 		return err;
@@ -569,34 +765,53 @@ static int open_out(const char *dir)
 	return fd;
 }
 
-static void put_note(struct cap *c, const char *name, const char *root,
-		     int err)
+static const char *why_stopped(int err)
 {
-	char buf[1024];
-	int n, fd;
+	switch (err) {
+	case -EFBIG:
+		return " (the byte limit was reached)";
+	case -ELOOP:
+		return " (a symlink in place of a directory of the capture: "
+		       "DIR was changed while gpumem wrote)";
+	case -EEXIST:
+		return " (a name of the capture already existed: DIR was "
+		       "changed while gpumem wrote)";
+	default:
+		return "";
+	}
+}
 
-	n = snprintf(buf, sizeof(buf),
-		     "gpumem capture 1\n"
-		     "root: %s\n"
-		     "status: %s%s%s\n"
-		     "limit: %" PRIu64 " bytes, written: %" PRIu64 " bytes\n"
-		     "processes: %u scanned, %u captured, %u vanished, "
-		     "%u unreadable\n"
-		     "maps: only lines naming /dmabuf kept, %" PRIu64
-		     " other lines left out\n"
-		     "drm nodes: %u, dma-buf sysfs buffers: %u\n",
-		     root, err ? "INCOMPLETE, stopped: " : "complete",
-		     err ? strerror(-err) : "",
-		     err == -EFBIG ? " (the byte limit was reached)" : "",
-		     c->max, c->used, c->scanned, c->captured, c->vanished,
-		     c->unreadable, c->maps_omitted, c->nodes, c->buffers);
-	fd = openat(c->out, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-		    O_CLOEXEC, 0644);
-	if (fd < 0)
-		return;
-	if (write(fd, buf, (size_t)n) != n)
-		(void)unlinkat(c->out, name, 0);
-	close(fd);
+/* The first line says how it ended: gpumem --root prints it. */
+static int note_text(const struct cap *c, char *buf, size_t size, int err)
+{
+	return snprintf(buf, size,
+		"%s%s%s\n"
+		"gpumem capture 2\n"
+		"root: %s\n"
+		"limit: %" PRIu64 " bytes, written: %" PRIu64 " bytes\n"
+		"processes: %u captured (%u holding DRM or dma-buf memory), "
+		"%u vanished, %u unreadable\n"
+		"smaps_rollup: %u copied, %u unreadable\n"
+		"maps: only lines naming /dmabuf kept, %" PRIu64
+		" other lines left out\n"
+		"not regular files, skipped: %u\n"
+		"drm nodes: %u, dma-buf sysfs buffers: %u\n",
+		err ? "incomplete, stopped: " : "complete",
+		err ? strerror(-err) : "", why_stopped(err), c->root,
+		c->max, c->used, c->scanned, c->holding, c->vanished,
+		c->unreadable, c->rollups, c->rollups_denied, c->maps_omitted,
+		c->irregular, c->nodes, c->buffers);
+}
+
+static int put_note(struct cap *c, int err)
+{
+	char buf[2048];
+	int n = note_text(c, buf, sizeof(buf), err);
+
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		return -EOVERFLOW;
+	return put_file(c->out, err ? CAP_PARTIAL : CAP_MANIFEST, buf,
+			(size_t)n);
 }
 
 static int open_root(const char *root, const char *sub, int *fd)
@@ -610,26 +825,32 @@ static int open_root(const char *root, const char *sub, int *fd)
 	return *fd < 0 ? -errno : 0;
 }
 
+/* meminfo first, processes next: the order explain reads them in. */
 static int capture(struct cap *c)
 {
-	int err = 0;
+	int out_sys = -1, err;
 
-	if (c->sysfd >= 0)
-		err = capture_nodes(c);
+	c->out_proc = out_dir(c, c->out, "proc");
+	if (c->out_proc < 0)
+		return c->out_proc;
+	err = capture_proc_files(c);
+	if (!err && c->sysfd >= 0) {
+		out_sys = out_dir(c, c->out, "sys");
+		err = out_sys < 0 ? out_sys : capture_nodes(c, out_sys);
+	}
 	if (!err)
 		err = capture_procs(c);
-	/* The kernel release, which every JSON document names. */
-	if (!err)
-		err = copy_file(c, c->procfd, "version", "proc");
-	if (!err && c->sysfd >= 0)
-		err = capture_buffers(c);
+	if (!err && out_sys >= 0)
+		err = capture_buffers(c, out_sys);
+	close_fd(&out_sys);
+	close_fd(&c->out_proc);
 	return err;
 }
 
 int gpumem_capture(const char *root, const char *dir, uint64_t max_bytes)
 {
-	struct cap c = { .max = max_bytes, .sysfd = -1 };
-	int err;
+	struct cap c = { .max = max_bytes, .sysfd = -1, .out_proc = -1 };
+	int err, note_err;
 
 	if (!root || !root[0])
 		root = "/";
@@ -648,7 +869,8 @@ int gpumem_capture(const char *root, const char *dir, uint64_t max_bytes)
 		goto out;
 	}
 	err = capture(&c);
-	put_note(&c, err ? CAP_PARTIAL : CAP_MANIFEST, root, err);
+	note_err = put_note(&c, err);
+	err = err ? err : note_err;
 	close(c.out);
 out:
 	if (c.sysfd >= 0)

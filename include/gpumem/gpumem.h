@@ -328,16 +328,22 @@ int gpumem_print_table(const struct gpumem_snapshot *s, FILE *f,
 int gpumem_print_json(const struct gpumem_snapshot *s, FILE *f);
 
 /*
- * Writes to dir (created, or an empty directory) the files of root (NULL or
- * "/": the live system) that a snapshot reads, in the same layout, so that
- * a snapshot with opts.root = dir gives the same figures: for each process
- * holding a DRM fd, a dma-buf fd or a /dmabuf mapping, proc/PID/comm, the
- * maps lines naming /dmabuf, those fds (fd/N symlinks to the link text,
- * fdinfo/N); sys/class/drm card and render nodes with their parent device
- * (uevent, mem_info_*) through relative links; sys/kernel/dmabuf/buffers.
- * At most max_bytes of file contents and link targets are written: past
- * that, -EFBIG.  On success dir/gpumem-capture describes the capture; on
- * any error after dir was opened, dir/PARTIAL says why it is incomplete.
+ * Writes to dir (created 0700, or an empty directory owned by the caller's
+ * euid and not writable by others; else -EPERM) the files of root (NULL or
+ * "/": the live system) that a snapshot and an explain read, in the same
+ * layout, so that opts.root = dir gives the same figures: proc/meminfo,
+ * zoneinfo and version; for every process proc/PID/comm, smaps_rollup, the
+ * maps lines naming /dmabuf, its DRM and dma-buf fds (fd/N symlinks to the
+ * link text, fdinfo/N); sys/class/drm card and render nodes with their
+ * parent device (uevent, mem_info_*) through relative links;
+ * sys/kernel/dmabuf/buffers.  Only regular source files are copied.  Files
+ * are 0600, directories 0700, and nothing below dir is reached through a
+ * symlink: a directory of dir replaced by one fails with -ELOOP (or
+ * -EEXIST for a name that is already there).  One source file is held in
+ * memory at a time.  At most max_bytes of file contents and link targets
+ * are written: past that, -EFBIG.  On success dir/gpumem-capture describes
+ * the capture; on any error after dir was opened, dir/PARTIAL says why it
+ * is incomplete, in its first line.
  */
 #define GPUMEM_CAPTURE_MAX_DEFAULT (256ull << 20)
 int gpumem_capture(const char *root, const char *dir, uint64_t max_bytes);
