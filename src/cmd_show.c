@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* gpumem show: GPU memory per device and per process, dma-buf memory. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -23,9 +25,9 @@ static const char usage_text[] =
 "  -j, --json        one JSON document (schema: gpumem(1), docs/json-schema.md)\n"
 "  -b, --bytes       exact byte figures instead of KiB/MiB/GiB\n"
 "  -r, --root DIR    read DIR/proc and DIR/sys instead of /proc and /sys\n"
-"      --capture DIR write what gpumem reads (GPU and dma-buf holders only,\n"
-"                    at most 256 MiB) into the new directory DIR, for\n"
-"                    --root or a bug report\n"
+"      --capture DIR write what gpumem and gpumem explain read (at most\n"
+"                    256 MiB, files 0600) into DIR, new or an empty directory\n"
+"                    of yours, for --root or a bug report\n"
 "  -h, --help        this text\n"
 "  -V, --version     the version (as the only argument)\n"
 "\n"
@@ -95,17 +97,79 @@ static int snapshot_error(const struct args *a, int err)
 	return EXIT_RUNTIME;
 }
 
+/* The output side's errors, said in words: DIR is the user's argument. */
+static const char *capture_why(const char *dir, int err)
+{
+	struct stat st;
+
+	if (err == -EPERM && !lstat(dir, &st) &&
+	    (st.st_uid != geteuid() || st.st_mode & S_IWOTH))
+		return "not your directory, or others can write to it: "
+		       "refusing, a capture holds other users' data";
+	if (err == -ELOOP)
+		return "a symlink where the capture has a directory (DIR or a "
+		       "directory in it was replaced): refusing to follow it";
+	if (err == -EEXIST)
+		return "not empty, or changed while gpumem wrote: a capture "
+		       "needs a new or empty directory";
+	if (err == -ENOENT)
+		return "no such directory (its parent must exist)";
+	return NULL;
+}
+
 static int capture(const struct args *a)
 {
 	const char *root = a->c.opts.root ? a->c.opts.root : "/";
+	char proc[4096];
+	const char *why;
 	int err = gpumem_capture(root, a->capture_dir,
 				 GPUMEM_CAPTURE_MAX_DEFAULT);
 
 	if (!err)
 		return EXIT_OK;
+	snprintf(proc, sizeof(proc), "%s/proc", root);
+	/* Only a missing source is "no data source"; DIR's parent is not. */
+	if (err == -ENOENT && access(proc, F_OK)) {
+		fprintf(stderr, "gpumem: cannot read %s: %s\n", proc,
+			strerror(-err));
+		return EXIT_NO_SOURCE;
+	}
+	why = capture_why(a->capture_dir, err);
 	fprintf(stderr, "gpumem: capture into %s: %s\n", a->capture_dir,
-		strerror(-err));
-	return err == -ENOENT ? EXIT_NO_SOURCE : EXIT_RUNTIME;
+		why ? why : strerror(-err));
+	return EXIT_RUNTIME;
+}
+
+/*
+ * A capture that stopped early is not the whole system: said, with its
+ * first line, which comes from the capture and so is escaped.
+ */
+static void warn_partial(const char *root)
+{
+	char path[4096], buf[256], out[sizeof(buf) * 4];
+	size_t i, o = 0;
+	struct stat st;
+	ssize_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/PARTIAL", root);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno != ELOOP)
+		return;
+	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode))
+		n = read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; n > 0 && i < (size_t)n && buf[i] != '\n'; i++) {
+		unsigned char ch = (unsigned char)buf[i];
+
+		o += (size_t)snprintf(out + o, sizeof(out) - o, ch >= 0x20 &&
+				      ch < 0x7f && ch != '\\' ? "%c" :
+				      "\\x%02x", ch);
+	}
+	out[o] = '\0';
+	fprintf(stderr, "gpumem: %s is a partial capture, not the whole "
+		"system: %s\n", root, o ? out : "(no reason given)");
 }
 
 int cmd_show(int argc, char **argv)
@@ -122,6 +186,8 @@ int cmd_show(int argc, char **argv)
 	err = gpumem_snapshot_take(&a.c.opts, &s);
 	if (err)
 		return snapshot_error(&a, err);
+	if (a.c.opts.root)
+		warn_partial(a.c.opts.root);
 	warn_incomplete(s);
 	err = a.c.json ? gpumem_print_json(s, stdout) :
 		       gpumem_print_table(s, stdout, a.c.flags);
