@@ -309,17 +309,74 @@ static int pcp_line(struct xbuild *b)
 			"free, per-cpu lists", "zoneinfo pagesets count");
 }
 
+/*
+ * A line that is a difference: a - b of meminfo fields or of figures.  A
+ * missing field is said, never read as 0; a difference below zero means the
+ * inputs disagree, which is said, and the line is 0 (the rest stays in
+ * unexplained, the only line that may be negative).
+ */
+static int diff_line(struct xbuild *b, enum gpumem_xgroup g, const char *name,
+		     uint64_t a, uint64_t minus, const char *source)
+{
+	if (minus > a) {
+		missing(b->e, "%s: %s is negative (%llu < %llu): the inputs "
+			"disagree; counted in unexplained", name, source,
+			(unsigned long long)a, (unsigned long long)minus);
+		return add_line(b, g, 0, name, "%s", source);
+	}
+	return add_line(b, g, gm_sbytes(a - minus), name, "%s", source);
+}
+
+/* The named meminfo fields all present, or said missing (false). */
+static bool have_fields(struct xbuild *b, const char *line,
+			const char *const *keys)
+{
+	bool ok = true;
+
+	for (; *keys; keys++) {
+		if (gm_kv_find(b->mi, *keys))
+			continue;
+		missing(b->e, "meminfo has no %s: no %s line (in unexplained)",
+			*keys, line);
+		ok = false;
+	}
+	return ok;
+}
+
+static int cache_line(struct xbuild *b)
+{
+	static const char *const keys[] = { "Buffers", "Cached", "Shmem", NULL };
+
+	if (!have_fields(b, "page cache", keys))
+		return 0;
+	return diff_line(b, GPUMEM_X_CACHE, "page cache",
+			 gm_add_sat(gm_kv_get(b->mi, "Buffers"),
+				    gm_kv_get(b->mi, "Cached")),
+			 gm_kv_get(b->mi, "Shmem"),
+			 "meminfo Buffers + Cached - Shmem");
+}
+
+static int shmem_line(struct xbuild *b)
+{
+	static const char *const keys[] = { "Shmem", NULL };
+
+	if (!have_fields(b, "shared memory", keys))
+		return 0;
+	return diff_line(b, GPUMEM_X_SHMEM, "shared memory",
+			 gm_kv_get(b->mi, "Shmem"), b->shmem_out,
+			 "meminfo Shmem - GPU and udmabuf pages");
+}
+
 static int memory_lines(struct xbuild *b, const struct gm_pss_totals *pss)
 {
-	uint64_t cached = gm_kv_get(b->mi, "Cached");
-	uint64_t shmem = gm_kv_get(b->mi, "Shmem");
 	int err;
 
-	err = field_line(b, GPUMEM_X_FREE, "free", "MemFree");
+	static const char *const free_keys[] = { "MemFree", NULL };
+
+	err = have_fields(b, "free", free_keys) ?
+	      field_line(b, GPUMEM_X_FREE, "free", "MemFree") : 0;
 	if (!err)
-		err = add_line(b, GPUMEM_X_CACHE, gm_sbytes(gm_kv_get(b->mi,
-			       "Buffers") + cached) - gm_sbytes(shmem),
-			       "page cache", "meminfo Buffers + Cached - Shmem");
+		err = cache_line(b);
 	if (!err)
 		err = field_line(b, GPUMEM_X_CACHE, "swap cache", "SwapCached");
 	if (!err)
@@ -334,13 +391,18 @@ static int memory_lines(struct xbuild *b, const struct gm_pss_totals *pss)
 static int finish_lines(struct xbuild *b)
 {
 	struct gpumem_explain *e = b->e;
-	int64_t sum = 0;
+	int64_t sum = 0, rest;
 	size_t i;
 
-	for (i = 0; i < e->nr_lines; i++)
-		sum += e->lines[i].bytes;
-	return add_line(b, GPUMEM_X_UNEXPLAINED, gm_sbytes(e->mem_total) - sum,
-		 "unexplained", "meminfo MemTotal - all lines above");
+	/* Lines are at most INT64_MAX each: saturate rather than overflow. */
+	for (i = 0; i < e->nr_lines; i++) {
+		if (__builtin_add_overflow(sum, e->lines[i].bytes, &sum))
+			sum = INT64_MAX;
+	}
+	if (__builtin_sub_overflow(gm_sbytes(e->mem_total), sum, &rest))
+		rest = INT64_MIN;
+	return add_line(b, GPUMEM_X_UNEXPLAINED, rest, "unexplained",
+			"meminfo MemTotal - all lines above");
 }
 
 static void process_view(struct gpumem_explain *e, int procfd,
@@ -385,8 +447,11 @@ static int read_inputs(int procfd, struct gm_explain_in *in)
 	err = gm_walk_sources(&ctx, GM_USE_EXPLAIN, st);
 	free(st);
 	if (!err && in->want_pid && !in->pss.found_pid)
-		err = gm_explain_why(in, -ESRCH, "%d/smaps_rollup: not "
-				     "readable", (int)in->want_pid);
+		err = in->pss.pid_denied ?
+		      gm_explain_why(in, -EACCES, "%d/smaps_rollup: not "
+				     "readable by this user", (int)in->want_pid) :
+		      gm_explain_why(in, -ESRCH, "%d: no such process",
+				     (int)in->want_pid);
 	return err;
 }
 
@@ -420,10 +485,7 @@ static int build(struct xbuild *b, int procfd, const struct gpumem_opts *opts,
 	if (!err)
 		err = dmabuf_lines(b, s);
 	if (!err)
-		err = add_line(b, GPUMEM_X_SHMEM, gm_sbytes(gm_kv_get(b->mi,
-			       "Shmem")) - gm_sbytes(b->shmem_out),
-			       "shared memory", "meminfo Shmem - GPU and "
-			       "udmabuf pages");
+		err = shmem_line(b);
 	if (!err)
 		err = finish_lines(b);
 	if (!err && pid)

@@ -87,6 +87,7 @@ int gm_pss_scan(int procfd, pid_t want_pid, struct gm_pss_totals *t,
 		err = read_one(procfd, de->d_name, &text, &kvs, &p, why, why_len);
 		if (err == -EACCES || err == -EPERM) {
 			t->unreadable++;
+			t->pid_denied |= atoi(de->d_name) == want_pid;
 		} else if (!err) {
 			t->processes++;
 			add(&t->sum, &p);

@@ -132,6 +132,7 @@ struct gm_pss_totals {
 	unsigned int processes;		/* read */
 	unsigned int unreadable;	/* EACCES/EPERM */
 	bool found_pid;			/* want_pid was read */
+	bool pid_denied;		/* want_pid is there, not readable */
 	struct gm_pss pid;		/* of want_pid */
 };
 

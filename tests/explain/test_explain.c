@@ -221,6 +221,108 @@ static void test_unreadable(void **state)
 	gpumem_explain_free(e);
 }
 
+static bool said(const struct gpumem_explain *e, const char *what)
+{
+	unsigned int i;
+
+	for (i = 0; i < e->nr_missing; i++) {
+		if (strstr(e->missing[i], what))
+			return true;
+	}
+	return false;
+}
+
+static void assert_no_negative_line(const struct gpumem_explain *e)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < e->nr_lines; i++) {
+		if (e->lines[i].bytes < 0)
+			fail_msg("line %s is %lld", e->lines[i].name,
+				 (long long)e->lines[i].bytes);
+	}
+}
+
+/*
+ * meminfo with one field removed, each field in turn: a missing field is
+ * said, never read as 0, and no line but unexplained goes below zero.
+ */
+static void test_missing_fields(void **state)
+{
+	static const char *const named[] = {
+		"MemFree", "Buffers", "Cached", "Shmem", NULL,
+	};
+	struct fx *f = *state;
+	char path[512], *text, *line, *rest;
+	char why[512];
+
+	snprintf(path, sizeof(path), SAMPLES "6.12");
+	text = slurp(path);
+	for (line = text; *line; line = rest) {
+		struct gpumem_explain *e;
+		char key[64];
+		size_t i;
+
+		rest = strchr(line, '\n');
+		rest = rest ? rest + 1 : line + strlen(line);
+		assert_int_equal(sscanf(line, "%63[^:]", key), 1);
+		fx_write(f, "proc/meminfo", "%.*s%s", (int)(line - text), text,
+			 rest);
+		fx_write(f, "proc/zoneinfo", ZONEINFO);
+		fx_process(f, 100, "app");
+		fx_write(f, "proc/100/smaps_rollup", ROLLUP);
+		if (!strcmp(key, "MemTotal")) {
+			take(f, 0, -EBADMSG, why);
+			continue;
+		}
+		e = take(f, 0, 0, why);
+		assert_adds_up(e);
+		assert_no_negative_line(e);
+		for (i = 0; named[i]; i++) {
+			if (!strcmp(key, named[i]) && !said(e, key))
+				fail_msg("no word of the missing %s", key);
+		}
+		gpumem_explain_free(e);
+	}
+	free(text);
+}
+
+/* Inputs that disagree make no negative line: they are said. */
+static void test_disagreeing_inputs(void **state)
+{
+	struct fx *f = *state;
+	struct gpumem_explain *e;
+	char why[512];
+
+	fx_write(f, "proc/meminfo", "MemTotal: 1000 kB\nMemFree: 100 kB\n"
+		 "Buffers: 10 kB\nCached: 20 kB\nShmem: 50 kB\n");
+	fx_write(f, "proc/zoneinfo", ZONEINFO);
+	e = take(f, 0, 0, why);
+	assert_int_equal(line(e, "page cache"), 0);
+	assert_true(said(e, "disagree"));
+	assert_no_negative_line(e);
+	assert_adds_up(e);
+	gpumem_explain_free(e);
+}
+
+/* -p of a process that is there but unreadable: permission, not ESRCH. */
+static void test_pid_denied(void **state)
+{
+	struct fx *f = *state;
+	char why[512];
+
+	tree(f, "6.12");
+	fx_chmod(f, "proc/100/smaps_rollup", 0);
+	assert_int_equal(chmod(f->root, 0755), 0);
+	if (!geteuid())
+		assert_int_equal(seteuid(65534), 0);
+	take(f, 100, -EACCES, why);
+	take(f, 4242, -ESRCH, why);
+	if (!getuid())
+		assert_int_equal(seteuid(0), 0);
+	assert_non_null(strstr(why, "no such process"));
+}
+
 /* System-heap dma-bufs add a line; udmabufs come out of shared memory. */
 static void test_dmabuf_lines(void **state)
 {
@@ -262,6 +364,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_rollup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dmabuf_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_missing_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_disagreeing_inputs, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pid_denied, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
