@@ -229,38 +229,37 @@ static enum held held_by(const struct gpumem_dmabuf *d)
 	return d->fd_held ? HELD_FD : HELD_KERNEL;
 }
 
-/* One exporter: a line per way of holding, in the order of struct held. */
-static int exporter_lines(struct xbuild *b, const struct gpumem_snapshot *s,
-			  const char *exp)
+/* One exporter's buffers, by way of holding. */
+struct exporter {
+	const char *name;
+	size_t first;			/* its first buffer: the line order */
+	uint64_t sum[HELD_COUNT];
+	bool gpu;
+};
+
+/* A line per way of holding, in the order of struct held. */
+static int exporter_lines(struct xbuild *b, const struct exporter *x)
 {
-	uint64_t sum[HELD_COUNT] = { 0 };
+	const char *exp = x->name;
 	bool in_shmem = !strcmp(exp, "udmabuf") || gem_in_shmem(exp);
-	bool gpu = false;
-	size_t i;
 	int h, err;
 
-	for (i = 0; i < s->nr_bufs; i++) {
-		if (strcmp(s->bufs[i].exporter, exp))
-			continue;
-		sum[held_by(&s->bufs[i])] += s->bufs[i].size;
-		gpu = s->bufs[i].gpu_overlap;
-	}
 	for (h = 0; h < HELD_COUNT; h++) {
 		char name[GPUMEM_NAME_MAX];
 
-		if (!sum[h])
+		if (!x->sum[h])
 			continue;
 		if (in_shmem)
-			b->shmem_out += sum[h];
+			b->shmem_out = gm_add_sat(b->shmem_out, x->sum[h]);
 		snprintf(name, sizeof(name), "dma-buf %.40s %s",
 			 exp[0] ? exp : "?", held_name[h]);
-		err = add_line(b, GPUMEM_X_DMABUF, gm_sbytes(sum[h]), name,
+		err = add_line(b, GPUMEM_X_DMABUF, gm_sbytes(x->sum[h]), name,
 			       "%s%s", h == HELD_KERNEL ? "sysfs buffers" :
 			       h == HELD_FD ? "fdinfo" : "maps",
 			       !exp[0] ? " only: exporter unknown, assumed in "
 			       "no meminfo line" :
 			       in_shmem ? "; shmem pages, out of Shmem" :
-			       gpu ? "; GPU buffers, out of the device" :
+			       x->gpu ? "; GPU buffers, out of the device" :
 			       "; in no meminfo line");
 		if (err)
 			return err;
@@ -268,33 +267,73 @@ static int exporter_lines(struct xbuild *b, const struct gpumem_snapshot *s,
 	return 0;
 }
 
-static bool seen_before(const struct gpumem_snapshot *s, size_t i)
+static int cmp_by_exporter(const void *a, const void *b, void *ctx)
 {
-	size_t j;
+	const struct gpumem_dmabuf *bufs = ctx;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(bufs[x].exporter, bufs[y].exporter);
 
-	for (j = 0; j < i; j++) {
-		if (!strcmp(s->bufs[j].exporter, s->bufs[i].exporter))
-			return true;
+	return c ? c : (x > y) - (x < y);
+}
+
+static int cmp_first(const void *a, const void *b)
+{
+	const struct exporter *x = a, *y = b;
+
+	return (x->first > y->first) - (x->first < y->first);
+}
+
+/*
+ * The buffers grouped by exporter, in the order each exporter first
+ * appears: a sort, not a search per buffer (50,000 exporters were 14 s).
+ */
+static struct exporter *group_exporters(const struct gpumem_snapshot *s,
+					size_t *nr)
+{
+	size_t *idx = calloc(s->nr_bufs + 1, sizeof(*idx));
+	struct exporter *x = calloc(s->nr_bufs + 1, sizeof(*x));
+	size_t i, n = 0;
+
+	if (!idx || !x) {
+		free(idx);
+		free(x);
+		return NULL;
 	}
-	return false;
+	for (i = 0; i < s->nr_bufs; i++)
+		idx[i] = i;
+	qsort_r(idx, s->nr_bufs, sizeof(*idx), cmp_by_exporter, s->bufs);
+	for (i = 0; i < s->nr_bufs; i++) {
+		const struct gpumem_dmabuf *d = &s->bufs[idx[i]];
+		enum held h = held_by(d);
+
+		if (!n || strcmp(x[n - 1].name, d->exporter))
+			x[n++] = (struct exporter){ .name = d->exporter,
+						    .first = idx[i] };
+		x[n - 1].sum[h] = gm_add_sat(x[n - 1].sum[h], d->size);
+		x[n - 1].gpu = d->gpu_overlap;
+	}
+	free(idx);
+	qsort(x, n, sizeof(*x), cmp_first);
+	*nr = n;
+	return x;
 }
 
 static int dmabuf_lines(struct xbuild *b, const struct gpumem_snapshot *s)
 {
-	size_t i;
-	int err;
+	struct exporter *x;
+	size_t i, nr;
+	int err = 0;
 
 	if (!s->dmabuf.sysfs)
 		missing(b->e, "dma-bufs held only by the kernel: no "
 			"/sys/kernel/dmabuf/buffers (they are in unexplained)");
-	for (i = 0; i < s->nr_bufs; i++) {
-		if (seen_before(s, i))
-			continue;
-		err = exporter_lines(b, s, s->bufs[i].exporter);
-		if (err)
-			return err;
-	}
-	return 0;
+	x = group_exporters(s, &nr);
+	if (!x)
+		return -ENOMEM;
+	for (i = 0; !err && i < nr; i++)
+		err = exporter_lines(b, &x[i]);
+	free(x);
+	return err;
 }
 
 static int pcp_line(struct xbuild *b)

@@ -33,6 +33,10 @@ struct builder {
 	struct gpumem_snapshot *s;
 	bool live;
 	struct gm_map clients;	/* client_key() -> index */
+	/* Ids client_key() cannot pack: id -> last index, then a chain. */
+	struct gm_map big_ids;
+	uint32_t *next_big;
+	size_t cap_next;
 	struct gm_map bufs;	/* ino -> index */
 	struct gm_map procs;	/* pid -> index */
 	struct gm_refs client_refs;
@@ -69,7 +73,7 @@ static int on_process(void *ctx, pid_t pid, const char *comm)
 /*
  * Client ids are unique per device at least; the key packs the device (or
  * the minor when the device is unknown) with the id.  Ids too large to pack
- * fall back to a linear search, which real counters never reach.
+ * (real counters never get there, hostile text can) are chained by id.
  */
 static bool client_key(const struct gpumem_client *c, uint64_t *key)
 {
@@ -94,13 +98,15 @@ static bool find_client(struct builder *b, const struct gpumem_client *c,
 			uint32_t *idx)
 {
 	uint64_t key;
-	size_t i;
+	uint32_t i;
 
 	if (client_key(c, &key))
 		return gm_map_get(&b->clients, key, idx);
-	for (i = 0; i < b->s->nr_clients; i++) {
+	if (!gm_map_get(&b->big_ids, c->client_id, &i))
+		return false;
+	for (; i != UINT32_MAX; i = b->next_big[i]) {
 		if (same_client(&b->s->clients[i], c)) {
-			*idx = (uint32_t)i;
+			*idx = i;
 			return true;
 		}
 	}
@@ -141,6 +147,19 @@ static int find_anon(struct builder *b, pid_t pid, int fd, int minor,
 	return 0;
 }
 
+static int chain_big(struct builder *b, uint64_t id, uint32_t idx)
+{
+	uint32_t head;
+	int err = gm_grow((void **)&b->next_big, &b->cap_next, idx + 1,
+			  sizeof(*b->next_big));
+
+	if (err)
+		return err;
+	b->next_big[idx] = gm_map_get(&b->big_ids, id, &head) ? head :
+			   UINT32_MAX;
+	return gm_map_put(&b->big_ids, id, idx);
+}
+
 /* Makes the client parsed into the spare slot a member of the array. */
 static int add_client(struct builder *b, uint32_t *idx)
 {
@@ -150,11 +169,14 @@ static int add_client(struct builder *b, uint32_t *idx)
 	int err;
 
 	*idx = (uint32_t)s->nr_clients;
-	if (c->has_client_id && client_key(c, &key)) {
+	if (c->has_client_id && client_key(c, &key))
 		err = gm_map_put(&b->clients, key, *idx);
-		if (err)
-			return err;
-	}
+	else if (c->has_client_id)
+		err = chain_big(b, c->client_id, *idx);
+	else
+		err = 0;
+	if (err)
+		return err;
 	s->nr_clients++;
 	return 0;
 }
@@ -570,6 +592,8 @@ static int take(const struct gpumem_opts *opts, struct gpumem_scanner *sc,
 		return -ENOMEM;
 	err = scan(&b, opts, sc, refresh);
 	gm_map_free(&b.clients);
+	gm_map_free(&b.big_ids);
+	free(b.next_big);
 	gm_map_free(&b.bufs);
 	gm_map_free(&b.procs);
 	gm_refs_free(&b.client_refs);

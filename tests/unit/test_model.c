@@ -232,6 +232,41 @@ static void test_same_id_two_devices(void **state)
 	gpumem_snapshot_free(s);
 }
 
+/*
+ * Ids above 2^52 (hostile text; no counter gets there) cannot be packed
+ * with the device: still one client per (device, id), across processes.
+ */
+static void test_huge_client_ids(void **state)
+{
+	static const char *const ids[] = {
+		"18446744073709551615", "4503599627370496", "4503599627370497",
+	};
+	struct fx *f = *state;
+	struct gpumem_snapshot *s;
+	char info[1024];
+	size_t i, nr;
+
+	fx_card(f, 0, 128, AMD_DEV, AMD_UEVENT);
+	add_i915(f);
+	fx_process(f, 100, "app");
+	fx_process(f, 200, "other");
+	for (i = 0; i < 3; i++) {
+		snprintf(info, sizeof(info), FD_HEAD "drm-driver:\ti915\n"
+			 "drm-client-id:\t%s\ndrm-total-system0:\t4096\n",
+			 ids[i]);
+		fx_fd(f, 100, 5 + (int)i, "/dev/dri/renderD129", info);
+		fx_fd(f, 200, 5 + (int)i, "/dev/dri/renderD129", info);
+		fx_fd(f, 100, 9 + (int)i, "/dev/dri/renderD128", info);
+	}
+	s = fx_snapshot(f, 0, 0);
+	gpumem_clients(s, &nr);
+	assert_int_equal(nr, 6);
+	assert_int_equal(fx_proc(s, 100)->nr_clients, 6);
+	assert_int_equal(fx_proc(s, 200)->nr_clients, 3);
+	assert_int_equal(fx_proc(s, 200)->gpu_pss_bytes, 3 * 2048);
+	gpumem_snapshot_free(s);
+}
+
 /* virtio-gpu prints no drm- keys: memory unknown, never 0. */
 static void test_virtio_unknown_memory(void **state)
 {
@@ -798,6 +833,7 @@ int main(void)
 		T(test_client_via_card_and_render),
 		T(test_dup_fds_one_process),
 		T(test_same_id_two_devices),
+		T(test_huge_client_ids),
 		T(test_virtio_unknown_memory),
 		T(test_dmabuf_fd_and_maps),
 		T(test_dmabuf_fd_and_map_same_process),
