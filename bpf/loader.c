@@ -10,6 +10,7 @@
  * kernel.unprivileged_bpf_disabled, only to the pin's permissions.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -219,16 +220,29 @@ out:
 	return err;
 }
 
+/*
+ * Only pins are removed: the directory must be on a bpf file system, so
+ * that --pin-dir pointed at an ordinary directory deletes nothing (its
+ * files may merely have the pins' names).  -ENOTDIR when it is not.
+ */
 int gm_collector_unload(const char *pin_dir)
 {
 	const char *dir = pin_dir ? pin_dir : GM_BPF_PIN_DIR;
-	char path[4096];
+	struct statfs sfs;
 	size_t i;
+	int fd, err = 0;
 
-	for (i = 0; i < sizeof(pin_names) / sizeof(pin_names[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i]);
-		if (unlink(path) && errno != ENOENT)
-			return -errno;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstatfs(fd, &sfs) || sfs.f_type != BPF_FS_MAGIC)
+		err = -ENOTDIR;
+	for (i = 0; !err && i < sizeof(pin_names) / sizeof(pin_names[0]); i++) {
+		if (unlinkat(fd, pin_names[i], 0) && errno != ENOENT)
+			err = -errno;
 	}
+	close(fd);
+	if (err)
+		return err;
 	return rmdir(dir) ? -errno : 0;
 }

@@ -115,7 +115,12 @@ static int unload(const struct args *a)
 
 	if (!err)
 		return EXIT_OK;
-	fprintf(stderr, "gpumem: unload: %s\n", strerror(-err));
+	if (err == -ENOTDIR)
+		fprintf(stderr, "gpumem: unload: %s is not a directory on a bpf "
+			"file system: nothing removed\n", a->load.pin_dir ?
+			a->load.pin_dir : GPUMEM_TP_PIN_DIR);
+	else
+		fprintf(stderr, "gpumem: unload: %s\n", strerror(-err));
 	return err == -ENOENT ? EXIT_NO_SOURCE : EXIT_RUNTIME;
 }
 

@@ -28,7 +28,7 @@ static void list_commands(void)
 		printf("  %-8s %s\n", c->name, c->summary);
 }
 
-int main(int argc, char **argv)
+static int run(int argc, char **argv)
 {
 	const struct cmd *c;
 
@@ -50,4 +50,17 @@ int main(int argc, char **argv)
 			return c->run(argc - 1, argv + 1);
 	}
 	return usage_error("unknown command", argv[1]);
+}
+
+/* Output that did not reach its file (a full disk, --help > /dev/full) is
+ * a failure even where the command had nothing else to say. */
+int main(int argc, char **argv)
+{
+	int ret = run(argc, argv);
+
+	if ((fflush(stdout) || ferror(stdout)) && ret == EXIT_OK) {
+		fprintf(stderr, "gpumem: writing output: %s\n", strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	return ret;
 }

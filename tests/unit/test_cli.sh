@@ -87,6 +87,25 @@ expect_exit 0 "--version" --version
 if grep -q '^gpumem [0-9]' "$TMP/out"; then ok "--version prints it"; else
 	not_ok "--version prints it"; fi
 
+# Output that cannot be written is a failure, even for --help.
+"$GPUMEM" -h >/dev/full 2>"$TMP/err"
+if [ $? -eq 3 ] && grep -q "writing output" "$TMP/err"; then
+	ok "-h > /dev/full exits 3 and says why"
+else
+	not_ok "-h > /dev/full exits 3 and says why"
+fi
+
+# bpf unload --pin-dir on an ordinary directory removes nothing.
+mkdir -p "$TMP/pins"
+echo keep >"$TMP/pins/gpu_mem_total_map"
+"$GPUMEM" bpf unload --pin-dir "$TMP/pins" >/dev/null 2>"$TMP/err"
+if [ $? -ne 0 ] && [ -f "$TMP/pins/gpu_mem_total_map" ] &&
+	grep -q "not a directory on a bpf" "$TMP/err"; then
+	ok "bpf unload leaves a non-bpffs directory alone"
+else
+	not_ok "bpf unload leaves a non-bpffs directory alone"
+fi
+
 expect_exit 1 "unknown long option" --bogus
 expect_exit 1 "unknown short option" -x
 expect_exit 1 "missing argument to -p" -p
