@@ -2,10 +2,12 @@
 /*
  * gpumem_capture(): copies what gpumem reads into a directory that
  * "gpumem --root DIR" (and "gpumem explain --root DIR") reads back as the
- * same figures.  Of every process: comm, the /dmabuf lines of maps,
+ * same figures.  It walks the source table (lib/sources/table.c): each
+ * source says what it reads (struct gm_source, cap), and this file knows
+ * how to copy each kind: of every process, comm, the /dmabuf lines of maps,
  * smaps_rollup, and its DRM and dma-buf fds as symlinks with their fdinfo;
- * proc/meminfo, zoneinfo and version; the DRM nodes of /sys/class/drm with
- * their parent device (uevent, amdgpu mem_info_*) and
+ * a source's own files (proc/meminfo, zoneinfo, version); the DRM nodes of
+ * /sys/class/drm with their parent device (uevent, amdgpu mem_info_*); and
  * /sys/kernel/dmabuf/buffers.  The layout and its limits are described in
  * docs/model.md ("Captures").
  *
@@ -526,14 +528,20 @@ static int capture_pid(struct cap *c, const char *name)
 }
 
 /* Read right after each other, as explain reads them: one moment. */
-static int capture_proc_files(struct cap *c)
+/* A source's own files: "proc/NAME" or "sys/PATH" below the root. */
+static int capture_files(struct cap *c, const char *const *files,
+			 int out_sys)
 {
-	static const char *const files[] = { "meminfo", "zoneinfo", "version" };
-	size_t i;
 	int err = 0;
 
-	for (i = 0; !err && i < GM_ARRAY_SIZE(files); i++)
-		err = copy_file(c, c->procfd, files[i], c->out_proc);
+	for (; !err && *files; files++) {
+		const char *f = *files;
+
+		if (!strncmp(f, "proc/", 5))
+			err = copy_file(c, c->procfd, f + 5, c->out_proc);
+		else if (!strncmp(f, "sys/", 4) && out_sys >= 0)
+			err = copy_file(c, c->sysfd, f + 4, out_sys);
+	}
 	return err;
 }
 
@@ -826,22 +834,40 @@ static int open_root(const char *root, const char *sub, int *fd)
 }
 
 /* meminfo first, processes next: the order explain reads them in. */
+/* What one source of the table reads, copied. */
+static int capture_source(struct cap *c, const struct gm_source *src,
+			  int out_sys)
+{
+	switch (src->cap) {
+	case GM_CAP_FILES:
+		return capture_files(c, src->cap_files, out_sys);
+	case GM_CAP_PROCESSES:
+		return capture_procs(c);
+	case GM_CAP_DRM_NODES:
+		return out_sys >= 0 ? capture_nodes(c, out_sys) : 0;
+	case GM_CAP_DMABUF_SYSFS:
+		return out_sys >= 0 ? capture_buffers(c, out_sys) : 0;
+	case GM_CAP_NONE:
+		break;
+	}
+	return 0;
+}
+
+/* The source table, walked as a snapshot walks it. */
 static int capture(struct cap *c)
 {
-	int out_sys = -1, err;
+	int out_sys = -1, err = 0;
+	size_t i;
 
 	c->out_proc = out_dir(c, c->out, "proc");
 	if (c->out_proc < 0)
 		return c->out_proc;
-	err = capture_proc_files(c);
-	if (!err && c->sysfd >= 0) {
+	if (c->sysfd >= 0) {
 		out_sys = out_dir(c, c->out, "sys");
-		err = out_sys < 0 ? out_sys : capture_nodes(c, out_sys);
+		err = out_sys < 0 ? out_sys : 0;
 	}
-	if (!err)
-		err = capture_procs(c);
-	if (!err && out_sys >= 0)
-		err = capture_buffers(c, out_sys);
+	for (i = 0; !err && i < gm_nr_sources; i++)
+		err = capture_source(c, gm_source_table[i], out_sys);
 	close_fd(&out_sys);
 	close_fd(&c->out_proc);
 	return err;

@@ -99,5 +99,6 @@ static int read_dmabuf_sysfs(struct gm_source_ctx *ctx,
 const struct gm_source gm_src_dmabuf_sysfs = {
 	.name = "dmabuf-sysfs",
 	.what = "dma-buf sysfs",
+	.cap = GM_CAP_DMABUF_SYSFS,
 	.read = read_dmabuf_sysfs,
 };

@@ -302,5 +302,6 @@ static int read_drm_sysfs(struct gm_source_ctx *ctx,
 const struct gm_source gm_src_drm_sysfs = {
 	.name = "drm-sysfs",
 	.what = "DRM devices (sysfs)",
+	.cap = GM_CAP_DRM_NODES,
 	.read = read_drm_sysfs,
 };

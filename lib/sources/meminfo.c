@@ -159,6 +159,8 @@ const struct gm_source gm_src_meminfo = {
 	.name = "meminfo",
 	.what = "/proc/meminfo",
 	.use = GM_USE_EXPLAIN,
+	.cap = GM_CAP_FILES,
+	.cap_files = (const char *const[]){ "proc/meminfo", NULL },
 	.read = read_meminfo,
 	.status = gm_explain_only,
 };

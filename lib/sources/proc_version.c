@@ -41,5 +41,7 @@ static void proc_version_status(const struct gpumem_snapshot *s,
 const struct gm_source gm_src_proc_version = {
 	.name = "proc-version",
 	.what = "kernel release",
+	.cap = GM_CAP_FILES,
+	.cap_files = (const char *const[]){ "proc/version", NULL },
 	.status = proc_version_status,
 };

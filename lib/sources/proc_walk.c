@@ -468,5 +468,7 @@ static int read_proc(struct gm_source_ctx *ctx, struct gpumem_source_status *st)
 const struct gm_source gm_src_proc_walk = {
 	.name = "proc",
 	.what = "process fds (/proc)",
+	/* With each process holding something: what the parsers read. */
+	.cap = GM_CAP_PROCESSES,
 	.read = read_proc,
 };

@@ -120,6 +120,7 @@ static int read_smaps_rollup(struct gm_source_ctx *ctx,
 	return err;
 }
 
+/* Copied with each process by the proc source's capture. */
 const struct gm_source gm_src_smaps_rollup = {
 	.name = "smaps-rollup",
 	.what = "process PSS",

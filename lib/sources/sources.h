@@ -198,10 +198,24 @@ struct gm_source_ctx {
 	bool stale;				/* set: the index no longer holds */
 };
 
+/*
+ * What `gpumem --capture` copies for a source, so that --root of the
+ * capture reads the same; lib/capture.c knows how to copy each kind.
+ */
+enum gm_cap_how {
+	GM_CAP_NONE,		/* nothing of its own: see its comment */
+	GM_CAP_FILES,		/* cap_files, paths below the root */
+	GM_CAP_PROCESSES,	/* each process: fds, fdinfo, maps, comm... */
+	GM_CAP_DRM_NODES,	/* sys/class/drm nodes and their devices */
+	GM_CAP_DMABUF_SYSFS,	/* sys/kernel/dmabuf/buffers */
+};
+
 struct gm_source {
 	const char *name;
 	const char *what;			/* for `gpumem sources` */
 	enum gm_use use;
+	enum gm_cap_how cap;
+	const char *const *cap_files;		/* GM_CAP_FILES */
 	/*
 	 * Reads into ctx->feed and says in st what it found: missing and
 	 * denied are states, not errors; an error return fails the sample.

@@ -76,6 +76,8 @@ const struct gm_source gm_src_zoneinfo = {
 	.name = "zoneinfo",
 	.what = "per-cpu free pages",
 	.use = GM_USE_EXPLAIN,
+	.cap = GM_CAP_FILES,
+	.cap_files = (const char *const[]){ "proc/zoneinfo", NULL },
 	.read = read_zoneinfo,
 	.status = gm_explain_only,
 };
