@@ -258,10 +258,4 @@ void gm_source_say(struct gpumem_source_status *st,
 void gm_source_err(struct gpumem_source_status *st, int err,
 		   const char *what);
 
-extern const struct gm_source gm_src_drm_sysfs, gm_src_proc_walk,
-	gm_src_drm_fdinfo, gm_src_dmabuf_fdinfo, gm_src_proc_maps,
-	gm_src_bpf_pins, gm_src_dmabuf_sysfs, gm_src_pci_ids,
-	gm_src_proc_version, gm_src_meminfo, gm_src_zoneinfo,
-	gm_src_smaps_rollup;
-
 #endif
