@@ -112,23 +112,6 @@ static int kernel_lines(struct xbuild *b)
 	return err;
 }
 
-/* Drivers whose GEM objects are shmem files: their pages are in Shmem. */
-static bool gem_in_shmem(const char *driver)
-{
-	static const char *const shmem[] = {
-		"virtio_gpu", "i915", "msm", "panfrost", "panthor", "v3d",
-		"lima", "etnaviv", "vc4", "rockchip", "mediatek", "exynos",
-		"tegra", "omapdrm", "vkms", "udl", "gud",
-	};
-	size_t i;
-
-	for (i = 0; i < GM_ARRAY_SIZE(shmem); i++) {
-		if (!strcmp(driver, shmem[i]))
-			return true;
-	}
-	return false;
-}
-
 static uint64_t device_not_ram(const struct gpumem_snapshot *s, int dev)
 {
 	const struct gpumem_device *d = &s->devs.dev[dev];
@@ -193,7 +176,7 @@ static int gpu_lines(struct xbuild *b, const struct gpumem_snapshot *s)
 		const struct gpumem_device *d = &s->devs.dev[i];
 		const char *drv = drm_driver(s, (int)i);
 		uint64_t exported = exported_by(s, drv), ram, priv;
-		bool shmem = gem_in_shmem(drv);
+		bool shmem = gm_gem_in_shmem(drv);
 		char name[GPUMEM_NAME_MAX];
 		int err;
 
@@ -241,7 +224,7 @@ struct exporter {
 static int exporter_lines(struct xbuild *b, const struct exporter *x)
 {
 	const char *exp = x->name;
-	bool in_shmem = !strcmp(exp, "udmabuf") || gem_in_shmem(exp);
+	bool in_shmem = !strcmp(exp, "udmabuf") || gm_gem_in_shmem(exp);
 	int h, err;
 
 	for (h = 0; h < HELD_COUNT; h++) {

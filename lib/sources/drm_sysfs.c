@@ -253,30 +253,6 @@ int gm_devices_by_minor(const struct gm_devices *devs, int minor)
 	return -1;
 }
 
-/*
- * drm_gem_prime_export() names its exporter KBUILD_MODNAME of drm_prime.c,
- * "drm"; drivers with their own dma_buf_ops use their module name.
- */
-bool gm_is_gpu_exporter(const struct gm_devices *devs, const char *exporter)
-{
-	static const char *const known[] = {
-		"drm", "amdgpu", "i915", "xe", "nouveau", "radeon", "msm",
-		"panfrost", "panthor", "virtio_gpu", "vmwgfx", "etnaviv",
-		"lima", "v3d", "vc4", "tegra", "omapdrm", "exynos",
-	};
-	size_t i;
-
-	for (i = 0; i < GM_ARRAY_SIZE(known); i++) {
-		if (!strcmp(exporter, known[i]))
-			return true;
-	}
-	for (i = 0; i < devs->nr; i++) {
-		if (devs->dev[i].driver[0] && !strcmp(exporter, devs->dev[i].driver))
-			return true;
-	}
-	return false;
-}
-
 static int read_drm_sysfs(struct gm_source_ctx *ctx,
 			  struct gpumem_source_status *st)
 {

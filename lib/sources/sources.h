@@ -53,7 +53,9 @@ void gm_kernel_release(int procfd, char *buf, size_t size);
 
 /* pci_ids.c: each device's name from pci.ids, "" when not known. */
 void gm_pci_names(struct gpumem_device *devs, size_t nr);
+/* drm_drivers.c: what is known of a driver by its name */
 bool gm_is_gpu_exporter(const struct gm_devices *devs, const char *exporter);
+bool gm_gem_in_shmem(const char *driver);
 
 /* proc_walk.c: walks /proc and reports every DRM and dma-buf holder. */
 struct gm_scan_sink {
