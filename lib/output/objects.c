@@ -9,6 +9,14 @@
 
 #include "fields.h"
 
+/* A device's name everywhere: "card<primary minor>". */
+static const char *card_name(char *buf, size_t size,
+			     const struct gpumem_device *d)
+{
+	snprintf(buf, size, "card%d", d->index);
+	return buf;
+}
+
 json_t *gm_card_json(const struct gpumem_snapshot *s, int device)
 {
 	const struct gpumem_device *d;
@@ -18,8 +26,7 @@ json_t *gm_card_json(const struct gpumem_snapshot *s, int device)
 	d = gpumem_devices(s, &nr);
 	if (device < 0 || (size_t)device >= nr)
 		return json_null();
-	snprintf(name, sizeof(name), "card%d", d[device].index);
-	return json_string(name);
+	return json_string(card_name(name, sizeof(name), &d[device]));
 }
 
 /* Zero: the driver has no such counter, so the capacity is not known. */
@@ -98,9 +105,9 @@ static void device_ids(struct gm_out *o, const struct gpumem_device *d)
 {
 	char card[16], id[16];
 
-	snprintf(card, sizeof(card), "card%d", d->index);
 	snprintf(id, sizeof(id), "%04x:%04x", d->vendor_id, d->device_id);
-	gm_put_str(o, GM_FIELD("card", "DEVICE", -8), card);
+	gm_put_str(o, GM_FIELD("card", "DEVICE", -8),
+		   card_name(card, sizeof(card), d));
 	gm_put_int(o, GM_JSON_ONLY("minor", "the N of DEVICE"), d->index);
 	gm_put_int_or(o, GM_JSON_ONLY("render_minor", "a detail of the node"),
 		      d->render_minor >= 0, d->render_minor);
