@@ -56,7 +56,7 @@ done
 grep -q '^end .*what=export' /tmp/xc.workload
 say $? "explain-capture: the workload holds its buffers"
 
-rm -rf /tmp/xc.cap
+rm -rf /tmp/xc.cap /tmp/xc.captured /tmp/xc.live
 settle
 gpumem --capture /tmp/xc.cap 2>/tmp/xc.cerr
 say $? "explain-capture: gpumem --capture of the live system (exit 0)"
@@ -72,7 +72,7 @@ say $live_rc "explain-capture: gpumem explain of the live system (exit 0)"
 [ -e /tmp/xc.cap/gpumem-capture ] && [ ! -e /tmp/xc.cap/PARTIAL ]
 say $? "explain-capture: the capture is complete"
 loose=$(find /tmp/xc.cap \( -type f ! -perm 600 \) -o \
-	\( -type d ! -perm 700 \) | head -3)
+	\( -type d ! -perm 700 \) | head -1)
 [ -z "$loose" ]
 say $? "explain-capture: files 0600, directories 0700${loose:+ (not: $loose)}"
 
@@ -99,6 +99,8 @@ say $? "explain-capture: the capture has the GPU and dma-buf lines"
 # memory +0.2 MiB, free and the per-cpu lists -0.3 MiB each.
 tol=$((4 << 20))
 echo "# explain-capture: LINE | capture | live | live - capture"
+[ -s /tmp/xc.captured ] && [ -s /tmp/xc.live ] &&
+[ "$(wc -l </tmp/xc.captured)" -eq "$(wc -l </tmp/xc.live)" ] &&
 paste /tmp/xc.captured /tmp/xc.live | awk -F'\t' -v tol=$tol '
 	{ d = $4 - $2; a = d < 0 ? -d : d
 	  exact = $1 ~ /^(card[0-9]|dma-buf )/
