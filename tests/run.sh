@@ -106,13 +106,13 @@ else
 		note "stage $s"
 		"stage_$s" >"$out/$s.tap"
 		status=$?
-		grep -E '^not ok' "$out/$s.tap" >&2
 		# A stage that dies or runs nothing is a failure, never silence.
 		if ! grep -qE '^(not )?ok' "$out/$s.tap"; then
 			echo "not ok - $s: no test ran (status $status)" >>"$out/$s.tap"
 		elif [ "$status" -ne 0 ] && ! grep -q '^not ok' "$out/$s.tap"; then
 			echo "not ok - $s: exited with status $status" >>"$out/$s.tap"
 		fi
+		grep -E '^not ok' "$out/$s.tap" >&2
 		cat "$out/$s.tap" >>"$out/tap"
 	done
 fi
