@@ -65,12 +65,13 @@ void gm_out_end_row(struct gm_out *o);
 
 /*
  * objects.c: the fields of each object; obj is a struct gpumem_device,
- * gpumem_process, gpumem_client or gpumem_dmabuf.
+ * gpumem_process, gpumem_client, gpumem_dmabuf, gpumem_dmabuf_totals,
+ * gpumem_scan_stats or gpumem_tp.
  */
 typedef void gm_fields_fn(struct gm_out *o, const struct gpumem_snapshot *s,
 			  const void *obj);
 gm_fields_fn gm_device_fields, gm_process_fields, gm_client_fields,
-	gm_dmabuf_fields;
+	gm_dmabuf_fields, gm_totals_fields, gm_stats_fields, gm_tp_fields;
 /* A line of gpumem explain (struct gpumem_xline); s is NULL. */
 gm_fields_fn gm_xline_fields;
 json_t *gm_card_json(const struct gpumem_snapshot *s, int device);

@@ -32,59 +32,6 @@ static json_t *fields_json(const struct gpumem_snapshot *s, const void *obj,
 	return o.obj;
 }
 
-static json_t *totals_json(const struct gpumem_dmabuf_totals *t)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "total_bytes", gm_json_bytes(t->total_bytes));
-	json_object_set_new(o, "gpu_overlap_bytes", gm_json_bytes(t->gpu_overlap_bytes));
-	json_object_set_new(o, "userspace_bytes", gm_json_bytes(t->userspace_bytes));
-	json_object_set_new(o, "kernel_bytes", t->kernel_unknown ?
-			    json_null() : gm_json_bytes(t->kernel_bytes));
-	json_object_set_new(o, "buffers", json_integer(t->nr_buffers));
-	json_object_set_new(o, "sysfs", json_boolean(t->sysfs));
-	json_object_set_new(o, "kernel_bytes_unknown", json_string(
-			    !t->sysfs ? "no /sys/kernel/dmabuf/buffers" :
-			    t->kernel_unknown ? "some processes could not be "
-			    "read: what they hold would look kernel-held" : ""));
-	json_object_set_new(o, "total_partial",
-			    json_boolean(t->total_partial));
-	return o;
-}
-
-static json_t *stats_json(const struct gpumem_scan_stats *st)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "listed", json_integer(st->listed));
-	json_object_set_new(o, "processes", json_integer(st->processes));
-	json_object_set_new(o, "vanished", json_integer(st->vanished));
-	json_object_set_new(o, "malformed_lines",
-			    json_integer(st->malformed_lines));
-	json_object_set_new(o, "unresolved_fds", json_integer(st->unresolved_fds));
-	json_object_set_new(o, "refreshed", json_boolean(st->refreshed));
-	return o;
-}
-
-static json_t *tp_json(const struct gpumem_tp *tp)
-{
-	static const char *const states[] = {
-		"absent", "denied", "error", "ok",
-	};
-	json_t *o = json_object();
-
-	json_object_set_new(o, "state", json_string(states[tp->state]));
-	json_object_set_new(o, "path", json_string(tp->path));
-	json_object_set_new(o, "android", json_boolean(tp->android));
-	json_object_set_new(o, "events", gm_json_bytes(tp->events));
-	json_object_set_new(o, "dropped_full", gm_json_bytes(tp->dropped_full));
-	json_object_set_new(o, "dropped_info_full",
-			    gm_json_bytes(tp->dropped_info_full));
-	json_object_set_new(o, "dropped_ringbuf", gm_json_bytes(tp->dropped_ringbuf));
-	json_object_set_new(o, "streaming", json_boolean(tp->streaming));
-	return o;
-}
-
 static json_t *snapshot_json(const struct gpumem_snapshot *s)
 {
 	json_t *root = gm_json_doc(SCHEMA_VERSION, gpumem_sample_info(s));
@@ -108,11 +55,14 @@ static json_t *snapshot_json(const struct gpumem_snapshot *s)
 	json_object_set_new(root, "processes", procs);
 	json_object_set_new(root, "clients", clients);
 	json_object_set_new(root, "dmabufs", bufs);
-	json_object_set_new(root, "dmabuf", totals_json(gpumem_dmabuf_totals(s)));
+	json_object_set_new(root, "dmabuf", fields_json(s, gpumem_dmabuf_totals(s),
+			    gm_totals_fields));
 	json_object_set_new(root, "unreadable_processes",
 			    json_integer(gpumem_scan_stats(s)->unreadable_processes));
-	json_object_set_new(root, "scan", stats_json(gpumem_scan_stats(s)));
-	json_object_set_new(root, "tracepoint", tp_json(gpumem_snapshot_tp(s)));
+	json_object_set_new(root, "scan", fields_json(s, gpumem_scan_stats(s),
+						  gm_stats_fields));
+	json_object_set_new(root, "tracepoint", fields_json(s,
+			    gpumem_snapshot_tp(s), gm_tp_fields));
 	json_object_set_new(root, "sources", sources_json(s));
 	return root;
 }

@@ -373,3 +373,75 @@ void gm_xline_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 	gm_put_str(o, GM_FIELD("source", "SOURCE", 0), l->source);
 	gm_out_end_row(o);
 }
+
+/* The table sums these up in its dma-buf line. */
+static const char in_line[] = "in the table's dma-buf line";
+
+void gm_totals_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+		      const void *obj)
+{
+	const struct gpumem_dmabuf_totals *t = obj;
+
+	(void)s;
+	gm_put_size(o, GM_JSON_ONLY("total_bytes", in_line), true,
+		    t->total_bytes, NULL);
+	gm_put_size(o, GM_JSON_ONLY("gpu_overlap_bytes", in_line), true,
+		    t->gpu_overlap_bytes, NULL);
+	gm_put_size(o, GM_JSON_ONLY("userspace_bytes", "a detail"), true,
+		    t->userspace_bytes, NULL);
+	gm_put_size(o, GM_JSON_ONLY("kernel_bytes", in_line),
+		    !t->kernel_unknown, t->kernel_bytes, NULL);
+	gm_put_int(o, GM_JSON_ONLY("buffers", in_line), t->nr_buffers);
+	gm_put_bool(o, GM_JSON_ONLY("sysfs", in_line), t->sysfs);
+	gm_put_str(o, GM_JSON_ONLY("kernel_bytes_unknown", in_line),
+		   !t->sysfs ? "no /sys/kernel/dmabuf/buffers" :
+		   t->kernel_unknown ? "some processes could not be read: "
+		   "what they hold would look kernel-held" : "");
+	gm_put_bool(o, GM_JSON_ONLY("total_partial", "a detail"),
+		    t->total_partial);
+}
+
+/* The table says these on stderr (gpumem(1)). */
+static const char on_stderr[] = "said on stderr when not zero";
+
+void gm_stats_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+		     const void *obj)
+{
+	const struct gpumem_scan_stats *st = obj;
+
+	(void)s;
+	gm_put_int(o, GM_JSON_ONLY("listed", on_stderr), st->listed);
+	gm_put_int(o, GM_JSON_ONLY("processes", on_stderr), st->processes);
+	gm_put_int(o, GM_JSON_ONLY("vanished", on_stderr), st->vanished);
+	gm_put_int(o, GM_JSON_ONLY("malformed_lines", on_stderr),
+		   st->malformed_lines);
+	gm_put_int(o, GM_JSON_ONLY("unresolved_fds", on_stderr),
+		   st->unresolved_fds);
+	gm_put_bool(o, GM_JSON_ONLY("refreshed", on_stderr), st->refreshed);
+}
+
+/* gpumem bpf status prints these; the table shows only GPU (TRACE). */
+static const char in_status[] = "in gpumem bpf status";
+
+void gm_tp_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+		  const void *obj)
+{
+	static const char *const states[] = {
+		"absent", "denied", "error", "ok",
+	};
+	const struct gpumem_tp *tp = obj;
+
+	(void)s;
+	gm_put_str(o, GM_JSON_ONLY("state", in_status), states[tp->state]);
+	gm_put_str(o, GM_JSON_ONLY("path", in_status), tp->path);
+	gm_put_bool(o, GM_JSON_ONLY("android", in_status), tp->android);
+	gm_put_size(o, GM_JSON_ONLY("events", in_status), true, tp->events,
+		    NULL);
+	gm_put_size(o, GM_JSON_ONLY("dropped_full", in_status), true,
+		    tp->dropped_full, NULL);
+	gm_put_size(o, GM_JSON_ONLY("dropped_info_full", in_status), true,
+		    tp->dropped_info_full, NULL);
+	gm_put_size(o, GM_JSON_ONLY("dropped_ringbuf", in_status), true,
+		    tp->dropped_ringbuf, NULL);
+	gm_put_bool(o, GM_JSON_ONLY("streaming", in_status), tp->streaming);
+}
