@@ -12,33 +12,61 @@ static const char *fmt_bytes(char *buf, size_t size, uint64_t v,
 	return gm_fmt_size(buf, size, false, v, flags);
 }
 
-/* The head line, then a row per object; blank stands in when there are none. */
-static void print_rows(const struct gpumem_snapshot *s, FILE *f,
-		       unsigned int flags, gm_fields_fn *fields,
-		       const void *arr, size_t nr, size_t elem,
-		       const void *blank)
+/* A table of objects: their fields, and which rows need the footnote. */
+struct rows {
+	gm_fields_fn *fields;
+	bool (*marked)(const void *obj);
+	size_t elem;
+	const void *blank;	/* stands in for the head when there are none */
+};
+
+/* The head line, then a row per object; returns how many are marked. */
+static unsigned int print_rows(const struct gpumem_snapshot *s, FILE *f,
+			       unsigned int flags, const struct rows *r,
+			       const void *arr, size_t nr)
 {
 	struct gm_out o = { .mode = GM_OUT_HEAD, .f = f, .flags = flags };
+	unsigned int n = 0;
 	size_t i;
 
-	fields(&o, s, nr ? arr : blank);
+	r->fields(&o, s, nr ? arr : r->blank);
 	o.mode = GM_OUT_ROW;
-	for (i = 0; i < nr; i++)
-		fields(&o, s, (const char *)arr + i * elem);
+	for (i = 0; i < nr; i++) {
+		const void *obj = (const char *)arr + i * r->elem;
+
+		r->fields(&o, s, obj);
+		n += r->marked(obj);
+	}
+	return n;
 }
+
+static bool device_partial(const void *obj)
+{
+	return ((const struct gpumem_device *)obj)->total_partial;
+}
+
+static bool process_differs(const void *obj)
+{
+	return gpumem_process_tp_differs(obj);
+}
+
+static const struct rows device_rows = {
+	gm_device_fields, device_partial, sizeof(struct gpumem_device),
+	&(const struct gpumem_device){ 0 },
+};
+
+static const struct rows process_rows = {
+	gm_process_fields, process_differs, sizeof(struct gpumem_process),
+	&(const struct gpumem_process){ 0 },
+};
 
 static void print_devices(const struct gpumem_snapshot *s, FILE *f,
 			  unsigned int flags)
 {
-	const struct gpumem_device *devs;
-	unsigned int partial = 0;
-	size_t i, nr;
+	size_t nr;
+	const void *devs = gpumem_devices(s, &nr);
+	unsigned int partial = print_rows(s, f, flags, &device_rows, devs, nr);
 
-	devs = gpumem_devices(s, &nr);
-	print_rows(s, f, flags, gm_device_fields, devs, nr, sizeof(*devs),
-		   &(struct gpumem_device){ 0 });
-	for (i = 0; i < nr; i++)
-		partial += devs[i].total_partial;
 	if (!nr)
 		fprintf(f, "(no DRM devices)\n");
 	if (partial)
@@ -77,16 +105,12 @@ static void print_dmabuf(const struct gpumem_snapshot *s, FILE *f,
 static void print_processes(const struct gpumem_snapshot *s, FILE *f,
 			    unsigned int flags)
 {
-	const struct gpumem_process *procs;
-	unsigned int differ = 0;
-	size_t i, nr;
+	size_t nr;
+	const void *procs = gpumem_processes(s, &nr);
+	unsigned int differ;
 
-	procs = gpumem_processes(s, &nr);
 	fputc('\n', f);
-	print_rows(s, f, flags, gm_process_fields, procs, nr, sizeof(*procs),
-		   &(struct gpumem_process){ 0 });
-	for (i = 0; i < nr; i++)
-		differ += gpumem_process_tp_differs(&procs[i]);
+	differ = print_rows(s, f, flags, &process_rows, procs, nr);
 	if (differ)
 		fprintf(f, "* %u process%s: the tracepoint and fdinfo disagree "
 			"(both shown; see gpumem(1))\n", differ,
