@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* What the subcommands share: option parsing and the common options. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -121,4 +124,36 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts, void *args,
 	if (optind < argc)
 		return usage_error("unexpected argument", argv[optind]);
 	return -1;
+}
+
+/*
+ * A capture that stopped early is not the whole system: said, with its
+ * first line, which comes from the capture and so is escaped.
+ */
+void cli_warn_partial(const char *root)
+{
+	char path[4096], buf[256], out[sizeof(buf) * 4];
+	size_t i, o = 0;
+	struct stat st;
+	ssize_t n = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/PARTIAL", root);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && errno != ELOOP)
+		return;
+	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode))
+		n = read(fd, buf, sizeof(buf) - 1);
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; n > 0 && i < (size_t)n && buf[i] != '\n'; i++) {
+		unsigned char ch = (unsigned char)buf[i];
+
+		o += (size_t)snprintf(out + o, sizeof(out) - o, ch >= 0x20 &&
+				      ch < 0x7f && ch != '\\' ? "%c" :
+				      "\\x%02x", ch);
+	}
+	out[o] = '\0';
+	fprintf(stderr, "gpumem: %s is a partial capture, not the whole "
+		"system: %s\n", root, o ? out : "(no reason given)");
 }

@@ -1,12 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* gpumem explain: where all of RAM went, each page in one line. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
 #include "gpumem/gpumem.h"
@@ -32,38 +29,6 @@ static const struct cli_opt options[] = {
 	CLI_OPT_PID, CLI_OPT_JSON, CLI_OPT_BYTES, CLI_OPT_ROOT,
 	{ NULL, 0, false, NULL }
 };
-
-/*
- * As gpumem show says it (cmd_show.c): a partial capture explains only
- * part of the system.  Its first line comes from the capture: escaped.
- */
-static void warn_partial(const char *root)
-{
-	char path[4096], buf[256], out[sizeof(buf) * 4];
-	size_t i, o = 0;
-	struct stat st;
-	ssize_t n = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/PARTIAL", root);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 && errno != ELOOP)
-		return;
-	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode))
-		n = read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	for (i = 0; n > 0 && i < (size_t)n && buf[i] != '\n'; i++) {
-		unsigned char ch = (unsigned char)buf[i];
-
-		o += (size_t)snprintf(out + o, sizeof(out) - o, ch >= 0x20 &&
-				      ch < 0x7f && ch != '\\' ? "%c" :
-				      "\\x%02x", ch);
-	}
-	out[o] = '\0';
-	fprintf(stderr, "gpumem: %s is a partial capture, not the whole "
-		"system: %s\n", root, o ? out : "(no reason given)");
-}
 
 static int take_error(int err, const char *why)
 {
@@ -92,7 +57,7 @@ int cmd_explain(int argc, char **argv)
 	if (err)
 		return take_error(err, why);
 	if (a.opts.root)
-		warn_partial(a.opts.root);
+		cli_warn_partial(a.opts.root);
 	err = a.json ? gpumem_explain_print_json(e, stdout) :
 		       gpumem_explain_print_table(e, stdout, a.flags);
 	if (!err && fflush(stdout))

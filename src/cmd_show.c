@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* gpumem show: GPU memory per device and per process, dma-buf memory. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,38 +139,6 @@ static int capture(const struct args *a)
 	return EXIT_RUNTIME;
 }
 
-/*
- * A capture that stopped early is not the whole system: said, with its
- * first line, which comes from the capture and so is escaped.
- */
-static void warn_partial(const char *root)
-{
-	char path[4096], buf[256], out[sizeof(buf) * 4];
-	size_t i, o = 0;
-	struct stat st;
-	ssize_t n = 0;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/PARTIAL", root);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 && errno != ELOOP)
-		return;
-	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode))
-		n = read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	for (i = 0; n > 0 && i < (size_t)n && buf[i] != '\n'; i++) {
-		unsigned char ch = (unsigned char)buf[i];
-
-		o += (size_t)snprintf(out + o, sizeof(out) - o, ch >= 0x20 &&
-				      ch < 0x7f && ch != '\\' ? "%c" :
-				      "\\x%02x", ch);
-	}
-	out[o] = '\0';
-	fprintf(stderr, "gpumem: %s is a partial capture, not the whole "
-		"system: %s\n", root, o ? out : "(no reason given)");
-}
-
 int cmd_show(int argc, char **argv)
 {
 	struct args a = { 0 };
@@ -187,7 +154,7 @@ int cmd_show(int argc, char **argv)
 	if (err)
 		return snapshot_error(&a, err);
 	if (a.c.opts.root)
-		warn_partial(a.c.opts.root);
+		cli_warn_partial(a.c.opts.root);
 	warn_incomplete(s);
 	err = a.c.json ? gpumem_print_json(s, stdout) :
 		       gpumem_print_table(s, stdout, a.c.flags);
