@@ -65,6 +65,17 @@ static inline int64_t gm_sbytes(uint64_t v)
 	return v > INT64_MAX ? INT64_MAX : (int64_t)v;
 }
 
+/*
+ * Names anyone can set (comm, dma-buf names) or plant in a --root tree
+ * (drivers, clients, regions): for a terminal, every control, format and
+ * invalid byte as \xNN and a backslash as \\, printable UTF-8 kept;
+ * *width: the columns it takes (own table, no locale).  For JSON, invalid
+ * bytes as U+FFFD.  Both stop before a unit that does not fit dst.
+ */
+#define GM_ESCAPED_SIZE(n) (4 * (n) + 1)
+size_t gm_escape_name(char *dst, size_t size, const char *src, size_t *width);
+size_t gm_utf8_repair(char *dst, size_t size, const char *src);
+
 /* Saturating: a sum of untrusted sizes must not wrap to a small figure. */
 static inline uint64_t gm_add_sat(uint64_t a, uint64_t b)
 {

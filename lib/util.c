@@ -352,3 +352,183 @@ void gm_map_free(struct gm_map *m)
 	free(m->vals);
 	memset(m, 0, sizeof(*m));
 }
+
+/*
+ * One code point at s, strictly (no overlong form, surrogate or value past
+ * U+10FFFF, so that one spelling means one character); 0: s[0] starts no
+ * valid sequence, which covers a sequence the kernel cut at the end.
+ */
+static size_t utf8_decode(const unsigned char *s, uint32_t *cp)
+{
+	static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	uint32_t c = s[0];
+	size_t n, i;
+
+	if (c < 0x80)
+		n = 1;
+	else if ((c & 0xe0) == 0xc0)
+		n = 2;
+	else if ((c & 0xf0) == 0xe0)
+		n = 3;
+	else if ((c & 0xf8) == 0xf0)
+		n = 4;
+	else
+		return 0;
+	if (n > 1)
+		c &= 0x7f >> n;	/* the lead byte's payload */
+	/* A NUL ends the string, and it is no continuation byte either. */
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+static bool in_ranges(uint32_t c, const uint32_t (*r)[2], size_t nr)
+{
+	size_t i;
+
+	for (i = 0; i < nr; i++) {
+		if (c >= r[i][0] && c <= r[i][1])
+			return true;
+	}
+	return false;
+}
+
+/*
+ * What a terminal acts on or hides instead of showing: C0, DEL, C1 (U+009B
+ * is a CSI to some terminals), and the format characters that reorder or
+ * hide text (bidi controls, zero-width ones, separators, tags).
+ */
+static bool cp_hidden(uint32_t c)
+{
+	static const uint32_t r[][2] = {
+		{ 0x00, 0x1f }, { 0x7f, 0x9f }, { 0xad, 0xad },
+		{ 0x061c, 0x061c }, { 0x180e, 0x180e }, { 0x200b, 0x200f },
+		{ 0x2028, 0x202e }, { 0x2060, 0x206f }, { 0xfeff, 0xfeff },
+		{ 0xfff9, 0xfffb }, { 0xe0000, 0xe007f },
+	};
+
+	return in_ranges(c, r, GM_ARRAY_SIZE(r));
+}
+
+/*
+ * Columns of a shown code point, from our own table so that it does not
+ * depend on the locale (wcwidth() gives -1 for all of it in "C"): East
+ * Asian Wide and Fullwidth blocks take two, the combining-mark blocks and
+ * variation selectors none, everything else one.  Script-specific marks
+ * (Devanagari, ...) count one: a row may then sit a column off, never
+ * more than the name's marks.
+ */
+static unsigned int cp_width(uint32_t c)
+{
+	static const uint32_t zero[][2] = {
+		{ 0x0300, 0x036f }, { 0x0483, 0x0489 }, { 0x1ab0, 0x1aff },
+		{ 0x1dc0, 0x1dff }, { 0x20d0, 0x20ff }, { 0xfe00, 0xfe0f },
+		{ 0xfe20, 0xfe2f }, { 0xe0100, 0xe01ef },
+	};
+	static const uint32_t wide[][2] = {
+		{ 0x1100, 0x115f }, { 0x231a, 0x231b }, { 0x2329, 0x232a },
+		{ 0x2e80, 0x303e }, { 0x3041, 0x33ff }, { 0x3400, 0x4dbf },
+		{ 0x4e00, 0x9fff }, { 0xa000, 0xa4cf }, { 0xa960, 0xa97f },
+		{ 0xac00, 0xd7a3 }, { 0xf900, 0xfaff }, { 0xfe10, 0xfe19 },
+		{ 0xfe30, 0xfe6f }, { 0xff00, 0xff60 }, { 0xffe0, 0xffe6 },
+		{ 0x16fe0, 0x18cff }, { 0x1b000, 0x1b2ff }, { 0x1f300, 0x1f64f },
+		{ 0x1f680, 0x1f6ff }, { 0x1f900, 0x1faff }, { 0x20000, 0x3fffd },
+	};
+
+	if (in_ranges(c, zero, GM_ARRAY_SIZE(zero)))
+		return 0;
+	return in_ranges(c, wide, GM_ARRAY_SIZE(wide)) ? 2 : 1;
+}
+
+/*
+ * One unit of s into out (17 bytes): a shown character as it is, a
+ * backslash doubled (so that \x in a name cannot pass for an escape), any
+ * other byte as \xNN.  Returns the unit's length; *n: bytes of s used.
+ */
+static size_t escape_unit(const unsigned char *s, char *out, size_t *n,
+			  size_t *cols)
+{
+	uint32_t c = 0;
+	size_t len = utf8_decode(s, &c), i;
+
+	if (len && c == '\\') {
+		memcpy(out, "\\\\", 2);
+		*n = 1;
+		*cols = 2;
+		return 2;
+	}
+	if (len && !cp_hidden(c)) {
+		memcpy(out, s, len);
+		*n = len;
+		*cols = cp_width(c);
+		return len;
+	}
+	*n = len ? len : 1;
+	for (i = 0; i < *n; i++)
+		snprintf(out + 4 * i, 5, "\\x%02x", s[i]);
+	*cols = 4 * *n;
+	return *cols;
+}
+
+size_t gm_escape_name(char *dst, size_t size, const char *src, size_t *width)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t len = 0, w = 0;
+
+	while (*s) {
+		char unit[17];
+		size_t n, cols, ulen = escape_unit(s, unit, &n, &cols);
+
+		if (len + ulen >= size)
+			break;
+		memcpy(dst + len, unit, ulen);
+		len += ulen;
+		w += cols;
+		s += n;
+	}
+	if (size)
+		dst[len] = '\0';
+	if (width)
+		*width = w;
+	return len;
+}
+
+/* For JSON, whose strings are Unicode: each invalid byte becomes U+FFFD. */
+size_t gm_utf8_repair(char *dst, size_t size, const char *src)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	size_t len = 0;
+
+	while (*s) {
+		uint32_t c;
+		size_t n = utf8_decode(s, &c);
+		const void *text = n ? (const void *)s : "\xef\xbf\xbd";
+		size_t tlen = n ? n : 3;
+
+		if (len + tlen >= size)
+			break;
+		memcpy(dst + len, text, tlen);
+		len += tlen;
+		s += n ? n : 1;
+	}
+	if (size)
+		dst[len] = '\0';
+	return len;
+}
+
+size_t gpumem_escape_name(char *dst, size_t size, const char *src,
+			  size_t *width)
+{
+	return gm_escape_name(dst, size, src, width);
+}
+
+size_t gpumem_utf8_repair(char *dst, size_t size, const char *src)
+{
+	return gm_utf8_repair(dst, size, src);
+}

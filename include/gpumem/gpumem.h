@@ -463,6 +463,19 @@ const char *gpumem_xgroup_name(enum gpumem_xgroup g);
 const char *gpumem_stat_name(enum gpumem_stat stat);
 const char *gpumem_origin_name(enum gpumem_origin origin);
 
+/*
+ * Names in these structs (comm, dma-buf names, drivers, ...) are set by
+ * other users or planted in a --root tree.  gpumem_escape_name() makes one
+ * safe for a terminal: each control, format or invalid UTF-8 byte becomes
+ * \xNN, a backslash \\; *width (may be NULL) is the columns it takes.
+ * gpumem_utf8_repair() makes one valid UTF-8 (for JSON): each invalid byte
+ * becomes U+FFFD.  Both return strlen(dst) and stop before a character or
+ * escape that does not fit; 4 * strlen(src) + 1 bytes always suffice.
+ */
+size_t gpumem_escape_name(char *dst, size_t size, const char *src,
+			  size_t *width);
+size_t gpumem_utf8_repair(char *dst, size_t size, const char *src);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus
