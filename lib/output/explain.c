@@ -26,10 +26,11 @@ static void print_process(const struct gpumem_xprocess *x, FILE *f,
 		{ "dma-buf PSS-like", x->dmabuf_pss },
 		{ "total", x->total }, { "swap PSS (not in total)", x->swap_pss },
 	};
-	char num[32];
+	char num[32], comm[GM_ESCAPED_SIZE(sizeof(x->comm))];
 	size_t i;
 
-	fprintf(f, "\nprocess %d (%s)\n", (int)x->pid, x->comm);
+	gm_escape_name(comm, sizeof(comm), x->comm, NULL);
+	fprintf(f, "\nprocess %d (%s)\n", (int)x->pid, comm);
 	for (i = 0; i < GM_ARRAY_SIZE(rows); i++)
 		fprintf(f, "  %-30s %14s\n", rows[i].name,
 			fmt_signed(num, sizeof(num), gm_sbytes(rows[i].v), flags));
@@ -59,22 +60,28 @@ static void table_line(void *ctx, const struct gpumem_xline *l)
 int gpumem_explain_print_table(const struct gpumem_explain *e, FILE *f,
 			       unsigned int flags)
 {
-	struct gm_out o = { .mode = GM_OUT_HEAD, .f = f, .flags = flags };
-	char num[32];
+	struct gm_out o = { .mode = GM_OUT_MEASURE, .f = f, .flags = flags };
+	char num[32], esc[GM_ESCAPED_SIZE(sizeof(e->missing[0]))];
 	size_t i;
 
+	/* A line's name holds a driver's or exporter's: widths as printed. */
+	each_line(e, table_line, &o);
+	o.mode = GM_OUT_HEAD;
 	gm_xline_fields(&o, NULL, &(struct gpumem_xline){ 0 });
 	o.mode = GM_OUT_ROW;
 	each_line(e, table_line, &o);
-	fprintf(f, "%-12s %-34s %14s %s\n", "total", "MemTotal",
+	fprintf(f, "%*s %*s %*s %s\n", gm_out_width(&o, 0, -12), "total",
+		gm_out_width(&o, 1, -34), "MemTotal", gm_out_width(&o, 2, 14),
 		fmt_signed(num, sizeof(num), gm_sbytes(e->mem_total), flags),
 		"meminfo MemTotal");
 	fprintf(f, "\n%u processes read", e->processes);
 	if (e->unreadable)
 		fprintf(f, ", %u not readable", e->unreadable);
 	fputc('\n', f);
-	for (i = 0; i < e->nr_missing; i++)
-		fprintf(f, "missing: %s\n", e->missing[i]);
+	for (i = 0; i < e->nr_missing; i++) {
+		gm_escape_name(esc, sizeof(esc), e->missing[i], NULL);
+		fprintf(f, "missing: %s\n", esc);
+	}
 	if (e->has_process)
 		print_process(&e->process, f, flags);
 	return ferror(f) ? -EIO : 0;

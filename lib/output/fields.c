@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* The renderers of a field: a JSON key, a table cell, or a listing. */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fields.h"
@@ -12,7 +13,8 @@ static bool in_json(const struct gm_out *o, const struct gm_field *fl)
 
 static bool in_table(const struct gm_out *o, const struct gm_field *fl)
 {
-	return (o->mode == GM_OUT_HEAD || o->mode == GM_OUT_ROW) && fl->head;
+	return (o->mode == GM_OUT_HEAD || o->mode == GM_OUT_ROW ||
+		o->mode == GM_OUT_MEASURE) && fl->head;
 }
 
 /* Listing mode reports the field; true: nothing else to do. */
@@ -24,19 +26,44 @@ static bool listed(struct gm_out *o, const struct gm_field *fl)
 	return true;
 }
 
+int gm_out_width(const struct gm_out *o, unsigned int col, int width)
+{
+	int w = col < GM_OUT_MAX_COLS ? (int)o->widths[col] : 0;
+
+	if (!width || w <= abs(width))
+		return width;
+	return width < 0 ? -w : w;
+}
+
+/*
+ * Cells are names too (comm, driver): escaped, and padded by the columns
+ * they take, not their bytes, so that a multi-byte or escaped name keeps
+ * the next column in place.
+ */
 static void cell(struct gm_out *o, const struct gm_field *fl, const char *text)
 {
 	const char *t = o->mode == GM_OUT_HEAD ? fl->head : text;
+	char esc[1024];
+	size_t cols;
+	int w, pad;
 
 	/* An empty last cell (a mark not set) leaves no trailing blank. */
 	if (!fl->width && !t[0])
 		return;
+	gm_escape_name(esc, sizeof(esc), t, &cols);
+	if (o->mode == GM_OUT_MEASURE) {
+		cols = strlen(fl->head) > cols ? strlen(fl->head) : cols;
+		if (o->col < GM_OUT_MAX_COLS && cols > o->widths[o->col])
+			o->widths[o->col] = (unsigned int)cols;
+		o->col++;
+		return;
+	}
+	w = gm_out_width(o, o->col, fl->width);
+	pad = abs(w) > (int)cols ? abs(w) - (int)cols : 0;
 	if (o->col++)
 		fputc(' ', o->f);
-	if (!fl->width)
-		fputs(t, o->f);
-	else
-		fprintf(o->f, "%*s", fl->width, t);
+	fprintf(o->f, "%*s%s%*s", w > 0 ? pad : 0, "", esc, w < 0 ? pad : 0,
+		"");
 }
 
 static void set(struct gm_out *o, const struct gm_field *fl, json_t *v)

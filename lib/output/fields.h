@@ -18,7 +18,11 @@ enum gm_out_mode {
 	GM_OUT_HEAD,		/* print the table's column heads */
 	GM_OUT_ROW,		/* print one table row */
 	GM_OUT_LIST,		/* call list() for each field (tests) */
+	GM_OUT_MEASURE,		/* widen widths[] to the rows' cells */
 };
+
+/* Columns a table measures; those past it keep their fixed width. */
+#define GM_OUT_MAX_COLS 32
 
 struct gm_field {
 	const char *key;	/* JSON key; NULL: table only */
@@ -33,6 +37,8 @@ struct gm_out {
 	json_t *obj;
 	unsigned int flags;	/* GPUMEM_PRINT_BYTES */
 	unsigned int col;	/* table: columns printed on this line */
+	/* Display columns of each column's widest cell (escaped, as printed). */
+	unsigned int widths[GM_OUT_MAX_COLS];
 	void (*list)(void *ctx, const struct gm_field *field);
 	void *ctx;
 };
@@ -62,6 +68,8 @@ void gm_put_json(struct gm_out *o, const struct gm_field *fl,
 		 const void *a, const void *b);
 /* Ends a table line. */
 void gm_out_end_row(struct gm_out *o);
+/* The printf width of column col: its own, widened to what MEASURE saw. */
+int gm_out_width(const struct gm_out *o, unsigned int col, int width);
 
 /*
  * objects.c: the fields of each object; obj is a struct gpumem_device,

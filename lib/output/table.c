@@ -29,6 +29,11 @@ static unsigned int print_rows(const struct gpumem_snapshot *s, FILE *f,
 	unsigned int n = 0;
 	size_t i;
 
+	/* Widths from what the rows print: a long name moves no column. */
+	o.mode = GM_OUT_MEASURE;
+	for (i = 0; i < nr; i++)
+		r->fields(&o, s, (const char *)arr + i * r->elem);
+	o.mode = GM_OUT_HEAD;
 	r->fields(&o, s, nr ? arr : r->blank);
 	o.mode = GM_OUT_ROW;
 	for (i = 0; i < nr; i++) {
