@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The head of every JSON document (docs/json-schema.md, "Every document"). */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "output.h"
 
@@ -8,6 +10,36 @@ json_t *gm_json_bytes(uint64_t v)
 {
 	/* jansson's integers are signed 64-bit; larger sizes are not real. */
 	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
+}
+
+/*
+ * jansson refuses invalid UTF-8 (json_string() gives NULL, so the key
+ * would vanish): such a name is repaired, U+FFFD for each invalid byte
+ * (docs/json-schema.md).  Valid names, the usual case, pass untouched.
+ */
+json_t *gm_json_name(const char *s)
+{
+	size_t size = 3 * strlen(s) + 1;
+	json_t *j = json_string(s);
+	char *buf;
+
+	if (j)
+		return j;
+	buf = malloc(size);
+	if (!buf)
+		return NULL;
+	gm_utf8_repair(buf, size, s);
+	j = json_string(buf);
+	free(buf);
+	return j;
+}
+
+int gm_json_set_named(json_t *o, const char *key, json_t *v)
+{
+	char buf[GM_ESCAPED_SIZE(GPUMEM_NAME_MAX)];
+
+	gm_utf8_repair(buf, sizeof(buf), key);
+	return json_object_set_new(o, buf, v);
 }
 
 /* Writes and frees doc; the error is the stream's (ENOSPC, EPIPE), not EIO. */
@@ -32,7 +64,7 @@ json_t *gm_json_doc(int schema_version, const struct gpumem_sample_info *info)
 	json_object_set_new(o, "schema_version", json_integer(schema_version));
 	json_object_set_new(o, "gpumem_version", json_string(gpumem_version()));
 	json_object_set_new(o, "kernel_release",
-			    json_string(info->kernel_release));
+			    gm_json_name(info->kernel_release));
 	json_object_set_new(t, "realtime_ns", json_integer(info->realtime_ns));
 	json_object_set_new(t, "boottime_ns", json_integer(info->boottime_ns));
 	json_object_set_new(o, "time", t);

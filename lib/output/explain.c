@@ -89,8 +89,8 @@ int gpumem_explain_print_table(const struct gpumem_explain *e, FILE *f,
 
 static json_t *process_json(const struct gpumem_xprocess *x)
 {
-	return json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
-			 "pid", (int)x->pid, "comm", x->comm,
+	return json_pack("{s:i, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+			 "pid", (int)x->pid, "comm", gm_json_name(x->comm),
 			 "pss_bytes", (json_int_t)gm_sbytes(x->pss),
 			 "pss_anon_bytes", (json_int_t)gm_sbytes(x->pss_anon),
 			 "pss_file_bytes", (json_int_t)gm_sbytes(x->pss_file),
@@ -117,7 +117,7 @@ static json_t *explain_json(const struct gpumem_explain *e)
 
 	each_line(e, json_line, lines);
 	for (i = 0; i < e->nr_missing; i++)
-		json_array_append_new(miss, json_string(e->missing[i]));
+		json_array_append_new(miss, gm_json_name(e->missing[i]));
 	json_object_set_new(o, "schema", json_string("gpumem-explain/1"));
 	json_object_set_new(o, "mem_total_bytes",
 			    json_integer(gm_sbytes(e->mem_total)));

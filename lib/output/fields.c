@@ -144,7 +144,7 @@ void gm_put_str(struct gm_out *o, const struct gm_field *fl, const char *s)
 	if (listed(o, fl))
 		return;
 	if (in_json(o, fl))
-		set(o, fl, json_string(s));
+		set(o, fl, gm_json_name(s));
 	if (in_table(o, fl))
 		cell(o, fl, s[0] ? s : "-");
 }

@@ -16,10 +16,10 @@ static json_t *sources_json(const struct gpumem_snapshot *s)
 	size_t i, nr;
 
 	for (st = gpumem_sources(s, &nr), i = 0; i < nr; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "name",
+		json_array_append_new(a, json_pack("{s:s, s:s, s:o}", "name",
 				      st[i].name, "state",
 				      gpumem_source_state_name(st[i].state),
-				      "detail", st[i].detail));
+				      "detail", gm_json_name(st[i].detail)));
 	return a;
 }
 

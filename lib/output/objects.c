@@ -252,8 +252,8 @@ static json_t *regions_json(const void *a, const void *b)
 
 	(void)b;
 	for (i = 0; i < c->nr_regions; i++)
-		json_object_set_new(o, c->regions[i].name,
-				    region_json(&c->regions[i]));
+		gm_json_set_named(o, c->regions[i].name,
+				  region_json(&c->regions[i]));
 	return o;
 }
 
@@ -284,8 +284,8 @@ static json_t *engines_json(const void *a, const void *b)
 
 	(void)b;
 	for (i = 0; i < c->nr_engines; i++)
-		json_object_set_new(o, c->engines[i].name,
-				    engine_json(&c->engines[i]));
+		gm_json_set_named(o, c->engines[i].name,
+				  engine_json(&c->engines[i]));
 	return o;
 }
 

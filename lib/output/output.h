@@ -14,5 +14,9 @@
 json_t *gm_json_doc(int schema_version, const struct gpumem_sample_info *info);
 json_t *gm_json_bytes(uint64_t v);
 int gm_json_print(json_t *doc, FILE *f);
+/* A name as a string that is always there (never NULL for invalid UTF-8). */
+json_t *gm_json_name(const char *s);
+/* Sets o[key] where key is a name: an invalid one would drop the value. */
+int gm_json_set_named(json_t *o, const char *key, json_t *v);
 
 #endif
