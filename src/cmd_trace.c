@@ -77,12 +77,22 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+/* Any task's comm, cut where the kernel cut it: not a C string yet. */
+static void event_comm(const struct gm_bpf_event *e,
+		       char comm[sizeof(e->comm) + 1])
+{
+	memcpy(comm, e->comm, sizeof(e->comm));
+	comm[sizeof(e->comm)] = '\0';
+}
+
+/* Invalid UTF-8 would make json_pack() fail and the event vanish. */
 static void print_json(const struct gm_bpf_event *e)
 {
-	char comm[sizeof(e->comm) + 1] = { 0 };
+	char raw[sizeof(e->comm) + 1], comm[4 * sizeof(e->comm) + 1];
 	json_t *o;
 
-	memcpy(comm, e->comm, sizeof(e->comm));
+	event_comm(e, raw);
+	gpumem_utf8_repair(comm, sizeof(comm), raw);
 	o = json_pack("{s:I,s:i,s:i,s:s,s:i,s:I,s:I}",
 		      "ts_ns", (json_int_t)e->ts_ns, "gpu", (int)e->gpu_id,
 		      "pid", (int)e->pid, "comm", comm, "by_pid", (int)e->tgid,
@@ -93,6 +103,23 @@ static void print_json(const struct gm_bpf_event *e)
 	json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	putchar('\n');
 	json_decref(o);
+}
+
+/*
+ * The comm escaped and padded by the columns it takes; one wider than its
+ * 16 columns (escapes take 4 each) pushes only its own line.
+ */
+static void print_text(const struct gm_bpf_event *e)
+{
+	char raw[sizeof(e->comm) + 1], comm[4 * sizeof(e->comm) + 1];
+	size_t cols;
+
+	event_comm(e, raw);
+	gpumem_escape_name(comm, sizeof(comm), raw, &cols);
+	printf("%6llu.%06llu %3u %7u %s%*s %7u %14llu -> %llu\n",
+	       e->ts_ns / 1000000000, e->ts_ns % 1000000000 / 1000,
+	       e->gpu_id, e->pid, comm, cols < 16 ? (int)(16 - cols) : 0, "",
+	       e->tgid, e->old_size, e->new_size);
 }
 
 static int on_event(void *ctx, void *data, size_t len)
@@ -106,10 +133,7 @@ static int on_event(void *ctx, void *data, size_t len)
 	if (t->json)
 		print_json(e);
 	else
-		printf("%6llu.%06llu %3u %7u %-16.16s %7u %14llu -> %llu\n",
-		       e->ts_ns / 1000000000, e->ts_ns % 1000000000 / 1000,
-		       e->gpu_id, e->pid, e->comm, e->tgid, e->old_size,
-		       e->new_size);
+		print_text(e);
 	fflush(stdout);
 	t->seen++;
 	return 0;
