@@ -143,6 +143,49 @@ static void test_fdinfo_key_traps(void **state)
 	assert_string_equal(p.b.name, "");
 }
 
+/*
+ * The kernel prints name: last, and DMA_BUF_SET_NAME takes any 31 bytes:
+ * a name holding "\nino:\t<victim>\nsize:\t<huge>" must stay a name.
+ */
+static void test_fdinfo_name_injection(void **state)
+{
+	struct parsed_buf p;
+
+	(void)state;
+	assert_int_equal(parse_buf(&p, FD_LINES "ino:\t55\nsize:\t4096\n"
+				   "count:\t1\nexp_name:\tsystem\n"
+				   "name:\tx\nino:\t66\nsize:\t4294967296\n"),
+			 1);
+	assert_int_equal(p.malformed, 0);
+	assert_int_equal(p.b.ino, 55);
+	assert_int_equal(p.b.size, 4096);
+	assert_string_equal(p.b.exporter, "system");
+	assert_string_equal(p.b.name, "x\nino:\t66\nsize:\t4294967296");
+
+	/* keys a buffer lacks cannot come from its name either */
+	assert_int_equal(parse_buf(&p, FD_LINES "ino:\t55\ncount:\t1\n"
+				   "name:\tsize:\t1\nexp_name:\tsystem\n"
+				   "\nsize:\t4096\n"), 0);
+	assert_string_equal(p.b.exporter, "");
+}
+
+/* A key the kernel prints once: the first one is the kernel's. */
+static void test_fdinfo_first_key_wins(void **state)
+{
+	struct parsed_buf p;
+
+	(void)state;
+	assert_int_equal(parse_buf(&p, "ino:\t5\nsize:\t4096\nexp_name:\tsystem\n"
+				   "ino:\t6\nsize:\t1\nexp_name:\tdrm\n"), 1);
+	assert_int_equal(p.b.ino, 5);
+	assert_int_equal(p.b.size, 4096);
+	assert_string_equal(p.b.exporter, "system");
+	/* a malformed first one is not replaced by a later one */
+	assert_int_equal(parse_buf(&p, "ino:\t5\nsize:\tx\nexp_name:\tsystem\n"
+				   "size:\t4096\n"), 0);
+	assert_int_equal(p.malformed, 1);
+}
+
 /* ---- /proc/PID/maps ---- */
 
 #define MAX_HITS 8
@@ -448,6 +491,8 @@ int main(void)
 		cmocka_unit_test(test_fdinfo_no_newline_at_end),
 		cmocka_unit_test(test_fdinfo_malformed),
 		cmocka_unit_test(test_fdinfo_key_traps),
+		cmocka_unit_test(test_fdinfo_name_injection),
+		cmocka_unit_test(test_fdinfo_first_key_wins),
 		cmocka_unit_test(test_maps_mixed),
 		cmocka_unit_test(test_maps_no_newline_at_end),
 		cmocka_unit_test(test_maps_truncated_name),
