@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -31,6 +32,13 @@ struct gm_text {
 	size_t cap;
 };
 
+/*
+ * The reads of untrusted files: no link followed (-ELOOP), a FIFO never
+ * waited for, a directory only through gm_opendir_at(); anything but a
+ * regular file is -GM_ENOTREG, more than GM_READ_MAX bytes -EFBIG.
+ */
+#define GM_ENOTREG EMEDIUMTYPE
+int gm_open_file_at(int dirfd, const char *path);
 int gm_read_at(int dirfd, const char *path, struct gm_text *t);
 int gm_opendir_at(int dirfd, const char *path, DIR **out);
 /* For one-record files (single_open seq_files: fdinfo, comm; sysfs): a

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gm.h"
@@ -138,15 +139,35 @@ void gm_text_free(struct gm_text *t)
 	t->cap = 0;
 }
 
-/* Reads all of path into t (reusing its buffer); procfs files have no size. */
-static int read_at(int dirfd, const char *path, struct gm_text *t,
-		   bool one_record)
+/*
+ * Everything in /proc, /sys and a --root tree may have been put there by
+ * someone else: a link is never followed (comm -> /etc/shadow), a FIFO
+ * cannot block the open or the read, and only a regular file is kernel
+ * text (a directory or a device where a file should be is an error of
+ * that file only).
+ */
+int gm_open_file_at(int dirfd, const char *path)
 {
-	int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	int err = 0;
+	struct stat st;
+	int fd, err;
 
+	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+		    O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st))
+		err = -errno;
+	else if (!S_ISREG(st.st_mode))
+		err = -GM_ENOTREG;
+	else
+		return fd;
+	close(fd);
+	return err;
+}
+
+/* Reads into t whatever fd has left; t->len counts from 0. */
+static int read_fd(int fd, struct gm_text *t, bool one_record)
+{
 	t->len = 0;
 	for (;;) {
 		size_t want;
@@ -156,15 +177,11 @@ static int read_at(int dirfd, const char *path, struct gm_text *t,
 			size_t cap = t->cap ? t->cap * 2 : 8192;
 			char *buf;
 
-			if (cap > GM_READ_MAX + 1) {
-				err = -EFBIG;
-				break;
-			}
+			if (cap > GM_READ_MAX + 1)
+				return -EFBIG;
 			buf = realloc(t->buf, cap);
-			if (!buf) {
-				err = -ENOMEM;
-				break;
-			}
+			if (!buf)
+				return -ENOMEM;
 			t->buf = buf;
 			t->cap = cap;
 		}
@@ -173,16 +190,27 @@ static int read_at(int dirfd, const char *path, struct gm_text *t,
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			err = -errno;
-			break;
+			return -errno;
 		}
 		t->len += (size_t)n;
 		if (n == 0 || (one_record && (size_t)n < want))
 			break;
 	}
+	t->buf[t->len] = '\0';
+	return 0;
+}
+
+/* Reads all of path into t (reusing its buffer); procfs files have no size. */
+static int read_at(int dirfd, const char *path, struct gm_text *t,
+		   bool one_record)
+{
+	int fd = gm_open_file_at(dirfd, path);
+	int err;
+
+	if (fd < 0)
+		return fd;
+	err = read_fd(fd, t, one_record);
 	close(fd);
-	if (!err)
-		t->buf[t->len] = '\0';
 	return err;
 }
 
@@ -199,7 +227,8 @@ int gm_read_record_at(int dirfd, const char *path, struct gm_text *t)
 /* A directory stream at dirfd/path; the stream owns its descriptor. */
 int gm_opendir_at(int dirfd, const char *path, DIR **out)
 {
-	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			O_CLOEXEC);
 	int err;
 
 	if (fd < 0)
