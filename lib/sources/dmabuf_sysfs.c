@@ -15,7 +15,7 @@
 static int read_one(int dirfd, const char *name, struct gm_text *t,
 		    struct gpumem_dmabuf *b)
 {
-	char path[64];
+	char path[300];		/* a d_name and a file name */
 	int err;
 
 	snprintf(path, sizeof(path), "%s/size", name);
@@ -52,7 +52,7 @@ int gm_dmabuf_sysfs_scan(int sysfd, gm_sysfs_buf_fn fn, void *ctx,
 
 		if (de->d_name[0] == '.')
 			continue;
-		if (gm_parse_u64_all(de->d_name, strlen(de->d_name), &b.ino)) {
+		if (gm_parse_name_u64(de->d_name, UINT64_MAX, &b.ino)) {
 			(*malformed)++;
 			continue;
 		}

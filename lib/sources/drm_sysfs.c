@@ -38,7 +38,8 @@ static bool node_name(const char *name, struct node *n)
 	} else {
 		return false;
 	}
-	if (gm_parse_u64_all(digits, strlen(digits), &v) || v > 1u << 20)
+	/* card00 next to card0 is not a second device. */
+	if (gm_parse_name_u64(digits, 1u << 20, &v))
 		return false;
 	n->minor = (int)v;
 	return true;

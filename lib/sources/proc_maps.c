@@ -4,7 +4,9 @@
  * (dmabuffs_dname()), and stays there after its fd is closed.  Only such
  * lines are parsed; "start-end perms offset major:minor inode path".
  */
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sources.h"
 
@@ -85,6 +87,108 @@ int gm_maps_parse(const char *text, size_t len, gm_map_fn fn, void *ctx,
 			return ret;
 	}
 	return 0;
+}
+
+/*
+ * A maps can be made as large as an attacker likes (65,000 mappings of a
+ * long path are 254 MB), so it is read in chunks and only the lines whose
+ * path starts "/dmabuf" are kept.  A dma-buf's line is short (its name is
+ * at most 31 bytes): a line longer than a chunk is none.
+ */
+#define MAPS_CHUNK (64u << 10)
+
+static int keep_line(const char *line, size_t n, struct gm_text *kept)
+{
+	int err;
+
+	if (kept->len + n >= GM_READ_MAX)
+		return -EFBIG;
+	err = gm_grow((void **)&kept->buf, &kept->cap, kept->len + n + 1, 1);
+	if (err)
+		return err;
+	memcpy(kept->buf + kept->len, line, n);
+	kept->len += n;
+	kept->buf[kept->len] = '\0';
+	return 0;
+}
+
+/* Appends to kept the lines of buf whose path (first '/') is "/dmabuf...". */
+static int keep_lines(const char *buf, size_t len, struct gm_text *kept)
+{
+	const char *hit = buf, *end = buf + len;
+
+	while ((hit = memmem(hit, (size_t)(end - hit), "/dmabuf", 7))) {
+		const char *line = hit, *nl;
+		bool first;
+		int err;
+
+		while (line > buf && line[-1] != '\n')
+			line--;
+		first = !memchr(line, '/', (size_t)(hit - line));
+		nl = memchr(hit, '\n', (size_t)(end - hit));
+		nl = nl ? nl + 1 : end;
+		hit = nl;
+		if (!first)
+			continue;
+		err = keep_line(line, (size_t)(nl - line), kept);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* fd's lines, chunk by chunk; buf holds MAPS_CHUNK bytes. */
+static int read_chunks(int fd, char *buf, struct gm_text *kept)
+{
+	size_t have = 0, done, from;
+	bool skip = false;	/* inside a line longer than a chunk */
+	const char *nl;
+	ssize_t n;
+	int err;
+
+	for (;;) {
+		n = read(fd, buf + have, MAPS_CHUNK - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return skip ? 0 : keep_lines(buf, have, kept);
+		have += (size_t)n;
+		nl = memrchr(buf, '\n', have);
+		if (!nl) {
+			if (have == MAPS_CHUNK) {
+				skip = true;
+				have = 0;
+			}
+			continue;
+		}
+		done = (size_t)(nl + 1 - buf);
+		from = skip ? (size_t)((char *)memchr(buf, '\n', have) + 1 - buf) : 0;
+		skip = false;
+		err = keep_lines(buf + from, done - from, kept);
+		if (err)
+			return err;
+		have -= done;
+		memmove(buf, buf + done, have);
+	}
+}
+
+int gm_maps_read_at(int dirfd, const char *path, struct gm_text *chunk,
+		    struct gm_text *kept)
+{
+	int fd, err;
+
+	kept->len = 0;
+	err = gm_grow((void **)&chunk->buf, &chunk->cap, MAPS_CHUNK, 1);
+	if (err)
+		return err;
+	fd = gm_open_file_at(dirfd, path);
+	if (fd < 0)
+		return fd;
+	err = read_chunks(fd, chunk->buf, kept);
+	close(fd);
+	return err;
 }
 
 static void proc_maps_status(const struct gpumem_snapshot *s,

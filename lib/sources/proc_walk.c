@@ -4,6 +4,11 @@
  * the link text) have their fdinfo read, so a scan costs little more than
  * the getdents + readlink it cannot avoid.  Processes and fds vanish while
  * we look (ENOENT, ESRCH): that is normal.  EACCES is counted, never hidden.
+ *
+ * A process is read whole before anything of it is handed to the sink: a
+ * file of it that cannot be read (denied, or not what the kernel writes:
+ * a FIFO, a directory, a link, a maps too large) makes it unreadable, and
+ * then none of its holdings are in any figure, as the schema says.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,6 +25,15 @@
 enum fd_kind { FD_OTHER = GM_FD_OTHER, FD_DRM = GM_FD_DRM,
 	       FD_DMABUF = GM_FD_DMABUF };
 
+/* An fd read but not yet handed out; its fdinfo is in pid_scan.held. */
+struct held_fd {
+	int fd;
+	int minor;
+	enum fd_kind kind;
+	uint64_t ino;
+	size_t off, len;
+};
+
 struct pid_scan {
 	int procfd;
 	int piddir;
@@ -32,8 +46,13 @@ struct pid_scan {
 	bool announced;
 	const struct gm_scan_sink *sink;
 	struct gpumem_scan_stats *st;
-	struct gm_text *text;	/* the fdinfo or maps being handed out */
-	struct gm_text *aux;	/* comm, read while text is still in use */
+	struct gm_text *text;	/* scratch: an fdinfo, a chunk of maps */
+	struct gm_text *aux;	/* comm */
+	struct gm_text *held;	/* the fdinfo of each fds[] entry, NUL after */
+	struct gm_text *maps;	/* the maps lines that may be dma-bufs */
+	struct held_fd *fds;
+	size_t nr_fds, cap_fds;
+	unsigned int odd;	/* processes with a file not as the kernel's */
 	struct gm_index *idx;	/* filled by a full scan when not NULL */
 	bool stale;		/* a rescan found an indexed fd changed */
 };
@@ -46,6 +65,30 @@ static bool is_gone(int err)
 static bool is_denied(int err)
 {
 	return err == -EACCES || err == -EPERM;
+}
+
+/*
+ * A number the kernel wrote as a name (a pid or fd directory, cardN, a
+ * buffer's inode): only its own spelling, so that "0123" or "123 " is not
+ * a second 123.
+ */
+int gm_parse_name_u64(const char *name, uint64_t max, uint64_t *out)
+{
+	const char *end;
+	uint64_t v;
+	int err;
+
+	if (name[0] == '0' && name[1])
+		return -EINVAL;
+	err = gm_parse_u64(name, &end, &v);
+	if (err)
+		return err;
+	if (*end)
+		return -EINVAL;
+	if (v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
 }
 
 /* The minor from "/dev/dri/cardN" or "/dev/dri/renderDN"; -1 otherwise. */
@@ -63,7 +106,7 @@ int gm_drm_minor_from_path(const char *target)
 		p += 7;
 	else
 		return -1;
-	if (gm_parse_u64(p, &p, &v) || *p || v > 1u << 20)
+	if (gm_parse_name_u64(p, 1u << 20, &v))
 		return -1;
 	return (int)v;
 }
@@ -201,12 +244,36 @@ static int remember(struct pid_scan *ps, int fd, enum fd_kind kind,
 	return 0;
 }
 
+/* Keeps the fdinfo in ps->text for hand_out(). */
+static int hold(struct pid_scan *ps, int fd, enum fd_kind kind, int minor,
+		uint64_t ino)
+{
+	struct gm_text *h = ps->held;
+	int err;
+
+	err = gm_grow((void **)&ps->fds, &ps->cap_fds, ps->nr_fds + 1,
+		      sizeof(*ps->fds));
+	if (!err)
+		err = gm_grow((void **)&h->buf, &h->cap,
+			      h->len + ps->text->len + 1, 1);
+	if (err)
+		return err;
+	ps->fds[ps->nr_fds++] = (struct held_fd){
+		.fd = fd, .minor = minor, .kind = kind, .ino = ino,
+		.off = h->len, .len = ps->text->len,
+	};
+	memcpy(h->buf + h->len, ps->text->buf, ps->text->len);
+	h->len += ps->text->len;
+	h->buf[h->len++] = '\0';
+	return 0;
+}
+
 /*
- * Hands one DRM or dma-buf fd to the sink.  want_ino != 0 (a rescan): the
- * fd must still be the file the index saw, else the index is stale.
+ * Reads one DRM or dma-buf fd's fdinfo.  want_ino != 0 (a rescan): the fd
+ * must still be the file the index saw, else the index is stale.
  */
-static int deliver(struct pid_scan *ps, int fd, enum fd_kind kind, int minor,
-		   uint64_t want_ino)
+static int read_fdinfo(struct pid_scan *ps, int fd, enum fd_kind kind,
+		       int minor, uint64_t want_ino)
 {
 	char path[48];
 	uint64_t ino;
@@ -225,16 +292,23 @@ static int deliver(struct pid_scan *ps, int fd, enum fd_kind kind, int minor,
 		ps->stale = true;
 		return 0;
 	}
-	err = announce(ps);
-	if (!err && !want_ino)
-		err = remember(ps, fd, kind, minor, ino);
+	return hold(ps, fd, kind, minor, ino);
+}
+
+static int hand_out_fd(struct pid_scan *ps, const struct held_fd *f)
+{
+	const char *text = ps->held->buf + f->off;
+	int err = announce(ps);
+
+	if (!err)
+		err = remember(ps, f->fd, f->kind, f->minor, f->ino);
 	if (err)
 		return err;
-	if (kind == FD_DMABUF)
-		return ps->sink->dmabuf_fd(ps->sink->ctx, ps->pid,
-					   ps->text->buf, ps->text->len);
-	return ps->sink->drm_fd(ps->sink->ctx, ps->pid, minor, fd,
-				ps->text->buf, ps->text->len);
+	if (f->kind == FD_DMABUF)
+		return ps->sink->dmabuf_fd(ps->sink->ctx, ps->pid, text,
+					   f->len);
+	return ps->sink->drm_fd(ps->sink->ctx, ps->pid, f->minor, f->fd, text,
+				f->len);
 }
 
 static int scan_fd(struct pid_scan *ps, int fdfd, const char *name)
@@ -245,7 +319,7 @@ static int scan_fd(struct pid_scan *ps, int fdfd, const char *name)
 	uint64_t fd;
 	ssize_t n;
 
-	if (gm_parse_u64_all(name, strlen(name), &fd) || fd > INT32_MAX)
+	if (gm_parse_name_u64(name, INT32_MAX, &fd))
 		return 0;
 	n = readlinkat(fdfd, name, target, sizeof(target) - 1);
 	if (n < 0)
@@ -254,7 +328,7 @@ static int scan_fd(struct pid_scan *ps, int fdfd, const char *name)
 	kind = classify(ps, fdfd, name, target, &minor);
 	if (kind == FD_OTHER)
 		return 0;
-	return deliver(ps, (int)fd, kind, minor, 0);
+	return read_fdinfo(ps, (int)fd, kind, minor, 0);
 }
 
 static int scan_fds(struct pid_scan *ps)
@@ -286,43 +360,60 @@ static int map_cb(const struct gm_dmabuf_map *m, void *ctx)
 	return ps->sink->dmabuf_map(ps->sink->ctx, ps->pid, m);
 }
 
-static int scan_maps(struct pid_scan *ps)
+static int read_maps(struct pid_scan *ps)
 {
 	char path[32];
-	int err;
 
 	pid_path(ps, path, sizeof(path), "maps", -1);
-	err = gm_read_at(ps->at, path, ps->text);
-	if (err)
-		return err;
-	return gm_maps_parse(ps->text->buf, ps->text->len, map_cb, ps,
+	return gm_maps_read_at(ps->at, path, ps->text, ps->maps);
+}
+
+/* What was read of a process, now that all of it was, to the sink. */
+static int hand_out(struct pid_scan *ps)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < ps->nr_fds; i++) {
+		err = hand_out_fd(ps, &ps->fds[i]);
+		if (err)
+			return err;
+	}
+	if (!ps->maps->len)
+		return 0;
+	return gm_maps_parse(ps->maps->buf, ps->maps->len, map_cb, ps,
 			     &ps->st->malformed_lines);
 }
 
-/* Gone and denied are counted, not errors. */
+/*
+ * Gone, denied and unreadable are counted, not errors: one process's bad
+ * file costs that process only.  Only running out of memory ends the scan.
+ */
 static int account(struct pid_scan *ps, int err)
 {
-	if (is_gone(err)) {
-		ps->st->vanished++;
-		return 0;
-	}
-	if (is_denied(err)) {
-		ps->st->unreadable_processes++;
-		return 0;
-	}
 	if (!err)
 		ps->st->processes++;
-	return err;
+	else if (is_gone(err))
+		ps->st->vanished++;
+	else if (err == -ENOMEM)
+		return err;
+	else
+		ps->st->unreadable_processes++;
+	ps->odd += err && !is_gone(err) && !is_denied(err);
+	return 0;
 }
 
 static void start_pid(struct pid_scan *ps, pid_t pid)
 {
 	ps->pid = pid;
 	ps->announced = false;
+	ps->nr_fds = 0;
+	ps->held->len = 0;
+	ps->maps->len = 0;
 	ps->st->listed++;
 }
 
-/* One process: 0, or a hard error (ENOMEM). */
+/* One process: its fds, then its maps, then all of it to the sink. */
 static int scan_pid(struct pid_scan *ps, pid_t pid)
 {
 	char name[16];
@@ -330,15 +421,22 @@ static int scan_pid(struct pid_scan *ps, pid_t pid)
 
 	start_pid(ps, pid);
 	snprintf(name, sizeof(name), "%d", (int)pid);
-	ps->piddir = openat(ps->procfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ps->piddir = openat(ps->procfd, name, O_RDONLY | O_DIRECTORY |
+			    O_NOFOLLOW | O_CLOEXEC);
 	if (ps->piddir < 0)
 		return account(ps, -errno);
 	ps->at = ps->piddir;
 	err = scan_fds(ps);
 	if (!err)
-		err = scan_maps(ps);
+		err = read_maps(ps);
+	if (err) {
+		err = account(ps, err);
+	} else {
+		account(ps, 0);
+		err = hand_out(ps);	/* comm is read from piddir */
+	}
 	close(ps->piddir);
-	return account(ps, err);
+	return err;
 }
 
 /*
@@ -357,43 +455,61 @@ static int rescan_pid(struct pid_scan *ps, const struct gm_index *idx,
 		const struct gm_index_fd *f = &idx->fds[*next];
 
 		if (!err)
-			err = deliver(ps, f->fd, f->kind, f->minor, f->ino);
+			err = read_fdinfo(ps, f->fd, f->kind, f->minor, f->ino);
 	}
 	if (!err && p->maps)
-		err = scan_maps(ps);
-	ps->stale |= err != 0;
-	return account(ps, err);
+		err = read_maps(ps);
+	if (err) {
+		ps->stale = true;
+		return account(ps, err);
+	}
+	account(ps, 0);
+	return hand_out(ps);
 }
+
+/* The texts of one scan: an fdinfo or maps chunk, comm, held, maps. */
+struct scan_texts {
+	struct gm_text t[4];
+};
 
 static void pid_scan_init(struct pid_scan *ps, int procfd, bool live,
 			  const struct gm_scan_sink *s,
-			  struct gpumem_scan_stats *st)
+			  struct gpumem_scan_stats *st, struct scan_texts *tx)
 {
 	memset(ps, 0, sizeof(*ps));
+	memset(tx, 0, sizeof(*tx));
 	ps->procfd = procfd;
 	ps->live = live;
 	ps->sink = s;
 	ps->st = st;
+	ps->text = &tx->t[0];
+	ps->aux = &tx->t[1];
+	ps->held = &tx->t[2];
+	ps->maps = &tx->t[3];
 }
 
-static void pid_scan_free(struct pid_scan *ps)
+static void pid_scan_free(struct pid_scan *ps, unsigned int *odd)
 {
 	gm_text_free(ps->text);
 	gm_text_free(ps->aux);
+	gm_text_free(ps->held);
+	gm_text_free(ps->maps);
+	free(ps->fds);
+	if (odd)
+		*odd = ps->odd;
 }
 
 int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
-		 struct gpumem_scan_stats *st, struct gm_index *idx)
+		 struct gpumem_scan_stats *st, struct gm_index *idx,
+		 unsigned int *odd)
 {
-	struct gm_text text = { 0 }, aux = { 0 };
+	struct scan_texts tx;
 	struct pid_scan ps;
 	struct dirent *de;
 	DIR *dir;
 	int err;
 
-	pid_scan_init(&ps, procfd, live, s, st);
-	ps.text = &text;
-	ps.aux = &aux;
+	pid_scan_init(&ps, procfd, live, s, st, &tx);
 	ps.idx = idx;
 	err = gm_opendir_at(procfd, ".", &dir);
 	if (err)
@@ -401,13 +517,12 @@ int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
 	while (!err && (de = readdir(dir))) {
 		uint64_t pid;
 
-		if (gm_parse_u64_all(de->d_name, strlen(de->d_name), &pid) ||
-		    !pid || pid > INT32_MAX)
+		if (gm_parse_name_u64(de->d_name, INT32_MAX, &pid) || !pid)
 			continue;
 		err = scan_pid(&ps, (pid_t)pid);
 	}
 	closedir(dir);
-	pid_scan_free(&ps);
+	pid_scan_free(&ps, odd);
 	return err;
 }
 
@@ -418,20 +533,18 @@ int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
  */
 int gm_proc_rescan(int procfd, bool live, const struct gm_index *idx,
 		   const struct gm_scan_sink *s, struct gpumem_scan_stats *st,
-		   bool *stale)
+		   bool *stale, unsigned int *odd)
 {
-	struct gm_text text = { 0 }, aux = { 0 };
+	struct scan_texts tx;
 	struct pid_scan ps;
 	size_t i, next = 0;
 	int err = 0;
 
-	pid_scan_init(&ps, procfd, live, s, st);
-	ps.text = &text;
-	ps.aux = &aux;
+	pid_scan_init(&ps, procfd, live, s, st, &tx);
 	ps.at = procfd;
 	for (i = 0; !err && i < idx->nr_pids; i++)
 		err = rescan_pid(&ps, idx, &next, &idx->pids[i]);
-	pid_scan_free(&ps);
+	pid_scan_free(&ps, odd);
 	*stale = ps.stale;
 	return err;
 }
@@ -441,26 +554,34 @@ static int read_proc(struct gm_source_ctx *ctx, struct gpumem_source_status *st)
 {
 	const struct gm_scan_sink *sink = ctx->feed->holders;
 	struct gpumem_scan_stats *s = ctx->stats;
+	unsigned int odd = 0;
+	char why[96] = "";
 	int err;
 
 	if (ctx->refresh && ctx->idx) {
 		s->refreshed = true;
 		err = gm_proc_rescan(ctx->procfd, ctx->live, ctx->idx, sink, s,
-				     &ctx->stale);
+				     &ctx->stale, &odd);
 	} else {
 		if (ctx->idx) {
 			ctx->idx->nr = 0;
 			ctx->idx->nr_pids = 0;
 		}
-		err = gm_proc_scan(ctx->procfd, ctx->live, sink, s, ctx->idx);
+		err = gm_proc_scan(ctx->procfd, ctx->live, sink, s, ctx->idx,
+				   &odd);
 	}
 	if (err)
 		return err;
+	if (odd)
+		snprintf(why, sizeof(why), " (%u with a file not as the kernel "
+			 "writes it%s)", odd, odd < s->unreadable_processes ?
+			 "; the others: run as root" : "");
+	else if (s->unreadable_processes)
+		snprintf(why, sizeof(why), " (run as root)");
 	gm_source_say(st, s->unreadable_processes ? GPUMEM_SOURCE_DENIED :
 		      GPUMEM_SOURCE_FOUND, "%u processes read, %u not readable"
 		      "%s, %u exited meanwhile%s", s->processes,
-		      s->unreadable_processes, s->unreadable_processes ?
-		      " (run as root)" : "", s->vanished,
+		      s->unreadable_processes, why, s->vanished,
 		      s->refreshed ? "; a refresh of the index" : "");
 	return 0;
 }

@@ -30,6 +30,13 @@ struct gm_dmabuf_map {
 typedef int (*gm_map_fn)(const struct gm_dmabuf_map *m, void *ctx);
 int gm_maps_parse(const char *text, size_t len, gm_map_fn fn, void *ctx,
 		  unsigned int *malformed);
+/*
+ * dirfd/path read in bounded chunks into kept: only the lines that can be
+ * a dma-buf's, so a maps of any size costs time, never memory.  chunk is
+ * scratch space.
+ */
+int gm_maps_read_at(int dirfd, const char *path, struct gm_text *chunk,
+		    struct gm_text *kept);
 
 /* dmabuf_sysfs.c: /sys/kernel/dmabuf/buffers/<ino>/{size,exporter_name} */
 typedef int (*gm_sysfs_buf_fn)(const struct gpumem_dmabuf *b, void *ctx);
@@ -91,15 +98,23 @@ struct gm_index {
 	size_t nr_pids, cap_pids;
 };
 
+/*
+ * proc_walk.c: a number spelt as the kernel names it ("123": no sign,
+ * blank or leading zero), at most max; so "0123" is not a second 123.
+ */
+int gm_parse_name_u64(const char *name, uint64_t max, uint64_t *out);
+
 /* The minor of "/dev/dri/cardN" or "/dev/dri/renderDN"; -1 otherwise. */
 int gm_drm_minor_from_path(const char *target);
 void gm_read_comm(int dirfd, const char *path, struct gm_text *t,
 		  char comm[GPUMEM_NAME_MAX]);
+/* *odd: processes unreadable for a file not as the kernel writes it. */
 int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
-		 struct gpumem_scan_stats *st, struct gm_index *idx);
+		 struct gpumem_scan_stats *st, struct gm_index *idx,
+		 unsigned int *odd);
 int gm_proc_rescan(int procfd, bool live, const struct gm_index *idx,
 		   const struct gm_scan_sink *s, struct gpumem_scan_stats *st,
-		   bool *stale);
+		   bool *stale, unsigned int *odd);
 
 /* meminfo.c: "Key: N [kB]" lists (/proc/meminfo, smaps_rollup) */
 struct gm_kv {

@@ -127,6 +127,36 @@ void fx_chmod(struct fx *f, const char *path, mode_t mode)
 	assert_int_equal(chmod(full, mode), 0);
 }
 
+void fx_dir(struct fx *f, const char *path)
+{
+	make_dir(f, path);
+}
+
+void fx_fifo(struct fx *f, const char *path)
+{
+	char full[PATH_MAX];
+
+	make_parents(f, path);
+	path_of(f, full, sizeof(full), path);
+	if (mkfifo(full, 0644))
+		fail_msg("mkfifo %s: %s", full, strerror(errno));
+}
+
+void fx_sparse(struct fx *f, const char *path, off_t size, const char *tail)
+{
+	char full[PATH_MAX];
+	FILE *fp;
+
+	make_parents(f, path);
+	path_of(f, full, sizeof(full), path);
+	fp = fopen(full, "w");
+	if (!fp)
+		fail_msg("fopen %s: %s", full, strerror(errno));
+	assert_int_equal(fseeko(fp, size, SEEK_SET), 0);
+	assert_true(fputs(tail, fp) >= 0);
+	assert_int_equal(fclose(fp), 0);
+}
+
 void fx_process(struct fx *f, pid_t pid, const char *comm)
 {
 	char path[64];

@@ -25,6 +25,11 @@ void fx_write(struct fx *f, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void fx_symlink(struct fx *f, const char *path, const char *target);
 void fx_chmod(struct fx *f, const char *path, mode_t mode);
+/* root/path as a directory, a FIFO; a sparse file of size bytes (zeros)
+ * followed by tail. */
+void fx_dir(struct fx *f, const char *path);
+void fx_fifo(struct fx *f, const char *path);
+void fx_sparse(struct fx *f, const char *path, off_t size, const char *tail);
 
 /* proc/PID with comm, an empty maps, and empty fd/ and fdinfo/. */
 void fx_process(struct fx *f, pid_t pid, const char *comm);

@@ -403,6 +403,34 @@ static void test_parse_u64_all_stops_at_len(void **state)
 	assert_int_equal(gm_parse_u64_all("4096", 0, &v), -EINVAL);
 }
 
+/* Names the kernel writes for numbers: one spelling each. */
+static void test_parse_name_u64(void **state)
+{
+	static const struct {
+		const char *s;
+		bool ok;
+		uint64_t v;
+	} cases[] = {
+		{ "0", true, 0 }, { "7", true, 7 }, { "2147483647", true, INT32_MAX },
+		{ "0123", false, 0 }, { "00", false, 0 }, { "2147483648", false, 0 },
+		{ "+1", false, 0 }, { "-1", false, 0 }, { " 1", false, 0 },
+		{ "1 ", false, 0 }, { "1\n", false, 0 }, { "", false, 0 },
+		{ "1x", false, 0 }, { "99999999999999999999", false, 0 },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < GM_ARRAY_SIZE(cases); i++) {
+		uint64_t v = 12345;
+		int err = gm_parse_name_u64(cases[i].s, INT32_MAX, &v);
+
+		print_message("# '%s'\n", cases[i].s);
+		assert_int_equal(err == 0, cases[i].ok);
+		if (!err)
+			assert_int_equal(v, cases[i].v);
+	}
+}
+
 static void test_parse_hex(void **state)
 {
 	const char *end;
@@ -501,6 +529,7 @@ int main(void)
 		cmocka_unit_test(test_maps_empty),
 		cmocka_unit_test(test_parse_u64_all),
 		cmocka_unit_test(test_parse_u64_all_stops_at_len),
+		cmocka_unit_test(test_parse_name_u64),
 		cmocka_unit_test(test_parse_hex),
 		cmocka_unit_test(test_key_value),
 		cmocka_unit_test(test_next_line),

@@ -150,6 +150,32 @@ static void test_refresh_misses_new_process(void **state)
 	gpumem_scanner_free(sc);
 }
 
+/*
+ * An indexed fdinfo turned into a FIFO: the refresh must not wait on it;
+ * the sample it falls back to counts only that process as unreadable.
+ */
+static void test_refresh_hostile_file(void **state)
+{
+	struct fx *f = *state;
+	struct gpumem_scanner *sc = new_scanner(f);
+	struct gpumem_snapshot *s;
+	char path[4200];
+
+	gpumem_snapshot_free(sample(sc, false, false));
+	snprintf(path, sizeof(path), "%s/proc/100/fdinfo/4", f->root);
+	assert_int_equal(unlink(path), 0);
+	fx_fifo(f, "proc/100/fdinfo/4");
+	alarm(20);
+	s = sample(sc, true, false);
+	alarm(0);
+	assert_int_equal(gpumem_scan_stats(s)->unreadable_processes, 1);
+	assert_int_equal(fx_buf(s, 55)->nr_holders, 1);
+	/* 200 is the one holder left to see: its mapping's size, whole */
+	assert_int_equal(fx_proc(s, 200)->dmabuf_pss_bytes, 8192);
+	gpumem_snapshot_free(s);
+	gpumem_scanner_free(sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +186,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_stale_index_falls_back,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_misses_new_process,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_hostile_file,
 						setup, teardown),
 	};
 
