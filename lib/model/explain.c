@@ -452,7 +452,7 @@ static void process_view(struct gpumem_explain *e, int procfd,
 		x->gpu_pss = s->procs[i].gpu_pss_bytes;
 		x->dmabuf_pss = s->procs[i].dmabuf_pss_bytes;
 	}
-	x->total = x->pss + x->gpu_pss + x->dmabuf_pss;
+	x->total = gm_add_sat(gm_add_sat(x->pss, x->gpu_pss), x->dmabuf_pss);
 }
 
 /* The sources explain reads, through the one table, before its snapshot. */

@@ -78,7 +78,7 @@ int gm_shares_clients(struct gpumem_snapshot *s, struct gm_refs *r)
 			continue;
 		}
 		p->gpu_total_bytes = gm_add_sat(p->gpu_total_bytes, c->bytes);
-		p->gpu_pss_bytes += r->v[i].share;
+		p->gpu_pss_bytes = gm_add_sat(p->gpu_pss_bytes, r->v[i].share);
 	}
 	for (i = 0; !err && i < s->nr_clients; i++)
 		s->clients[i].nr_holders = holders[i];
@@ -106,7 +106,8 @@ int gm_shares_dmabufs(struct gpumem_snapshot *s, struct gm_refs *r)
 
 		p->nr_dmabufs++;
 		p->dmabuf_rss_bytes = gm_add_sat(p->dmabuf_rss_bytes, d->size);
-		p->dmabuf_pss_bytes += r->v[i].share;
+		p->dmabuf_pss_bytes = gm_add_sat(p->dmabuf_pss_bytes,
+						 r->v[i].share);
 	}
 	for (i = 0; !err && i < s->nr_bufs; i++)
 		s->bufs[i].nr_holders = holders[i];

@@ -300,9 +300,11 @@ static void client_sum(struct gpumem_client *c)
 
 		if (!gm_region_bytes(r, &v))
 			continue;
-		c->bytes += v;
-		c->shared_bytes += r->bytes[GPUMEM_STAT_SHARED];
-		c->resident_bytes += r->bytes[GPUMEM_STAT_RESIDENT];
+		c->bytes = gm_add_sat(c->bytes, v);
+		c->shared_bytes = gm_add_sat(c->shared_bytes,
+					     r->bytes[GPUMEM_STAT_SHARED]);
+		c->resident_bytes = gm_add_sat(c->resident_bytes,
+					       r->bytes[GPUMEM_STAT_RESIDENT]);
 		c->mem_known = true;
 	}
 }

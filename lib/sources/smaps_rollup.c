@@ -60,11 +60,11 @@ static int read_one(int procfd, const char *pid, struct gm_text *t,
 
 static void add(struct gm_pss *sum, const struct gm_pss *p)
 {
-	sum->pss += p->pss;
-	sum->pss_anon += p->pss_anon;
-	sum->pss_file += p->pss_file;
-	sum->pss_shmem += p->pss_shmem;
-	sum->swap_pss += p->swap_pss;
+	sum->pss = gm_add_sat(sum->pss, p->pss);
+	sum->pss_anon = gm_add_sat(sum->pss_anon, p->pss_anon);
+	sum->pss_file = gm_add_sat(sum->pss_file, p->pss_file);
+	sum->pss_shmem = gm_add_sat(sum->pss_shmem, p->pss_shmem);
+	sum->swap_pss = gm_add_sat(sum->swap_pss, p->swap_pss);
 }
 
 int gm_pss_scan(int procfd, pid_t want_pid, struct gm_pss_totals *t,

@@ -351,6 +351,7 @@ static void test_sums_saturate(void **state)
 	s = fx_snapshot(f, 0, 0);
 	assert_true(gpumem_dmabuf_totals(s)->total_bytes == UINT64_MAX);
 	assert_true(fx_proc(s, 100)->dmabuf_rss_bytes == UINT64_MAX);
+	assert_true(fx_proc(s, 100)->dmabuf_pss_bytes == UINT64_MAX);
 	gpumem_snapshot_free(s);
 }
 
