@@ -67,7 +67,9 @@ static void warn_incomplete(const struct gpumem_snapshot *s)
 
 	if (st->unreadable_processes)
 		fprintf(stderr, "gpumem: %u process%s not readable: run as "
-			"root or with CAP_SYS_PTRACE\n", st->unreadable_processes,
+			"root or with CAP_SYS_PTRACE (or a file was not what "
+			"the kernel writes: 'gpumem sources' counts those)\n",
+			st->unreadable_processes,
 			st->unreadable_processes == 1 ? "" : "es");
 	if (st->malformed_lines)
 		fprintf(stderr, "gpumem: %u malformed lines of kernel text "

@@ -196,7 +196,9 @@ struct gpumem_dmabuf_totals {
 struct gpumem_scan_stats {
 	unsigned int listed;		/* = processes + unreadable + vanished */
 	unsigned int processes;		/* processes scanned */
-	unsigned int unreadable_processes; /* EACCES/EPERM */
+	/* EACCES/EPERM, or a file not as the kernel writes it (a FIFO, a
+	 * directory, a symlink, too large): nothing of it is in any figure */
+	unsigned int unreadable_processes;
 	unsigned int vanished;		/* exited mid-scan */
 	unsigned int malformed_lines;	/* skipped kernel text */
 	unsigned int unresolved_fds;	/* DRM fds without id, no kcmp */
