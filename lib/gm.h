@@ -38,7 +38,15 @@ struct gm_text {
  * regular file is -GM_ENOTREG, more than GM_READ_MAX bytes -EFBIG.
  */
 #define GM_ENOTREG EMEDIUMTYPE
-int gm_open_file_at(int dirfd, const char *path);
+/*
+ * GM_READ_KERNEL: dirfd is the running kernel's own procfs (a live scan):
+ * its files are regular and of the kernel's making, so the type check, an
+ * fstat per file on the scan's hot path, is left out.
+ */
+#define GM_READ_KERNEL 0x1u
+int gm_open_file_at(int dirfd, const char *path, unsigned int flags);
+int gm_read_record_flags_at(int dirfd, const char *path, struct gm_text *t,
+			    unsigned int flags);
 int gm_read_at(int dirfd, const char *path, struct gm_text *t);
 int gm_opendir_at(int dirfd, const char *path, DIR **out);
 /* For one-record files (single_open seq_files: fdinfo, comm; sysfs): a

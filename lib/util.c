@@ -146,7 +146,7 @@ void gm_text_free(struct gm_text *t)
  * text (a directory or a device where a file should be is an error of
  * that file only).
  */
-int gm_open_file_at(int dirfd, const char *path)
+int gm_open_file_at(int dirfd, const char *path, unsigned int flags)
 {
 	struct stat st;
 	int fd, err;
@@ -155,6 +155,8 @@ int gm_open_file_at(int dirfd, const char *path)
 		    O_NOFOLLOW);
 	if (fd < 0)
 		return -errno;
+	if (flags & GM_READ_KERNEL)
+		return fd;
 	if (fstat(fd, &st))
 		err = -errno;
 	else if (!S_ISREG(st.st_mode))
@@ -202,9 +204,9 @@ static int read_fd(int fd, struct gm_text *t, bool one_record)
 
 /* Reads all of path into t (reusing its buffer); procfs files have no size. */
 static int read_at(int dirfd, const char *path, struct gm_text *t,
-		   bool one_record)
+		   bool one_record, unsigned int flags)
 {
-	int fd = gm_open_file_at(dirfd, path);
+	int fd = gm_open_file_at(dirfd, path, flags);
 	int err;
 
 	if (fd < 0)
@@ -216,12 +218,18 @@ static int read_at(int dirfd, const char *path, struct gm_text *t,
 
 int gm_read_at(int dirfd, const char *path, struct gm_text *t)
 {
-	return read_at(dirfd, path, t, false);
+	return read_at(dirfd, path, t, false, 0);
 }
 
 int gm_read_record_at(int dirfd, const char *path, struct gm_text *t)
 {
-	return read_at(dirfd, path, t, true);
+	return read_at(dirfd, path, t, true, 0);
+}
+
+int gm_read_record_flags_at(int dirfd, const char *path, struct gm_text *t,
+			    unsigned int flags)
+{
+	return read_at(dirfd, path, t, true, flags);
 }
 
 /* A directory stream at dirfd/path; the stream owns its descriptor. */

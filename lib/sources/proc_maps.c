@@ -175,7 +175,7 @@ static int read_chunks(int fd, char *buf, struct gm_text *kept)
 }
 
 int gm_maps_read_at(int dirfd, const char *path, struct gm_text *chunk,
-		    struct gm_text *kept)
+		    struct gm_text *kept, unsigned int flags)
 {
 	int fd, err;
 
@@ -183,7 +183,7 @@ int gm_maps_read_at(int dirfd, const char *path, struct gm_text *chunk,
 	err = gm_grow((void **)&chunk->buf, &chunk->cap, MAPS_CHUNK, 1);
 	if (err)
 		return err;
-	fd = gm_open_file_at(dirfd, path);
+	fd = gm_open_file_at(dirfd, path, flags);
 	if (fd < 0)
 		return fd;
 	err = read_chunks(fd, chunk->buf, kept);

@@ -280,7 +280,8 @@ static int read_fdinfo(struct pid_scan *ps, int fd, enum fd_kind kind,
 	int err;
 
 	pid_path(ps, path, sizeof(path), "fdinfo/", fd);
-	err = gm_read_record_at(ps->at, path, ps->text);
+	err = gm_read_record_flags_at(ps->at, path, ps->text,
+				      ps->live ? GM_READ_KERNEL : 0);
 	if (is_gone(err)) {
 		ps->stale |= want_ino != 0;
 		return 0;
@@ -365,7 +366,8 @@ static int read_maps(struct pid_scan *ps)
 	char path[32];
 
 	pid_path(ps, path, sizeof(path), "maps", -1);
-	return gm_maps_read_at(ps->at, path, ps->text, ps->maps);
+	return gm_maps_read_at(ps->at, path, ps->text, ps->maps,
+			       ps->live ? GM_READ_KERNEL : 0);
 }
 
 /* What was read of a process, now that all of it was, to the sink. */

@@ -36,7 +36,7 @@ int gm_maps_parse(const char *text, size_t len, gm_map_fn fn, void *ctx,
  * scratch space.
  */
 int gm_maps_read_at(int dirfd, const char *path, struct gm_text *chunk,
-		    struct gm_text *kept);
+		    struct gm_text *kept, unsigned int flags);
 
 /* dmabuf_sysfs.c: /sys/kernel/dmabuf/buffers/<ino>/{size,exporter_name} */
 typedef int (*gm_sysfs_buf_fn)(const struct gpumem_dmabuf *b, void *ctx);
