@@ -89,6 +89,13 @@ static int snapshot_error(const struct args *a, int err)
 		fprintf(stderr, "gpumem: no process %d\n", (int)a->c.opts.pid);
 		return EXIT_USAGE;
 	}
+	/* With -p, EACCES is the process's fds: /proc itself was opened. */
+	if (err == -EACCES && a->c.opts.pid) {
+		fprintf(stderr, "gpumem: process %d is not readable by this "
+			"user: run as root or with CAP_SYS_PTRACE\n",
+			(int)a->c.opts.pid);
+		return EXIT_NO_SOURCE;
+	}
 	if (err == -ENOENT || err == -ENOTDIR || err == -EACCES) {
 		fprintf(stderr, "gpumem: cannot read %s%sproc: %s\n", root,
 			root[strlen(root) - 1] == '/' ? "" : "/", strerror(-err));

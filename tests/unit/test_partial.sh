@@ -43,6 +43,10 @@ check "the driver-counted amdgpu total is not" \
 	'[ "$(jq -c "[.devices[] | select(.driver == \"amdgpu\") | .total_partial]" "$T/json")" = "[false]" ]'
 check "kernel-held dma-buf bytes are null, with a reason" \
 	'[ "$(jq -c "[.dmabuf.kernel_bytes, (.dmabuf.kernel_bytes_unknown | length > 0)]" "$T/json")" = "[null,true]" ]'
+as_nobody --root "$T/d" -p 3388 >/dev/null 2>"$T/err"
+rc=$?
+check "-p of an unreadable process says so, not 'cannot read /proc'" \
+	'[ $rc -eq 2 ] && grep -q "process 3388 is not readable" "$T/err"'
 as_nobody --root "$T/d" >"$T/table" 2>/dev/null
 check "the table shows the i915 total as a lower bound" \
 	'grep -Eq "^card1 +i915 .*>= [0-9.]+ MiB derived" "$T/table"'
