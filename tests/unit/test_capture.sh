@@ -9,30 +9,14 @@ set -u
 
 GPUMEM=${1:?usage: test_capture.sh GPUMEM DEMO_TREE}
 DEMO=${2:?usage: test_capture.sh GPUMEM DEMO_TREE}
-N=0
-FAILED=0
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/gpumem-capture-XXXXXX") || exit 99
-trap 'rm -rf "$TMP"' EXIT INT TERM
+. "$(dirname "$0")/tap.sh"
 chmod 755 "$TMP"
-
-ok() {
-	N=$((N + 1))
-	echo "ok $N - $1"
-}
-
-not_ok() {
-	N=$((N + 1))
-	FAILED=$((FAILED + 1))
-	echo "not ok $N - $1"
-	[ -s "$TMP/err" ] && sed 's/^/# stderr: /' "$TMP/err" | head -5
-}
 
 skip() {
 	N=$((N + 1))
 	echo "ok $N - $1 # SKIP $2"
 }
 
-check() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
 
 # run ARGS...: gpumem with stdout in $TMP/out, stderr in $TMP/err, rc in $rc
 run() {

@@ -5,22 +5,7 @@
 set -u
 
 GPUMEM=${1:?usage: test_cli.sh path/to/gpumem}
-N=0
-FAILED=0
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/gpumem-cli-XXXXXX") || exit 99
-trap 'rm -rf "$TMP"' EXIT INT TERM
-
-ok() {
-	N=$((N + 1))
-	echo "ok $N - $1"
-}
-
-not_ok() {
-	N=$((N + 1))
-	FAILED=$((FAILED + 1))
-	echo "not ok $N - $1"
-	[ -s "$TMP/err" ] && sed 's/^/# stderr: /' "$TMP/err" | head -5
-}
+. "$(dirname "$0")/tap.sh"
 
 # expect_exit CODE NAME ARGS...: runs gpumem, checks its exit code.
 expect_exit() {

@@ -8,25 +8,7 @@
 set -u
 
 GPUMEM=${1:?usage: test_names.sh path/to/gpumem}
-N=0
-FAILED=0
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/gpumem-names-XXXXXX") || exit 99
-trap 'rm -rf "$TMP"' EXIT INT TERM
-
-ok() {
-	N=$((N + 1))
-	echo "ok $N - $1"
-}
-
-not_ok() {
-	N=$((N + 1))
-	FAILED=$((FAILED + 1))
-	echo "not ok $N - $1"
-}
-
-check() {
-	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
-}
+. "$(dirname "$0")/tap.sh"
 
 R=$TMP/root
 ESC=$(printf '\033')

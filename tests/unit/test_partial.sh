@@ -6,14 +6,8 @@
 set -u
 gpumem=$1
 src=$2
-N=0
-fail=0
-ok() { N=$((N + 1)); echo "ok $N - $1"; }
-not_ok() { N=$((N + 1)); echo "not ok $N - $1"; fail=1; }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1"; fi; }
-
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/tap.sh"
+T=$TMP
 if ! command -v setpriv >/dev/null || [ "$(id -u)" -ne 0 ]; then
 	echo "1..0 # SKIP needs root and setpriv to read as nobody"
 	exit 0
@@ -53,4 +47,4 @@ check "the table shows the i915 total as a lower bound" \
 check "the table does not give a kernel-held figure" \
 	'grep -q "held only by the kernel: unknown" "$T/table"'
 echo "1..$N"
-exit $fail
+[ "$FAILED" -eq 0 ]

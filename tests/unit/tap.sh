@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: MIT
+# TAP for the shell tests, sourced by each: ok, not_ok, check, and TMP, a
+# scratch directory removed at exit.  not_ok shows the start of $TMP/err.
+N=0
+FAILED=0
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/gpumem-test-XXXXXX") || exit 99
+trap 'rm -rf "$TMP"' EXIT INT TERM
+
+ok() {
+	N=$((N + 1))
+	echo "ok $N - $1"
+}
+
+not_ok() {
+	N=$((N + 1))
+	FAILED=$((FAILED + 1))
+	echo "not ok $N - $1"
+	[ -s "$TMP/err" ] && sed 's/^/# stderr: /' "$TMP/err" | head -5
+	return 0
+}
+
+# check NAME SHELL-TEST: ok when the test (eval'ed) succeeds.
+check() {
+	if eval "$2"; then ok "$1"; else not_ok "$1"; fi
+}
