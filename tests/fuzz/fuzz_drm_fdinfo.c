@@ -27,15 +27,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strnlen(r->name, sizeof(r->name)) == sizeof(r->name))
 			__builtin_trap();
 		if (r->present & (1u << GPUMEM_STAT_TOTAL))
-			sum += r->bytes[GPUMEM_STAT_TOTAL];
+			sum = gm_add_sat(sum, r->bytes[GPUMEM_STAT_TOTAL]);
 		else if (r->present & (1u << GPUMEM_STAT_RESIDENT))
-			sum += r->bytes[GPUMEM_STAT_RESIDENT];
+			sum = gm_add_sat(sum, r->bytes[GPUMEM_STAT_RESIDENT]);
 	}
 	for (i = 0; i < c.nr_engines; i++) {
 		if (!c.engines[i].capacity)
 			__builtin_trap();
 	}
-	/* the client's figure is the sum of its regions (mod 2^64) */
+	/* the client's figure is the sum of its regions, saturated */
 	if (sum != c.bytes)
 		__builtin_trap();
 	if (strnlen(c.driver, sizeof(c.driver)) == sizeof(c.driver) ||
