@@ -41,6 +41,15 @@ as_nobody --root "$T/d" -p 3388 >/dev/null 2>"$T/err"
 rc=$?
 check "-p of an unreadable process says so, not 'cannot read /proc'" \
 	'[ $rc -eq 2 ] && grep -q "process 3388 is not readable" "$T/err"'
+# A capture taken by that user lacks mpv; read back by root, it still
+# counts mpv as unreadable, so the same figures are marked.
+mkdir -m 755 "$T/cap" && chown 65534 "$T/cap"
+as_nobody --root "$T/d" --capture "$T/cap/c" >/dev/null 2>"$T/err"
+"$gpumem" --root "$T/cap/c" -j >"$T/capjson" 2>/dev/null
+check "a capture remembers the process it could not read" \
+	'[ "$(jq .unreadable_processes "$T/capjson")" = 1 ]'
+check "and reading it back marks the i915 total partial" \
+	'[ "$(jq -c "[.devices[] | select(.driver == \"i915\") | .total_partial]" "$T/capjson")" = "[true]" ]'
 as_nobody --root "$T/d" >"$T/table" 2>/dev/null
 check "the table shows the i915 total as a lower bound" \
 	'grep -Eq "^card1 +i915 .*>= [0-9.]+ MiB derived" "$T/table"'
