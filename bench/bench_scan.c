@@ -13,6 +13,9 @@
  * The refresh path (gpumem_scanner) is timed against a full scan of the
  * desktop tree when no process changed.
  *
+ * A third tree is the worst one with client ids above 2^52, which cannot
+ * be packed with the device: their lookup must not make the scan quadratic.
+ *
  * Usage: bench_scan [DIR]   (DIR is scratch space, default /dev/shm: on a
  * disk, creating the 100k-fd tree costs minutes of I/O)
  */
@@ -31,11 +34,13 @@
 
 #define RUNS 7
 
-enum tree_kind { TREE_DESKTOP, TREE_WORST };
+/* TREE_HUGE_IDS: the worst tree with client ids above 2^52 (hostile text). */
+enum tree_kind { TREE_DESKTOP, TREE_WORST, TREE_HUGE_IDS };
+#define HUGE_ID (1ull << 52)
 
 static const char drm_fdinfo[] =
 	"pos:\t0\nflags:\t02100002\nmnt_id:\t24\nino:\t1053\n"
-	"drm-driver:\ti915\ndrm-client-id:\t%u\ndrm-pdev:\t0000:00:02.0\n"
+	"drm-driver:\ti915\ndrm-client-id:\t%llu\ndrm-pdev:\t0000:00:02.0\n"
 	"drm-total-system0:\t2 MiB\ndrm-shared-system0:\t0\n"
 	"drm-active-system0:\t0\ndrm-resident-system0:\t2 MiB\n"
 	"drm-purgeable-system0:\t0\ndrm-total-stolen-system0:\t0\n"
@@ -102,13 +107,15 @@ static void make_fd(const char *pdir, unsigned int p, unsigned int n,
 {
 	char link[512], info[512], text[1024];
 	unsigned int id = p * 64 + n + 1;
-	bool drm = kind == TREE_WORST ? n % 2 == 0 : n == 3;
-	bool dmabuf = kind == TREE_WORST ? n % 2 == 1 : n == 4;
+	bool all = kind != TREE_DESKTOP;
+	bool drm = all ? n % 2 == 0 : n == 3;
+	bool dmabuf = all ? n % 2 == 1 : n == 4;
 
 	path_fmt(link, sizeof(link), "%s/fd/%u", pdir, n);
 	path_fmt(info, sizeof(info), "%s/fdinfo/%u", pdir, n);
 	if (drm) {
-		snprintf(text, sizeof(text), drm_fdinfo, id);
+		snprintf(text, sizeof(text), drm_fdinfo, (unsigned long long)id +
+			 (kind == TREE_HUGE_IDS ? HUGE_ID : 0));
 		if (symlink("/dev/dri/renderD128", link))
 			die("symlink", link);
 	} else if (dmabuf) {
@@ -298,8 +305,10 @@ static double run_one(const char *scratch, unsigned int procs, unsigned int fds,
 	t_floor = min_of(time_floor, procdir);
 	t_ours = min_of(time_gpumem, root);
 	remove_tree(root);
+	static const char *const names[] = { "desktop", "worst", "huge-id" };
+
 	printf("%-7s %6u procs x %3u fds: floor %8.2f ms  gpumem %8.2f ms  "
-	       "ratio %.2fx\n", kind == TREE_WORST ? "worst" : "desktop",
+	       "ratio %.2fx\n", names[kind],
 	       procs, fds, t_floor * 1e3, t_ours * 1e3, t_ours / t_floor);
 	return t_ours / (procs * fds);
 }
@@ -307,11 +316,15 @@ static double run_one(const char *scratch, unsigned int procs, unsigned int fds,
 int main(int argc, char **argv)
 {
 	const char *scratch = argc > 1 ? argv[1] : "/dev/shm";
-	double per_fd[3];
+	double per_fd[3], worst, huge;
 
 	printf("full scan vs syscall floor (min of %d runs each)\n", RUNS);
+
 	run_one(scratch, 1000, 20, TREE_DESKTOP);
-	run_one(scratch, 1000, 20, TREE_WORST);
+	worst = run_one(scratch, 1000, 20, TREE_WORST);
+	/* Ids that cannot be packed must not make the scan quadratic. */
+	huge = run_one(scratch, 1000, 20, TREE_HUGE_IDS);
+	printf("client ids above 2^52 vs the worst tree: %.2fx\n", huge / worst);
 	printf("linearity (desktop tree, 20 fds per process):\n");
 	per_fd[0] = run_one(scratch, 50, 20, TREE_DESKTOP);
 	per_fd[1] = run_one(scratch, 500, 20, TREE_DESKTOP);
