@@ -452,22 +452,16 @@ static int on_device_reading(void *ctx, int minor, enum gpumem_origin origin,
 	return 0;
 }
 
-/* A process only a reading knows (no fd left open) is one all the same. */
-static int on_process_reading(void *ctx, pid_t pid, const char *comm,
-			      enum gpumem_origin origin, uint64_t bytes)
+static int on_process_reading(void *ctx, pid_t pid, enum gpumem_origin origin,
+			      uint64_t bytes)
 {
 	struct builder *b = ctx;
 	uint32_t idx;
-	int err;
+	int err = proc_index(b, pid, &idx);
 
-	if (proc_index(b, pid, &idx)) {
-		err = on_process(b, pid, comm);
-		if (err)
-			return err;
-		idx = (uint32_t)b->s->nr_procs - 1;
-	}
-	gm_process_reading(&b->s->procs[idx], origin, bytes);
-	return 0;
+	if (!err)
+		gm_process_reading(&b->s->procs[idx], origin, bytes);
+	return err;
 }
 
 static void on_all_buffers(void *ctx)

@@ -343,10 +343,28 @@ static void say_tp(const struct gpumem_tp *tp, struct gpumem_source_status *st)
 }
 
 /*
- * pid 0 is a device total; any other key a process's, summed over GPUs.
- * The comm is read here, so that a process known only to the tracepoint
- * (no DRM fd left open) still has a name.
+ * A process known only to the tracepoint (no DRM fd left open) is one all
+ * the same: it is added with its comm, read here and only for such pids.
  */
+static int process_total(struct gm_source_ctx *ctx, struct gm_text *t,
+			 const struct gpumem_tp_total *k)
+{
+	const struct gm_feed *f = ctx->feed;
+	char path[32], comm[GPUMEM_NAME_MAX];
+	int err = f->process_reading(f->ctx, (pid_t)k->pid,
+				     GPUMEM_ORIGIN_TRACEPOINT, k->bytes);
+
+	if (err != -ENOENT)
+		return err;
+	snprintf(path, sizeof(path), "%u/comm", k->pid);
+	gm_read_comm(ctx->procfd, path, t, comm);
+	err = f->holders->process(f->holders->ctx, (pid_t)k->pid, comm);
+	return err ? err : f->process_reading(f->ctx, (pid_t)k->pid,
+					      GPUMEM_ORIGIN_TRACEPOINT,
+					      k->bytes);
+}
+
+/* pid 0 is a device total; any other key a process's, summed over GPUs. */
 static int feed_totals(struct gm_source_ctx *ctx, const struct gpumem_tp *tp)
 {
 	const struct gm_feed *f = ctx->feed;
@@ -356,18 +374,10 @@ static int feed_totals(struct gm_source_ctx *ctx, const struct gpumem_tp *tp)
 
 	for (i = 0; !err && i < tp->nr; i++) {
 		const struct gpumem_tp_total *k = &tp->totals[i];
-		char path[32], comm[GPUMEM_NAME_MAX];
 
-		if (!k->pid) {
-			err = f->device_reading(f->ctx, (int)k->gpu_id,
-						GPUMEM_ORIGIN_TRACEPOINT,
-						k->bytes);
-			continue;
-		}
-		snprintf(path, sizeof(path), "%u/comm", k->pid);
-		gm_read_comm(ctx->procfd, path, &t, comm);
-		err = f->process_reading(f->ctx, (pid_t)k->pid, comm,
-					 GPUMEM_ORIGIN_TRACEPOINT, k->bytes);
+		err = k->pid ? process_total(ctx, &t, k) :
+		      f->device_reading(f->ctx, (int)k->gpu_id,
+					GPUMEM_ORIGIN_TRACEPOINT, k->bytes);
 	}
 	gm_text_free(&t);
 	return err;

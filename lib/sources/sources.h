@@ -188,9 +188,12 @@ struct gm_feed {
 	/* A reading of the device whose primary minor is minor. */
 	int (*device_reading)(void *ctx, int minor, enum gpumem_origin origin,
 			      uint64_t bytes);
-	/* A reading of process pid's GPU memory (comm: as the source saw). */
-	int (*process_reading)(void *ctx, pid_t pid, const char *comm,
-			       enum gpumem_origin origin, uint64_t bytes);
+	/*
+	 * A reading of process pid's GPU memory; -ENOENT when the model has
+	 * no such process yet: the source adds it (holders->process) first.
+	 */
+	int (*process_reading)(void *ctx, pid_t pid, enum gpumem_origin origin,
+			       uint64_t bytes);
 	struct gpumem_tp *tp;			/* the tracepoint's own view */
 	struct gm_explain_in *explain;		/* explain's inputs */
 	void *ctx;
