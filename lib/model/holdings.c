@@ -238,69 +238,58 @@ static const void *list_at(const struct gm_list *l, size_t elem, size_t i,
 	return (const char *)l->v + (size_t)l->first[i] * elem;
 }
 
-static bool proc_pos(const struct gpumem_snapshot *s,
-		     const struct gpumem_process *p, size_t *i)
+/*
+ * The list of obj, an element of the array base[nr] (elements of size
+ * size); none when obj is not one of them or the list was never built.
+ */
+static const void *list_of(const struct gm_list *l, size_t elem,
+			   const void *base, size_t nr, size_t size,
+			   const void *obj, size_t *n)
 {
-	if (p < s->procs || p >= s->procs + s->nr_procs)
-		return false;
-	*i = (size_t)(p - s->procs);
-	return true;
+	const char *b = base, *o = obj;
+
+	*n = 0;
+	if (!nr || o < b || o >= b + nr * size)
+		return NULL;
+	return list_at(l, elem, (size_t)(o - b) / size, n);
 }
 
 const struct gpumem_holding *
 gpumem_process_clients(const struct gpumem_snapshot *s,
 		       const struct gpumem_process *p, size_t *nr)
 {
-	size_t i;
-
-	*nr = 0;
-	return proc_pos(s, p, &i) ? list_at(&s->hold.proc_clients,
-					    sizeof(struct gpumem_holding), i,
-					    nr) : NULL;
+	return list_of(&s->hold.proc_clients, sizeof(struct gpumem_holding),
+		       s->procs, s->nr_procs, sizeof(*p), p, nr);
 }
 
 const struct gpumem_holding *
 gpumem_process_dmabufs(const struct gpumem_snapshot *s,
 		       const struct gpumem_process *p, size_t *nr)
 {
-	size_t i;
-
-	*nr = 0;
-	return proc_pos(s, p, &i) ? list_at(&s->hold.proc_bufs,
-					    sizeof(struct gpumem_holding), i,
-					    nr) : NULL;
+	return list_of(&s->hold.proc_bufs, sizeof(struct gpumem_holding),
+		       s->procs, s->nr_procs, sizeof(*p), p, nr);
 }
 
 const struct gpumem_process_device *
 gpumem_process_devices(const struct gpumem_snapshot *s,
 		       const struct gpumem_process *p, size_t *nr)
 {
-	size_t i;
-
-	*nr = 0;
-	return proc_pos(s, p, &i) ? list_at(&s->hold.proc_devs,
-					    sizeof(struct gpumem_process_device),
-					    i, nr) : NULL;
+	return list_of(&s->hold.proc_devs, sizeof(struct gpumem_process_device),
+		       s->procs, s->nr_procs, sizeof(*p), p, nr);
 }
 
 const pid_t *gpumem_client_holders(const struct gpumem_snapshot *s,
 				   const struct gpumem_client *c, size_t *nr)
 {
-	*nr = 0;
-	if (c < s->clients || c >= s->clients + s->nr_clients)
-		return NULL;
-	return list_at(&s->hold.client_pids, sizeof(pid_t),
-		       (size_t)(c - s->clients), nr);
+	return list_of(&s->hold.client_pids, sizeof(pid_t), s->clients,
+		       s->nr_clients, sizeof(*c), c, nr);
 }
 
 const pid_t *gpumem_dmabuf_holders(const struct gpumem_snapshot *s,
 				   const struct gpumem_dmabuf *b, size_t *nr)
 {
-	*nr = 0;
-	if (b < s->bufs || b >= s->bufs + s->nr_bufs)
-		return NULL;
-	return list_at(&s->hold.buf_pids, sizeof(pid_t),
-		       (size_t)(b - s->bufs), nr);
+	return list_of(&s->hold.buf_pids, sizeof(pid_t), s->bufs, s->nr_bufs,
+		       sizeof(*b), b, nr);
 }
 
 const char *gpumem_kind_name(enum gpumem_kind kind)
