@@ -198,6 +198,20 @@ static void test_bad_rollup(void **state)
 	assert_non_null(strstr(why, "100/smaps_rollup"));
 }
 
+/* root reads anything: the tree is read as nobody, then root again. */
+static void as_nobody(struct fx *f)
+{
+	assert_int_equal(chmod(f->root, 0755), 0);
+	if (!geteuid())
+		assert_int_equal(seteuid(65534), 0);
+}
+
+static void as_root_again(void)
+{
+	if (!getuid())
+		assert_int_equal(seteuid(0), 0);
+}
+
 /* An unreadable process is said, and its memory stays in unexplained. */
 static void test_unreadable(void **state)
 {
@@ -207,13 +221,9 @@ static void test_unreadable(void **state)
 
 	tree(f, "6.12");
 	fx_chmod(f, "proc/100/smaps_rollup", 0);
-	/* root reads anything: read the tree as nobody */
-	assert_int_equal(chmod(f->root, 0755), 0);
-	if (!geteuid())
-		assert_int_equal(seteuid(65534), 0);
+	as_nobody(f);
 	e = take(f, 0, 0, why);
-	if (!getuid())
-		assert_int_equal(seteuid(0), 0);
+	as_root_again();
 	assert_int_equal(e->unreadable, 1);
 	assert_int_equal(line(e, "anonymous"), 0);
 	assert_true(e->nr_missing >= 1);
@@ -313,13 +323,10 @@ static void test_pid_denied(void **state)
 
 	tree(f, "6.12");
 	fx_chmod(f, "proc/100/smaps_rollup", 0);
-	assert_int_equal(chmod(f->root, 0755), 0);
-	if (!geteuid())
-		assert_int_equal(seteuid(65534), 0);
+	as_nobody(f);
 	take(f, 100, -EACCES, why);
 	take(f, 4242, -ESRCH, why);
-	if (!getuid())
-		assert_int_equal(seteuid(0), 0);
+	as_root_again();
 	assert_non_null(strstr(why, "no such process"));
 }
 

@@ -92,10 +92,10 @@ void fx_cleanup(struct fx *f)
 	f->root[0] = '\0';
 }
 
-void fx_write(struct fx *f, const char *path, const char *fmt, ...)
+/* root/path opened for writing, its parents made. */
+static FILE *create(struct fx *f, const char *path)
 {
 	char full[PATH_MAX];
-	va_list ap;
 	FILE *fp;
 
 	make_parents(f, path);
@@ -103,6 +103,14 @@ void fx_write(struct fx *f, const char *path, const char *fmt, ...)
 	fp = fopen(full, "w");
 	if (!fp)
 		fail_msg("fopen %s: %s", full, strerror(errno));
+	return fp;
+}
+
+void fx_write(struct fx *f, const char *path, const char *fmt, ...)
+{
+	FILE *fp = create(f, path);
+	va_list ap;
+
 	va_start(ap, fmt);
 	vfprintf(fp, fmt, ap);
 	va_end(ap);
@@ -144,14 +152,8 @@ void fx_fifo(struct fx *f, const char *path)
 
 void fx_sparse(struct fx *f, const char *path, off_t size, const char *tail)
 {
-	char full[PATH_MAX];
-	FILE *fp;
+	FILE *fp = create(f, path);
 
-	make_parents(f, path);
-	path_of(f, full, sizeof(full), path);
-	fp = fopen(full, "w");
-	if (!fp)
-		fail_msg("fopen %s: %s", full, strerror(errno));
 	assert_int_equal(fseeko(fp, size, SEEK_SET), 0);
 	assert_true(fputs(tail, fp) >= 0);
 	assert_int_equal(fclose(fp), 0);
