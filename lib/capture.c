@@ -71,16 +71,6 @@ static const char *const amd_counters[] = {
 	"mem_info_gtt_used", "mem_info_gtt_total",
 };
 
-static bool is_gone(int err)
-{
-	return err == -ENOENT || err == -ESRCH;
-}
-
-static bool is_denied(int err)
-{
-	return err == -EACCES || err == -EPERM;
-}
-
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -242,7 +232,7 @@ static int copy_file(struct cap *c, int from, const char *name, int to_dir)
 	int err = read_src(c, from, name);
 
 	if (err)
-		return err == -ENOENT || is_denied(err) ? 0 : err;
+		return err == -ENOENT || gm_is_denied(err) ? 0 : err;
 	return put_file(to_dir, name, c->text.buf, c->text.len);
 }
 
@@ -298,7 +288,7 @@ static int add_fd(struct cap *c, struct cap_proc *p, int fdfd,
 
 	n = readlinkat(fdfd, name, target, sizeof(target) - 1);
 	if (n < 0)
-		return is_denied(-errno) ? -errno : 0;
+		return gm_is_denied(-errno) ? -errno : 0;
 	target[n] = '\0';
 	if (!keep_fd(c, fdfd, name, target, sizeof(target)))
 		return 0;
@@ -306,7 +296,7 @@ static int add_fd(struct cap *c, struct cap_proc *p, int fdfd,
 	before = c->used;
 	err = read_src(c, p->src, path);
 	if (err)
-		return is_gone(err) ? 0 : err;	/* closed meanwhile */
+		return gm_is_gone(err) ? 0 : err;	/* closed meanwhile */
 	err = put_file(p->dst_fdinfo, name, c->text.buf, c->text.len);
 	if (!err)
 		err = put_link(c, p->dst_fd, name, target);
@@ -378,9 +368,9 @@ static int copy_rollup(struct cap *c, struct cap_proc *p)
 	uint64_t before = c->used;
 	int err = read_src(c, p->src, "smaps_rollup");
 
-	if (is_gone(err))
+	if (gm_is_gone(err))
 		return 0;
-	if (is_denied(err)) {
+	if (gm_is_denied(err)) {
 		c->rollups_denied++;
 		return 0;
 	}
@@ -491,9 +481,9 @@ static int read_proc(struct cap *c, struct cap_proc *p)
 
 static void account(struct cap *c, const struct cap_proc *p, int err)
 {
-	if (is_gone(err))
+	if (gm_is_gone(err))
 		c->vanished++;
-	else if (is_denied(err))
+	else if (gm_is_denied(err))
 		c->unreadable++;
 	else if (!err) {
 		c->scanned++;
@@ -524,7 +514,7 @@ static int capture_pid(struct cap *c, const char *name)
 		stage_discard(c, &p);
 	close_fd(&p.dst);
 	account(c, &p, err);
-	return is_gone(err) || is_denied(err) ? 0 : err;
+	return gm_is_gone(err) || gm_is_denied(err) ? 0 : err;
 }
 
 /* Read right after each other, as explain reads them: one moment. */
@@ -647,7 +637,7 @@ static int capture_node(struct cap *c, int out_sys, int out_drm,
 		return to;
 	c->nodes++;
 	err = device_rel(c, node, rel, sizeof(rel));
-	if (is_gone(err) || err == -ENOTDIR) {
+	if (gm_is_gone(err) || err == -ENOTDIR) {
 		err = 0;	/* a virtual node without a parent device */
 	} else if (!err) {
 		err = capture_device(c, out_sys, node, rel);
@@ -689,7 +679,7 @@ static int capture_buffer(struct cap *c, int from, int out_bufs,
 	src = openat(from, ino, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		     O_CLOEXEC);
 	if (src < 0)
-		return is_gone(-errno) ? 0 : -errno;	/* freed meanwhile */
+		return gm_is_gone(-errno) ? 0 : -errno;	/* freed meanwhile */
 	to = out_dir(c, out_bufs, ino);
 	err = to < 0 ? to : copy_file(c, src, "size", to);
 	if (!err)
@@ -711,7 +701,7 @@ static int capture_buffers(struct cap *c, int out_sys)
 
 	err = gm_opendir_at(c->sysfd, "kernel/dmabuf/buffers", &dir);
 	if (err)
-		return is_gone(err) || is_denied(err) ? 0 : err;
+		return gm_is_gone(err) || gm_is_denied(err) ? 0 : err;
 	out_bufs = out_dir(c, out_sys, "kernel/dmabuf/buffers");
 	err = out_bufs < 0 ? out_bufs : 0;
 	while (!err && (de = readdir(dir))) {

@@ -57,16 +57,6 @@ struct pid_scan {
 	bool stale;		/* a rescan found an indexed fd changed */
 };
 
-static bool is_gone(int err)
-{
-	return err == -ENOENT || err == -ESRCH;
-}
-
-static bool is_denied(int err)
-{
-	return err == -EACCES || err == -EPERM;
-}
-
 /*
  * A number the kernel wrote as a name (a pid or fd directory, cardN, a
  * buffer's inode): only its own spelling, so that "0123" or "123 " is not
@@ -282,7 +272,7 @@ static int read_fdinfo(struct pid_scan *ps, int fd, enum fd_kind kind,
 	pid_path(ps, path, sizeof(path), "fdinfo/", fd);
 	err = gm_read_record_flags_at(ps->at, path, ps->text,
 				      ps->live ? GM_READ_KERNEL : 0);
-	if (is_gone(err)) {
+	if (gm_is_gone(err)) {
 		ps->stale |= want_ino != 0;
 		return 0;
 	}
@@ -324,7 +314,7 @@ static int scan_fd(struct pid_scan *ps, int fdfd, const char *name)
 		return 0;
 	n = readlinkat(fdfd, name, target, sizeof(target) - 1);
 	if (n < 0)
-		return is_denied(-errno) ? -errno : 0;
+		return gm_is_denied(-errno) ? -errno : 0;
 	target[n] = '\0';
 	kind = classify(ps, fdfd, name, target, &minor);
 	if (kind == FD_OTHER)
@@ -395,13 +385,13 @@ static int account(struct pid_scan *ps, int err)
 {
 	if (!err)
 		ps->st->processes++;
-	else if (is_gone(err))
+	else if (gm_is_gone(err))
 		ps->st->vanished++;
 	else if (err == -ENOMEM)
 		return err;
 	else
 		ps->st->unreadable_processes++;
-	ps->odd += err && !is_gone(err) && !is_denied(err);
+	ps->odd += err && !gm_is_gone(err) && !gm_is_denied(err);
 	return 0;
 }
 

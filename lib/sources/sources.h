@@ -64,6 +64,17 @@ void gm_pci_names(struct gpumem_device *devs, size_t nr);
 bool gm_is_gpu_exporter(const struct gm_devices *devs, const char *exporter);
 bool gm_gem_in_shmem(const char *driver);
 
+/* Mid-scan errors that are normal: the process exited; it is not ours. */
+static inline bool gm_is_gone(int err)
+{
+	return err == -ENOENT || err == -ESRCH;
+}
+
+static inline bool gm_is_denied(int err)
+{
+	return err == -EACCES || err == -EPERM;
+}
+
 /* proc_walk.c: walks /proc and reports every DRM and dma-buf holder. */
 struct gm_scan_sink {
 	int (*process)(void *ctx, pid_t pid, const char *comm);
