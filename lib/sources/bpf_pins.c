@@ -242,7 +242,7 @@ static void set_state(struct gpumem_tp *tp, int err)
 		tp->state = GPUMEM_TP_OK;
 	else if (err == -ENOENT)
 		tp->state = GPUMEM_TP_ABSENT;
-	else if (err == -EACCES || err == -EPERM)
+	else if (gm_is_denied(err))
 		tp->state = GPUMEM_TP_DENIED;
 	else
 		tp->state = GPUMEM_TP_ERROR;

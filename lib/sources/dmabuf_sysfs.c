@@ -82,7 +82,7 @@ static int read_dmabuf_sysfs(struct gm_source_ctx *ctx,
 	}
 	err = gm_dmabuf_sysfs_scan(ctx->sysfd, f->buffer, f->ctx,
 				   &ctx->stats->malformed_lines);
-	if (err == -ENOENT || err == -EACCES || err == -EPERM) {
+	if (err == -ENOENT || gm_is_denied(err)) {
 		gm_source_err(st, err, "/sys/kernel/dmabuf/buffers "
 			      "(CONFIG_DMABUF_SYSFS_STATS): buffers no process "
 			      "holds are invisible");

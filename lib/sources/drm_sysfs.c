@@ -266,7 +266,7 @@ static int read_drm_sysfs(struct gm_source_ctx *ctx,
 	}
 	err = gm_drm_sysfs_scan(ctx->sysfd, ctx->feed->devs,
 				&ctx->stats->malformed_lines);
-	if (err == -EACCES || err == -EPERM) {
+	if (gm_is_denied(err)) {
 		gm_source_err(st, err, "/sys/class/drm");
 		return 0;
 	}

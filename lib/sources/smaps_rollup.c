@@ -85,7 +85,7 @@ int gm_pss_scan(int procfd, pid_t want_pid, struct gm_pss_totals *t,
 		if (!is_pid(de->d_name))
 			continue;
 		err = read_one(procfd, de->d_name, &text, &kvs, &p, why, why_len);
-		if (err == -EACCES || err == -EPERM) {
+		if (gm_is_denied(err)) {
 			t->unreadable++;
 			t->pid_denied |= atoi(de->d_name) == want_pid;
 		} else if (!err) {

@@ -51,7 +51,7 @@ void gm_source_err(struct gpumem_source_status *st, int err,
 {
 	if (err == -ENOENT)
 		gm_source_say(st, GPUMEM_SOURCE_MISSING, "no %s", what);
-	else if (err == -EACCES || err == -EPERM)
+	else if (gm_is_denied(err))
 		gm_source_say(st, GPUMEM_SOURCE_DENIED,
 			      "%s: not readable by this user", what);
 	else
