@@ -13,9 +13,14 @@ if ! command -v setpriv >/dev/null || [ "$(id -u)" -ne 0 ]; then
 	exit 0
 fi
 cp -a "$src" "$T/d"
+# The build may sit where only root can enter (a mktemp -d clone): nobody
+# runs a copy, beside a copy of the library its rpath ($ORIGIN/../lib) finds.
+mkdir -p "$T/bin/src" "$T/bin/lib"
+cp "$gpumem" "$T/bin/src/gpumem"
+cp -P "$(dirname "$gpumem")"/../lib/libgpumem.so* "$T/bin/lib/"
 chmod -R a+rX "$T"
 as_nobody() {
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$gpumem" "$@"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$T/bin/src/gpumem" "$@"
 }
 
 as_nobody --root "$T/d" -j >"$T/all.json" 2>"$T/all.err"
