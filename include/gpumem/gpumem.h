@@ -462,6 +462,45 @@ int gpumem_explain_print_table(const struct gpumem_explain *e, FILE *f,
 int gpumem_explain_print_json(const struct gpumem_explain *e, FILE *f);
 const char *gpumem_xgroup_name(enum gpumem_xgroup g);
 
+/*
+ * Leak hints (docs/leaks.md): a figure that grew over its last `window`
+ * samples without ever coming back.  The rule reads any series: a device's
+ * total, a process's or a cgroup's figure, from a live view, a recording
+ * or gpumemd's history.  Points are in time order.
+ */
+struct gpumem_point {
+	int64_t time_ns;		/* any clock, the same for the series */
+	uint64_t bytes;
+};
+
+struct gpumem_leak_rule {
+	unsigned int window;		/* K: the last K points, >= 3 */
+	uint64_t min_growth_bytes;	/* net growth over the window */
+	/* A drop below the highest figure so far of more than this share
+	 * of the net growth is "coming back". */
+	unsigned int max_dip_pct;
+};
+
+#define GPUMEM_LEAK_WINDOW_DEFAULT 10
+#define GPUMEM_LEAK_MIN_GROWTH_DEFAULT (1ull << 20)
+#define GPUMEM_LEAK_MAX_DIP_PCT_DEFAULT 10
+
+struct gpumem_leak_hint {
+	bool leak;
+	unsigned int samples;		/* points examined: min(nr, window) */
+	uint64_t first_bytes, last_bytes;	/* of those points */
+	int64_t span_ns;		/* their first to their last */
+	/* (last - first) / span; 0 unless leak and span > 0 */
+	double bytes_per_s;
+};
+
+void gpumem_leak_rule_default(struct gpumem_leak_rule *rule);
+/* rule NULL: the defaults.  Fewer than window points: no leak, said by
+ * samples < window.  -EINVAL for a window below 3 or a dip above 100%. */
+int gpumem_leak_check(const struct gpumem_point *pts, size_t nr,
+		      const struct gpumem_leak_rule *rule,
+		      struct gpumem_leak_hint *hint);
+
 const char *gpumem_stat_name(enum gpumem_stat stat);
 const char *gpumem_origin_name(enum gpumem_origin origin);
 
