@@ -392,6 +392,35 @@ static int copy_comm(struct cap *c, struct cap_proc *p)
 	return err;
 }
 
+/*
+ * Of status only the Uid: line, all proc_status.c reads: the rest (memory,
+ * capabilities, seccomp) is none of a capture's business.  A --root tree
+ * without status files gives a capture without them.
+ */
+static int copy_status(struct cap *c, struct cap_proc *p)
+{
+	uint64_t before = c->used;
+	const char *line;
+	size_t pos = 0, len;
+	int err = read_regular(c, p->src, "status");
+
+	if (err == -ENOENT)
+		return 0;
+	while (!err && gm_next_line(c->text.buf, c->text.len, &pos, &line,
+				    &len)) {
+		if (len < 4 || memcmp(line, "Uid:", 4))
+			continue;
+		memmove(c->text.buf, line, len);
+		c->text.buf[len] = '\n';
+		err = charge(c, len + 1);
+		if (!err)
+			err = put_file(p->dst, "status", c->text.buf, len + 1);
+		break;
+	}
+	p->bytes += c->used - before;
+	return err;
+}
+
 /* out/proc/.PID with fd/ and fdinfo/: a name readers skip (not digits). */
 static int stage_open(struct cap *c, struct cap_proc *p)
 {
@@ -474,6 +503,8 @@ static int read_proc(struct cap *c, struct cap_proc *p)
 		err = copy_maps(c, p);
 	if (!err)
 		err = copy_comm(c, p);
+	if (!err)
+		err = copy_status(c, p);
 	if (!err)
 		err = copy_rollup(c, p);
 	return err;

@@ -177,7 +177,18 @@ struct gpumem_process {
 	uint64_t tp_bytes;		/* summed over GPUs */
 	struct gpumem_reading readings[GPUMEM_MAX_READINGS];
 	unsigned int nr_readings;
+	uid_t uid;			/* read it with gpumem_process_uid() */
 };
+
+/*
+ * Whose process p is: the real uid of the Uid: line of /proc/PID/status
+ * (of the --root tree too), or GPUMEM_UID_UNKNOWN when the tree has no
+ * status file for it, its Uid: line is malformed, or the library that
+ * filled p is older.  A status that exists but cannot be read makes the
+ * process unreadable (gpumem_scan_stats), as any of its files does.
+ */
+#define GPUMEM_UID_UNKNOWN ((uid_t)-1)
+uid_t gpumem_process_uid(const struct gpumem_process *p);
 
 struct gpumem_dmabuf_totals {
 	uint64_t total_bytes;		/* each buffer once */

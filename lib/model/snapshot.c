@@ -50,7 +50,7 @@ static int proc_index(struct builder *b, pid_t pid, uint32_t *idx)
 	return gm_map_get(&b->procs, (uint64_t)pid, idx) ? 0 : -ENOENT;
 }
 
-static int on_process(void *ctx, pid_t pid, const char *comm)
+static int on_process(void *ctx, pid_t pid, const char *comm, uid_t uid)
 {
 	struct builder *b = ctx;
 	struct gpumem_snapshot *s = b->s;
@@ -66,6 +66,7 @@ static int on_process(void *ctx, pid_t pid, const char *comm)
 	p = &s->procs[s->nr_procs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
+	p->uid = uid;
 	gm_strlcpy(p->comm, comm, sizeof(p->comm));
 	return 0;
 }
@@ -409,6 +410,7 @@ static int keep_only(struct builder *b, int procfd, pid_t pid)
 	struct gpumem_snapshot *s = b->s;
 	char name[32], comm[GPUMEM_NAME_MAX];
 	struct gm_text t = { 0 };
+	uid_t uid;
 	uint32_t idx;
 	int fd, err;
 
@@ -433,9 +435,11 @@ static int keep_only(struct builder *b, int procfd, pid_t pid)
 	s->nr_procs = 0;
 	snprintf(name, sizeof(name), "%d/comm", (int)pid);
 	gm_read_comm(procfd, name, &t, comm);
+	snprintf(name, sizeof(name), "%d/status", (int)pid);
+	gm_read_uid_at(procfd, name, &t, 0, &uid, &s->stats.malformed_lines);
 	gm_text_free(&t);
 	gm_holdings_keep(s, -1);
-	err = on_process(b, pid, comm);
+	err = on_process(b, pid, comm, uid);
 	if (!err)
 		s->procs[0].struct_size = sizeof(s->procs[0]);
 	return err;

@@ -41,6 +41,7 @@ struct pid_scan {
 	int at;
 	char prefix[16];
 	const char *comm;	/* known from the index: not read again */
+	uid_t uid;		/* read with the process, or from the index */
 	pid_t pid;
 	bool live;
 	bool announced;
@@ -153,6 +154,7 @@ static int remember_pid(struct pid_scan *ps, const char *comm)
 	p = &idx->pids[idx->nr_pids++];
 	p->pid = ps->pid;
 	p->maps = false;
+	p->uid = ps->uid;
 	gm_strlcpy(p->comm, comm, sizeof(p->comm));
 	return 0;
 }
@@ -195,7 +197,7 @@ static int announce(struct pid_scan *ps)
 		pid_path(ps, path, sizeof(path), "comm", -1);
 		gm_read_comm(ps->at, path, ps->aux, comm);
 	}
-	err = ps->sink->process(ps->sink->ctx, ps->pid, comm);
+	err = ps->sink->process(ps->sink->ctx, ps->pid, comm, ps->uid);
 	return err ? err : remember_pid(ps, comm);
 }
 
@@ -360,6 +362,23 @@ static int read_maps(struct pid_scan *ps)
 			       ps->live ? GM_READ_KERNEL : 0);
 }
 
+/*
+ * Only for a process that holds something (of the others the walk reads
+ * nothing but their fds).  A --root tree may have none (ENOENT): the uid is unknown then;
+ * live, ENOENT is a process that exited.
+ */
+static int read_status(struct pid_scan *ps)
+{
+	int err;
+
+	if (!ps->nr_fds && !ps->maps->len)
+		return 0;
+	err = gm_read_uid_at(ps->piddir, "status", ps->aux,
+			     ps->live ? GM_READ_KERNEL : 0, &ps->uid,
+			     &ps->st->malformed_lines);
+	return err == -ENOENT && !ps->live ? 0 : err;
+}
+
 /* What was read of a process, now that all of it was, to the sink. */
 static int hand_out(struct pid_scan *ps)
 {
@@ -398,6 +417,7 @@ static int account(struct pid_scan *ps, int err)
 static void start_pid(struct pid_scan *ps, pid_t pid)
 {
 	ps->pid = pid;
+	ps->uid = GPUMEM_UID_UNKNOWN;
 	ps->announced = false;
 	ps->nr_fds = 0;
 	ps->held->len = 0;
@@ -421,6 +441,8 @@ static int scan_pid(struct pid_scan *ps, pid_t pid)
 	err = scan_fds(ps);
 	if (!err)
 		err = read_maps(ps);
+	if (!err)
+		err = read_status(ps);
 	if (err) {
 		err = account(ps, err);
 	} else {
@@ -442,6 +464,7 @@ static int rescan_pid(struct pid_scan *ps, const struct gm_index *idx,
 
 	start_pid(ps, p->pid);
 	ps->comm = p->comm;
+	ps->uid = p->uid;
 	snprintf(ps->prefix, sizeof(ps->prefix), "%d/", (int)p->pid);
 	for (; *next < idx->nr && idx->fds[*next].pid == p->pid; (*next)++) {
 		const struct gm_index_fd *f = &idx->fds[*next];

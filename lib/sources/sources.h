@@ -75,9 +75,19 @@ static inline bool gm_is_denied(int err)
 	return err == -EACCES || err == -EPERM;
 }
 
+/*
+ * proc_status.c: the real uid of a status text's Uid: line; -ENOENT when
+ * there is none, -EBADMSG (counted in *malformed) when it is not a uid.
+ */
+int gm_status_parse_uid(const char *text, size_t len, uid_t *uid,
+			unsigned int *malformed);
+/* dirfd/path read and parsed; *uid GPUMEM_UID_UNKNOWN unless found. */
+int gm_read_uid_at(int dirfd, const char *path, struct gm_text *t,
+		   unsigned int flags, uid_t *uid, unsigned int *malformed);
+
 /* proc_walk.c: walks /proc and reports every DRM and dma-buf holder. */
 struct gm_scan_sink {
-	int (*process)(void *ctx, pid_t pid, const char *comm);
+	int (*process)(void *ctx, pid_t pid, const char *comm, uid_t uid);
 	int (*drm_fd)(void *ctx, pid_t pid, int minor, int fd,
 		      const char *fdinfo, size_t len);
 	int (*dmabuf_fd)(void *ctx, pid_t pid, const char *fdinfo, size_t len);
@@ -99,6 +109,7 @@ struct gm_index_fd {
 struct gm_index_pid {
 	pid_t pid;
 	bool maps;		/* it mapped a dma-buf: re-read its maps */
+	uid_t uid;
 	char comm[GPUMEM_NAME_MAX];
 };
 
