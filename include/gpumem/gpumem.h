@@ -332,6 +332,76 @@ gpumem_process_devices(const struct gpumem_snapshot *s,
 		       const struct gpumem_process *p, size_t *nr);
 const char *gpumem_kind_name(enum gpumem_kind kind);
 
+/*
+ * A history of samples in memory, per device and per process: what a time
+ * series or a leak hint needs, within a budget of bytes.  Each added
+ * snapshot becomes one sample; when the budget is exceeded, the oldest
+ * samples go.  A sample says whether the one before it is missing (gap):
+ * the first sample of a history (the program, a daemon, just started: what
+ * came before is not known), or one more than 1.5 intervals after the
+ * previous (a missed sample, a suspend).
+ */
+struct gpumem_history;
+
+enum gpumem_gap {
+	GPUMEM_GAP_NONE,
+	GPUMEM_GAP_START,		/* the first sample of this history */
+	GPUMEM_GAP_MISSED,		/* > 1.5 intervals after the previous */
+};
+
+struct gpumem_history_device {
+	uint32_t struct_size;
+	int index;			/* cardN, as gpumem_device.index */
+	bool known;			/* total_bytes is known (an origin) */
+	bool partial;			/* gpumem_device.total_partial */
+	uint64_t total_bytes;
+};
+
+#define GPUMEM_HISTORY_COMM 16		/* TASK_COMM_LEN; longer is cut */
+
+struct gpumem_history_process {
+	uint32_t struct_size;
+	pid_t pid;
+	uid_t uid;			/* gpumem_process_uid() */
+	char comm[GPUMEM_HISTORY_COMM];
+	uint64_t gpu_rss_bytes;		/* gpumem_process.gpu_total_bytes */
+	uint64_t gpu_pss_bytes;
+	uint64_t dmabuf_rss_bytes;
+	uint64_t dmabuf_pss_bytes;
+};
+
+struct gpumem_history_sample {
+	uint32_t struct_size;
+	int64_t realtime_ns;		/* gpumem_sample_info() */
+	int64_t boottime_ns;
+	enum gpumem_gap gap;		/* what is missing before it */
+	unsigned int unreadable_processes;
+	size_t nr_devices;
+	size_t nr_processes;
+	const struct gpumem_history_device *devices;	/* by index */
+	const struct gpumem_history_process *processes;	/* by pid */
+};
+
+/*
+ * max_bytes: the budget, everything the history allocates included;
+ * interval_ns: the spacing the caller samples at (0: no missed-sample
+ * gaps).  add: -E2BIG when one sample alone exceeds the budget (the
+ * history is left as it was).  at(h, 0) is the oldest sample, NULL past
+ * the newest; a sample lives until a later add or free.
+ */
+int gpumem_history_new(size_t max_bytes, int64_t interval_ns,
+		       struct gpumem_history **out);
+int gpumem_history_add(struct gpumem_history *h,
+		       const struct gpumem_snapshot *s);
+size_t gpumem_history_len(const struct gpumem_history *h);
+size_t gpumem_history_bytes(const struct gpumem_history *h);
+const struct gpumem_history_sample *
+gpumem_history_at(const struct gpumem_history *h, size_t i);
+/* The process pid in sample s (binary search), or NULL. */
+const struct gpumem_history_process *
+gpumem_history_find(const struct gpumem_history_sample *s, pid_t pid);
+void gpumem_history_free(struct gpumem_history *h);
+
 /* Output formats; GPUMEM_PRINT_BYTES prints exact bytes, not IEC units. */
 #define GPUMEM_PRINT_BYTES 0x1u
 

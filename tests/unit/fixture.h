@@ -31,6 +31,12 @@ void fx_dir(struct fx *f, const char *path);
 void fx_fifo(struct fx *f, const char *path);
 void fx_sparse(struct fx *f, const char *path, off_t size, const char *tail);
 
+/* An i915 client's fdinfo: drm-client-id id, drm-total-system0 bytes. */
+#define FX_DRM_FDINFO(id, bytes) \
+	"pos:\t0\nflags:\t02100002\nmnt_id:\t24\nino:\t1053\n" \
+	"drm-driver:\ti915\ndrm-client-id:\t" id "\n" \
+	"drm-total-system0:\t" bytes "\n"
+
 /* proc/PID with comm, an empty maps, and empty fd/ and fdinfo/. */
 void fx_process(struct fx *f, pid_t pid, const char *comm);
 /* proc/PID/fd/FD -> target, proc/PID/fdinfo/FD = fdinfo. */

@@ -16,11 +16,6 @@
 
 #include "fixture.h"
 
-#define DRM_FDINFO(id, bytes) \
-	"pos:\t0\nflags:\t02100002\nmnt_id:\t24\nino:\t1053\n" \
-	"drm-driver:\ti915\ndrm-client-id:\t" id "\n" \
-	"drm-total-system0:\t" bytes "\n"
-
 #define DMABUF_FDINFO(ino, size) \
 	"pos:\t0\nflags:\t02000002\nmnt_id:\t9\nino:\t" ino "\n" \
 	"size:\t" size "\ncount:\t1\nexp_name:\tsystem\n"
@@ -32,7 +27,7 @@ static int setup(void **state)
 	assert_non_null(f);
 	fx_init(f);
 	fx_process(f, 100, "app");
-	fx_fd(f, 100, 3, "/dev/dri/renderD128", DRM_FDINFO("7", "4096"));
+	fx_fd(f, 100, 3, "/dev/dri/renderD128", FX_DRM_FDINFO("7", "4096"));
 	fx_fd(f, 100, 4, "/dmabuf:", DMABUF_FDINFO("55", "8192"));
 	fx_process(f, 200, "viewer");
 	fx_maps(f, 200, "7f0000000000-7f0000002000 rw-s 00000000 00:08 55 "
@@ -96,7 +91,7 @@ static void test_refresh_follows_values(void **state)
 	struct gpumem_snapshot *s;
 
 	gpumem_snapshot_free(sample(sc, false, false));
-	fx_write(f, "proc/100/fdinfo/3", DRM_FDINFO("7", "12 KiB"));
+	fx_write(f, "proc/100/fdinfo/3", FX_DRM_FDINFO("7", "12 KiB"));
 	s = sample(sc, true, true);
 	assert_int_equal(fx_proc(s, 100)->gpu_total_bytes, 12288);
 	gpumem_snapshot_free(s);
@@ -139,7 +134,7 @@ static void test_refresh_misses_new_process(void **state)
 
 	gpumem_snapshot_free(sample(sc, false, false));
 	fx_process(f, 400, "late");
-	fx_fd(f, 400, 5, "/dev/dri/renderD128", DRM_FDINFO("9", "4096"));
+	fx_fd(f, 400, 5, "/dev/dri/renderD128", FX_DRM_FDINFO("9", "4096"));
 	s = sample(sc, true, true);
 	gpumem_processes(s, &nr);
 	assert_int_equal(nr, 2);

@@ -17,9 +17,6 @@
 #include "fixture.h"
 #include "sources/sources.h"
 
-#define DRM_FDINFO \
-	"pos:\t0\nflags:\t02100002\nmnt_id:\t24\nino:\t1053\n" \
-	"drm-driver:\ti915\ndrm-client-id:\t7\ndrm-total-system0:\t4096\n"
 #define STATUS(uid) \
 	"Name:\tapp\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t100\n" \
 	"Uid:\t" uid "\nGid:\t100\t100\t100\t100\nVmRSS:\t 1024 kB\n"
@@ -62,7 +59,7 @@ static void holder(struct fx *f, pid_t pid, const char *status)
 	char path[64];
 
 	fx_process(f, pid, "app");
-	fx_fd(f, pid, 3, "/dev/dri/renderD128", DRM_FDINFO);
+	fx_fd(f, pid, 3, "/dev/dri/renderD128", FX_DRM_FDINFO("7", "4096"));
 	snprintf(path, sizeof(path), "proc/%d/status", (int)pid);
 	if (status)
 		fx_write(f, path, "%s", status);
