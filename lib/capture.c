@@ -4,8 +4,8 @@
  * "gpumem --root DIR" (and "gpumem explain --root DIR") reads back as the
  * same figures.  It walks the source table (lib/sources/table.c): each
  * source says what it reads (struct gm_source, cap), and this file knows
- * how to copy each kind: of every process, comm, the /dmabuf lines of maps,
- * smaps_rollup, and its DRM and dma-buf fds as symlinks with their fdinfo;
+ * how to copy each kind: of every process, comm, cgroup, the /dmabuf lines
+ * of maps, smaps_rollup, and its DRM and dma-buf fds as symlinks with their fdinfo;
  * a source's own files (proc/meminfo, zoneinfo, version); the DRM nodes of
  * /sys/class/drm with their parent device (uevent, amdgpu mem_info_*); and
  * /sys/kernel/dmabuf/buffers.  The layout and its limits are described in
@@ -381,13 +381,17 @@ static int copy_rollup(struct cap *c, struct cap_proc *p)
 	return err;
 }
 
-static int copy_comm(struct cap *c, struct cap_proc *p)
+/* comm, cgroup; optional: a kernel without it (no cgroups) is not an error. */
+static int copy_small(struct cap *c, struct cap_proc *p, const char *name,
+		      bool optional)
 {
 	uint64_t before = c->used;
-	int err = read_src(c, p->src, "comm");
+	int err = read_src(c, p->src, name);
 
+	if (optional && (err == -ENOENT || gm_is_denied(err)))
+		return 0;
 	if (!err)
-		err = put_file(p->dst, "comm", c->text.buf, c->text.len);
+		err = put_file(p->dst, name, c->text.buf, c->text.len);
 	p->bytes += c->used - before;
 	return err;
 }
@@ -502,7 +506,9 @@ static int read_proc(struct cap *c, struct cap_proc *p)
 	if (!err)
 		err = copy_maps(c, p);
 	if (!err)
-		err = copy_comm(c, p);
+		err = copy_small(c, p, "comm", false);
+	if (!err)
+		err = copy_small(c, p, "cgroup", true);
 	if (!err)
 		err = copy_status(c, p);
 	if (!err)

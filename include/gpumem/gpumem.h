@@ -178,6 +178,7 @@ struct gpumem_process {
 	struct gpumem_reading readings[GPUMEM_MAX_READINGS];
 	unsigned int nr_readings;
 	uid_t uid;			/* read it with gpumem_process_uid() */
+	int cgroup;			/* see gpumem_process_cgroup() */
 };
 
 /*
@@ -401,6 +402,51 @@ gpumem_history_at(const struct gpumem_history *h, size_t i);
 const struct gpumem_history_process *
 gpumem_history_find(const struct gpumem_history_sample *s, pid_t pid);
 void gpumem_history_free(struct gpumem_history *h);
+
+/*
+ * Who a process runs for, from /proc/PID/cgroup: its cgroup v2 path (on a
+ * cgroup v1 host, that of systemd's name=systemd hierarchy), and what the
+ * path's shape says of its owner.  Anyone who may create a cgroup may name
+ * it so: an owner is a label, not a proof.
+ */
+enum gpumem_owner_kind {
+	GPUMEM_OWNER_UNKNOWN,		/* a path of no known shape */
+	GPUMEM_OWNER_UNIT,		/* a systemd unit */
+	GPUMEM_OWNER_CONTAINER,		/* docker, podman, crio, containerd */
+	GPUMEM_OWNER_POD,		/* a Kubernetes pod */
+};
+
+#define GPUMEM_ID_MAX 72		/* a container id, a pod uid */
+#define GPUMEM_UNIT_MAX 512		/* two systemd unit names */
+
+/* One per distinct cgroup of the snapshot's processes. */
+struct gpumem_cgroup {
+	uint32_t struct_size;
+	const char *path;		/* "/system.slice/foo.service" */
+	bool v1;			/* from name=systemd: no cgroup v2 */
+	bool deleted;			/* removed, the process still in it */
+	enum gpumem_owner_kind kind;
+	/* "system.slice/foo.service", "user@1000.service/app-x.scope";
+	 * "" when the path names no unit */
+	char unit[GPUMEM_UNIT_MAX];
+	char runtime[16];		/* "docker", "podman", "crio", ... */
+	char container_id[GPUMEM_ID_MAX];
+	char pod_uid[GPUMEM_ID_MAX];	/* with dashes, as the API server's */
+	/* One readable name: the unit, "docker 0123456789ab", "pod UID",
+	 * else the path */
+	char owner[GPUMEM_UNIT_MAX];
+};
+
+const struct gpumem_cgroup *gpumem_cgroups(const struct gpumem_snapshot *s,
+					   size_t *nr);
+/* p's cgroup; NULL when it could not be read. */
+const struct gpumem_cgroup *
+gpumem_process_cgroup(const struct gpumem_snapshot *s,
+		      const struct gpumem_process *p);
+/* Its cgroup's owner, "unknown" when the cgroup could not be read. */
+const char *gpumem_process_owner(const struct gpumem_snapshot *s,
+				 const struct gpumem_process *p);
+const char *gpumem_owner_kind_name(enum gpumem_owner_kind kind);
 
 /* Output formats; GPUMEM_PRINT_BYTES prints exact bytes, not IEC units. */
 #define GPUMEM_PRINT_BYTES 0x1u

@@ -39,6 +39,17 @@ struct gm_holdings {
 	struct gm_list proc_devs;	/* struct gpumem_process_device */
 };
 
+/* cgroups.c: each distinct cgroup once */
+struct gm_cgroups {
+	struct gpumem_cgroup *v;
+	size_t nr, cap;
+	struct gm_map by_key;	/* hash of path -> first index */
+};
+
+int gm_cgroups_intern(struct gm_cgroups *c, const struct gpumem_cgroup *cg,
+		      uint32_t *idx);
+void gm_cgroups_free(struct gm_cgroups *c);
+
 /* snapshot.c */
 struct gpumem_snapshot {
 	struct gm_devices devs;
@@ -52,6 +63,7 @@ struct gpumem_snapshot {
 	struct gpumem_scan_stats stats;
 	struct gpumem_tp tp;		/* sources/bpf_pins.c */
 	struct gm_holdings hold;
+	struct gm_cgroups cgroups;
 	struct gpumem_sample_info info;
 	struct gpumem_source_status *sources;	/* one per gm_source_table */
 	size_t nr_sources;

@@ -67,8 +67,35 @@ static int on_process(void *ctx, pid_t pid, const char *comm, uid_t uid)
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
 	p->uid = uid;
+	p->cgroup = -1;
 	gm_strlcpy(p->comm, comm, sizeof(p->comm));
 	return 0;
+}
+
+static int each_process(void *ctx, int (*fn)(void *arg, pid_t pid),
+			void *arg)
+{
+	struct builder *b = ctx;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < b->s->nr_procs; i++)
+		err = fn(arg, b->s->procs[i].pid);
+	return err;
+}
+
+static int on_process_cgroup(void *ctx, pid_t pid,
+			     const struct gpumem_cgroup *cg)
+{
+	struct builder *b = ctx;
+	uint32_t proc, idx;
+	int err = proc_index(b, pid, &proc);
+
+	if (!err)
+		err = gm_cgroups_intern(&b->s->cgroups, cg, &idx);
+	if (!err)
+		b->s->procs[proc].cgroup = (int)idx;
+	return err;
 }
 
 /*
@@ -547,7 +574,9 @@ static int scan(struct builder *b, const struct gpumem_opts *opts,
 		.devs = &s->devs, .holders = &sink, .buffer = on_sysfs_buf,
 		.all_buffers = on_all_buffers,
 		.device_reading = on_device_reading,
-		.process_reading = on_process_reading, .tp = &s->tp, .ctx = b,
+		.process_reading = on_process_reading,
+		.each_process = each_process,
+		.process_cgroup = on_process_cgroup, .tp = &s->tp, .ctx = b,
 	};
 	struct gm_source_ctx ctx = {
 		.stats = &s->stats, .feed = &feed, .sysfd = -1,
@@ -663,6 +692,7 @@ void gpumem_snapshot_free(struct gpumem_snapshot *s)
 	free(s->procs);
 	free(s->sources);
 	gm_holdings_free(&s->hold);
+	gm_cgroups_free(&s->cgroups);
 	gpumem_tp_release(&s->tp);
 	free(s);
 }

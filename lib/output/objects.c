@@ -182,6 +182,22 @@ static json_t *gpu_devices_json(const void *a, const void *b)
 	return arr;
 }
 
+static json_t *cgroup_json(const void *a, const void *b)
+{
+	const struct gpumem_cgroup *cg = gpumem_process_cgroup(a, b);
+
+	if (!cg)
+		return json_null();
+	return json_pack("{s:o, s:b, s:b, s:s, s:o, s:o, s:o, s:o}",
+			 "path", gm_json_name(cg->path), "v1", cg->v1,
+			 "deleted", cg->deleted,
+			 "kind", gpumem_owner_kind_name(cg->kind),
+			 "unit", gm_json_name(cg->unit),
+			 "runtime", gm_json_name(cg->runtime),
+			 "container_id", gm_json_name(cg->container_id),
+			 "pod_uid", gm_json_name(cg->pod_uid));
+}
+
 static void process_tp(struct gm_out *o, const struct gpumem_snapshot *s,
 		       const struct gpumem_process *p)
 {
@@ -195,7 +211,7 @@ static void process_tp(struct gm_out *o, const struct gpumem_snapshot *s,
 	gm_put_bool(o, GM_JSON_ONLY("sources_disagree", "GPU (TRACE) is "
 				    "marked *"), gpumem_process_tp_differs(p));
 	if (tp)
-		gm_put_str(o, GM_TABLE_ONLY("", 0, "sources_disagree"),
+		gm_put_str(o, GM_TABLE_ONLY("", 1, "sources_disagree"),
 			   gpumem_process_tp_differs(p) ? "*" : "");
 }
 
@@ -223,6 +239,10 @@ void gm_process_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 	process_tp(o, s, p);
 	gm_put_json(o, GM_JSON_ONLY("gpu_devices", "per device: see --json"),
 		    gpu_devices_json, s, p);
+	gm_put_str(o, GM_FIELD("owner", "OWNER", 0),
+		   gpumem_process_owner(s, p));
+	gm_put_json(o, GM_JSON_ONLY("cgroup", "OWNER is its readable name"),
+		    cgroup_json, s, p);
 	gm_out_end_row(o);
 }
 

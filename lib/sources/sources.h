@@ -157,6 +157,20 @@ const struct gm_kv *gm_kv_find(const struct gm_kvs *kvs, const char *key);
 uint64_t gm_kv_get(const struct gm_kvs *kvs, const char *key);
 void gm_kvs_free(struct gm_kvs *kvs);
 
+/* proc_cgroup.c: a process's cgroup path (not terminated) */
+struct gm_cgroup_line {
+	const char *path;
+	size_t len;
+	bool v1;			/* name=systemd: no cgroup v2 here */
+	bool deleted;
+};
+
+/* 1: a cgroup found (v2's, else v1's name=systemd), 0: none. */
+int gm_cgroup_parse(const char *text, size_t len, struct gm_cgroup_line *cg,
+		    unsigned int *malformed);
+/* o->path's owner: kind, unit, runtime, container_id, pod_uid, owner. */
+void gm_cgroup_owner(struct gpumem_cgroup *o);
+
 /* zoneinfo.c: pages on the per-cpu free lists */
 int gm_zoneinfo_pcp_pages(const char *text, size_t len, uint64_t *pages,
 			  unsigned int *bad_line);
@@ -216,6 +230,15 @@ struct gm_feed {
 	 */
 	int (*process_reading)(void *ctx, pid_t pid, enum gpumem_origin origin,
 			       uint64_t bytes);
+	/*
+	 * Calls fn for each process the model has: for the sources of facts
+	 * about a process, which read after the walk found it.
+	 */
+	int (*each_process)(void *ctx, int (*fn)(void *arg, pid_t pid),
+			    void *arg);
+	/* Process pid's cgroup; the model copies what it keeps of cg. */
+	int (*process_cgroup)(void *ctx, pid_t pid,
+			      const struct gpumem_cgroup *cg);
 	struct gpumem_tp *tp;			/* the tracepoint's own view */
 	struct gm_explain_in *explain;		/* explain's inputs */
 	void *ctx;
