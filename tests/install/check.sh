@@ -21,6 +21,9 @@ check "the .pc, the header and libgpumem.so.2 are installed" \
 	'[ -n "$pc" ] && [ -n "$so" ] && [ -n "$(find "$D" -path "*/gpumem/gpumem.h")" ]'
 check "the man pages gpumem(1) and libgpumem(3) are installed" \
 	'[ -n "$(find "$D" -name gpumem.1)" ] && [ -n "$(find "$D" -name libgpumem.3)" ]'
+check "sysusers.d makes the group gpumem; the bash completion is installed" \
+	'grep -qx "g gpumem - -" "$(find "$D" -path "*/sysusers.d/gpumem.conf")" &&
+	 [ -n "$(find "$D" -path "*/bash-completion/completions/gpumem")" ]'
 
 # The .pc names the prefix; the sysroot points it into DESTDIR.
 flags=$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$D \
