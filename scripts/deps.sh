@@ -17,6 +17,8 @@ pkgs=(
 	qemu-system-x86 busybox-static libdrm-dev
 	# tests read JSON and render the man page
 	python3 jq man-db groff-base
+	# the Debian packages (debian/, tests/install/deb.sh)
+	debhelper lintian bash-completion
 )
 
 missing=()

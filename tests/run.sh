@@ -7,12 +7,13 @@
 #   2. unit    -Werror build, meson test (unit, cli, fixtures, live)
 #   3. asan    the same tests under ASan + UBSan
 #   4. fuzz    each libFuzzer target for GPUMEM_FUZZ_SECONDS (20)
-#   5. vm      tests/vm/run.sh: the patched kernel in QEMU with virtio-gpu
+#   5. deb     tests/install/deb.sh: build, lintian, install, purge the .debs
+#   6. vm      tests/vm/run.sh: the patched kernel in QEMU with virtio-gpu
 # GPUMEM_TEST_STAGES="unit asan" runs only those stages.
 set -uo pipefail
 
 src=$(cd "$(dirname "$0")/.." && pwd)
-stages=${GPUMEM_TEST_STAGES:-"unit asan fuzz vm"}
+stages=${GPUMEM_TEST_STAGES:-"unit asan fuzz deb vm"}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 cd "$src"
@@ -69,6 +70,12 @@ stage_asan() {
 
 stage_fuzz() {
 	bash tests/fuzz/run.sh "${GPUMEM_FUZZ_SECONDS:-20}" | sed 's/ - / - fuzz: /'
+}
+
+# It installs packages on this machine: a stage of its own, so that a run
+# of "unit asan" leaves the machine's packages alone.
+stage_deb() {
+	bash tests/install/deb.sh "$src" | sed 's/ - / - deb: /'
 }
 
 # The VM has no libraries: gpumem goes in statically linked.

@@ -1,0 +1,127 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# The Debian packages as a user gets them: dpkg-buildpackage builds them
+# from a copy of the source, lintian finds no error, apt installs them on
+# this machine, the installed files work (the command, the library through
+# its -dev package, bash completion, man pages, the group), then a purge
+# leaves nothing behind: no file, no group, no package state.
+# Usage: deb.sh SOURCE_DIR        Output: TAP.  Needs root (dpkg, apt).
+set -u
+SRC=$(cd "$1" && pwd)
+. "$SRC/tests/unit/tap.sh"
+PKGS=$(sed -n 's/^Package: //p' "$SRC/debian/control")
+export DEBIAN_FRONTEND=noninteractive
+# Wait for an apt of someone else's rather than fail.
+APT_WAIT="-o DPkg::Lock::Timeout=600"
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "ok 1 # SKIP installing packages needs root"
+	echo "1..1"
+	exit 0
+fi
+# Two runs at once would install and purge each other's packages.
+exec 9>/run/gpumem-deb-test.lock
+flock -w 900 9 || { echo "not ok 1 - another deb.sh holds the lock"; exit 1; }
+
+installed() {
+	for p in $PKGS; do
+		dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "$p" 2>/dev/null
+	done | grep -v '^un\|^pn' | grep -v '^ *$'
+}
+# What a purge must give back as it was: every file of the system
+# outside the package manager's own state, caches and logs.
+tree() {
+	find /etc /usr /var/lib /run/gpumem -xdev \
+		\( -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/lib/man-db \
+		   -o -path /var/lib/ucf \) -prune -o -print 2>/dev/null | sort
+}
+
+# Build from the files of the tree (tracked or not, never ignored ones
+# such as build directories): dpkg-buildpackage writes into the parent.
+B=$TMP/build
+mkdir -p "$B/gpumem"
+git -C "$SRC" ls-files -co --exclude-standard -z |
+	(cd "$SRC" && tar -c --null -T -) | tar -x -C "$B/gpumem"
+# The tests already ran on this tree (tests/run.sh's unit stage).
+(cd "$B/gpumem" && DEB_BUILD_OPTIONS=nocheck \
+	dpkg-buildpackage -us -uc -b) >"$TMP/build.log" 2>&1
+st=$?
+tail -20 "$TMP/build.log" >"$TMP/err"
+debs=
+for p in $PKGS; do
+	debs="$debs $(ls "$B/${p}_"*.deb 2>/dev/null)"
+done
+check "dpkg-buildpackage -us -uc -b builds $(echo $PKGS)" \
+	'[ $st -eq 0 ] && [ $(echo $debs | wc -w) -eq $(echo $PKGS | wc -w) ]'
+
+lintian --fail-on error "$B"/gpumem_*.changes >"$TMP/lintian" 2>"$TMP/err"
+st=$?
+grep '^E:' "$TMP/lintian" >>"$TMP/err"
+check "lintian finds no error" '[ $st -eq 0 ] && ! grep -q "^E:" "$TMP/lintian"'
+sed 's/^/# lintian: /' "$TMP/lintian" | grep -v '^# lintian: N:'
+
+# A leftover of an interrupted run would hide what this one leaves.
+left=$(installed | awk '{ print $2 }')
+[ -z "$left" ] || apt-get purge -y -qq $APT_WAIT $left >/dev/null 2>&1
+tree >"$TMP/before"
+getent group gpumem >"$TMP/group.before"
+
+apt-get install -y -qq --no-install-recommends $APT_WAIT $debs \
+	>"$TMP/apt.log" 2>"$TMP/err"
+check "apt installs them" \
+	'[ $? -eq 0 ] && [ $(installed | grep -c "^ii") -eq $(echo $PKGS | wc -w) ]'
+dpkg -L $PKGS 2>/dev/null | sort -u >"$TMP/files"
+
+check "gpumem --version is the package's version" \
+	'[ "$(gpumem --version 2>"$TMP/err")" = "gpumem $(dpkg-query -W -f="\${Version}" gpumem)" ]'
+check "the group gpumem exists (sysusers.d)" 'getent group gpumem >/dev/null'
+check "man finds gpumem(1) and libgpumem(3)" \
+	'man -w gpumem >/dev/null 2>"$TMP/err" && man -w 3 libgpumem >/dev/null 2>>"$TMP/err"'
+
+# The completion as bash loads it: on demand, by the command's name.
+complete_words() {
+	bash -c '. /usr/share/bash-completion/bash_completion
+		_completion_loader "$1"
+		COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+		COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+		$(complete -p "$1" | sed "s/.*-F \([^ ]*\) .*/\1/")
+		printf "%s\n" "${COMPREPLY[@]}"' -- "$@" 2>"$TMP/err"
+}
+check "bash completes gpumem's commands from gpumem --help" \
+	'[ "$(complete_words gpumem ex)" = explain ] &&
+	 complete_words gpumem bpf "" | grep -qx unload'
+check "bash completes an option's choices (bpf load --attach)" \
+	'[ "$(complete_words gpumem bpf load --attach "" | tr "\n" " ")" = "auto raw_tp tp_btf " ]'
+
+# libgpumem-dev: a program built with pkg-config alone, on the demo
+# fixture, against its hand-computed truth.
+cc -std=c11 -Wall -Werror -o "$TMP/per_device" "$SRC/examples/per_device.c" \
+	$(pkg-config --cflags --libs gpumem 2>"$TMP/err") 2>>"$TMP/err"
+check "a program builds with pkg-config gpumem from libgpumem-dev" \
+	'[ -x "$TMP/per_device" ]'
+python3 "$SRC/tests/examples/check_per_device.py" "$TMP/per_device" \
+	"$SRC/tests/fixtures/demo-desktop" >"$TMP/per_device.tap" 2>"$TMP/err"
+st=$?
+so=$(ldd "$TMP/per_device" | awk '$1 == "libgpumem.so.2" { print $3 }')
+check "it runs on libgpumem2's libgpumem.so.2: the fixture's truth" \
+	'[ $st -eq 0 ] && ! grep -q "^not ok" "$TMP/per_device.tap" &&
+	 dpkg -S "$(readlink -f "$so")" 2>>"$TMP/err" | grep -q "^libgpumem2:"'
+
+apt-get purge -y -qq $APT_WAIT $PKGS >"$TMP/apt.log" 2>"$TMP/err"
+check "apt purges them" '[ $? -eq 0 ] && [ -z "$(installed)" ]'
+# Directories such as /usr/bin stay; one of the packages' own would show
+# in the comparison of the trees below.
+while read -r f; do
+	{ [ -e "$f" ] || [ -L "$f" ]; } && { [ -L "$f" ] || [ ! -d "$f" ]; } &&
+		echo "$f"
+done <"$TMP/files" >"$TMP/err"
+check "no file of the packages is left" '[ ! -s "$TMP/err" ]'
+tree >"$TMP/after"
+diff "$TMP/before" "$TMP/after" >"$TMP/err"
+check "the system's files are as before the install" '[ $? -eq 0 ]'
+getent group gpumem >"$TMP/group.after"
+check "the group gpumem is gone (or as it was before)" \
+	'cmp -s "$TMP/group.before" "$TMP/group.after"'
+
+echo "1..$N"
+[ "$FAILED" -eq 0 ]
