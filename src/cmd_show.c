@@ -13,6 +13,8 @@
 struct args {
 	struct cli_common c;	/* first: the common setters cast to it */
 	const char *capture_dir;
+	bool grouped;
+	enum gpumem_group_by group_by;
 };
 
 static const char usage_text[] =
@@ -24,6 +26,8 @@ static const char usage_text[] =
 "  -j, --json        one JSON document (schema: gpumem(1), docs/json-schema.md)\n"
 "  -b, --bytes       exact byte figures instead of KiB/MiB/GiB\n"
 "  -r, --root DIR    read DIR/proc and DIR/sys instead of /proc and /sys\n"
+"  -g, --group BY    PSS-like figures summed per cgroup, unit (systemd) or\n"
+"                    user (real uid); the groups add up to the total\n"
 "      --capture DIR write what gpumem and gpumem explain read (at most\n"
 "                    256 MiB, files 0600) into DIR, new or an empty directory\n"
 "                    of yours, for --root or a bug report\n"
@@ -39,9 +43,25 @@ static int set_capture(void *args, const char *arg)
 	return 0;
 }
 
+static int set_group(void *args, const char *arg)
+{
+	struct args *a = args;
+	int by;
+
+	for (by = GPUMEM_GROUP_CGROUP; by <= GPUMEM_GROUP_USER; by++) {
+		if (!strcmp(arg, gpumem_group_by_name(by))) {
+			a->grouped = true;
+			a->group_by = by;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
 static const struct cli_opt options[] = {
 	CLI_OPT_PID, CLI_OPT_JSON, CLI_OPT_BYTES, CLI_OPT_ROOT,
 	{ "capture", 256, true, set_capture },
+	{ "group", 'g', true, set_group },
 	{ NULL, 0, false, NULL }
 };
 
@@ -148,6 +168,17 @@ static int capture(const struct args *a)
 	return EXIT_RUNTIME;
 }
 
+static int print(const struct args *a, const struct gpumem_snapshot *s)
+{
+	if (a->grouped)
+		return a->c.json ?
+		       gpumem_print_groups_json(s, a->group_by, stdout) :
+		       gpumem_print_groups_table(s, a->group_by, stdout,
+						 a->c.flags);
+	return a->c.json ? gpumem_print_json(s, stdout) :
+	       gpumem_print_table(s, stdout, a->c.flags);
+}
+
 int cmd_show(int argc, char **argv)
 {
 	struct args a = { 0 };
@@ -165,8 +196,7 @@ int cmd_show(int argc, char **argv)
 	if (a.c.opts.root)
 		cli_warn_partial(a.c.opts.root);
 	warn_incomplete(s);
-	err = a.c.json ? gpumem_print_json(s, stdout) :
-		       gpumem_print_table(s, stdout, a.c.flags);
+	err = print(&a, s);
 	if (!err && fflush(stdout))
 		err = -errno;
 	gpumem_snapshot_free(s);

@@ -448,6 +448,37 @@ const char *gpumem_process_owner(const struct gpumem_snapshot *s,
 				 const struct gpumem_process *p);
 const char *gpumem_owner_kind_name(enum gpumem_owner_kind kind);
 
+/*
+ * The processes' PSS-like figures summed per group (gpumem --group).  Each
+ * process is in one group, one that could not be read in "unknown", so the
+ * groups add up exactly to the processes.
+ */
+enum gpumem_group_by {
+	GPUMEM_GROUP_CGROUP,		/* gpumem_process_cgroup()'s path */
+	GPUMEM_GROUP_UNIT,		/* its systemd unit */
+	GPUMEM_GROUP_USER,		/* gpumem_process_uid() */
+};
+
+struct gpumem_group {
+	uint32_t struct_size;
+	/* The path, the unit ("(no unit)": a cgroup that names none), the
+	 * uid in decimal; "unknown" where that is not known. */
+	const char *name;
+	const struct gpumem_cgroup *cgroup;	/* by cgroup; else NULL */
+	uid_t uid;			/* by user; else GPUMEM_UID_UNKNOWN */
+	unsigned int nr_processes;
+	uint64_t gpu_pss_bytes;
+	uint64_t dmabuf_pss_bytes;
+	unsigned int nr_unknown_clients;	/* left out of gpu_pss_bytes */
+	char id[16];			/* what a user's name points to */
+};
+
+/* Largest gpu + dma-buf PSS first; free *out before s (names point in). */
+int gpumem_group(const struct gpumem_snapshot *s, enum gpumem_group_by by,
+		 struct gpumem_group **out, size_t *nr);
+void gpumem_group_free(struct gpumem_group *g);
+const char *gpumem_group_by_name(enum gpumem_group_by by);
+
 /* Output formats; GPUMEM_PRINT_BYTES prints exact bytes, not IEC units. */
 #define GPUMEM_PRINT_BYTES 0x1u
 
@@ -455,6 +486,12 @@ int gpumem_print_table(const struct gpumem_snapshot *s, FILE *f,
 		       unsigned int flags);
 /* The documented schema of docs/json-schema.md; one JSON document. */
 int gpumem_print_json(const struct gpumem_snapshot *s, FILE *f);
+/* gpumem --group: a table, a JSON document (docs/json-schema.md). */
+int gpumem_print_groups_table(const struct gpumem_snapshot *s,
+			      enum gpumem_group_by by, FILE *f,
+			      unsigned int flags);
+int gpumem_print_groups_json(const struct gpumem_snapshot *s,
+			     enum gpumem_group_by by, FILE *f);
 
 /*
  * Writes to dir (created 0700, or an empty directory owned by the caller's

@@ -80,6 +80,11 @@ typedef void gm_fields_fn(struct gm_out *o, const struct gpumem_snapshot *s,
 			  const void *obj);
 gm_fields_fn gm_device_fields, gm_process_fields, gm_client_fields,
 	gm_dmabuf_fields, gm_totals_fields, gm_stats_fields, gm_tp_fields;
+/* A group of gpumem --group (struct gpumem_group). */
+gm_fields_fn gm_group_fields;
+/* The groups' sum, as a group called "total". */
+void gm_group_sum(const struct gpumem_group *g, size_t nr,
+		  struct gpumem_group *sum);
 /* A line of gpumem explain (struct gpumem_xline); s is NULL. */
 gm_fields_fn gm_xline_fields;
 json_t *gm_card_json(const struct gpumem_snapshot *s, int device);

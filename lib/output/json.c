@@ -71,3 +71,33 @@ int gpumem_print_json(const struct gpumem_snapshot *s, FILE *f)
 {
 	return gm_json_print(snapshot_json(s), f);
 }
+
+/* The groups and their sum (docs/json-schema.md, "gpumem --group"). */
+int gpumem_print_groups_json(const struct gpumem_snapshot *s,
+			     enum gpumem_group_by by, FILE *f)
+{
+	json_t *root = gm_json_doc(SCHEMA_VERSION, gpumem_sample_info(s));
+	json_t *arr = json_array();
+	struct gpumem_group *g, sum;
+	size_t i, nr;
+	int err = gpumem_group(s, by, &g, &nr);
+
+	if (err) {
+		json_decref(root);
+		json_decref(arr);
+		return err;
+	}
+	for (i = 0; i < nr; i++)
+		json_array_append_new(arr, fields_json(s, &g[i],
+						       gm_group_fields));
+	gm_group_sum(g, nr, &sum);
+	json_object_set_new(root, "group_by",
+			    json_string(gpumem_group_by_name(by)));
+	json_object_set_new(root, "groups", arr);
+	json_object_set_new(root, "total", fields_json(s, &sum,
+						       gm_group_fields));
+	json_object_set_new(root, "unreadable_processes",
+			    json_integer(gpumem_scan_stats(s)->unreadable_processes));
+	gpumem_group_free(g);
+	return gm_json_print(root, f);
+}

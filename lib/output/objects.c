@@ -380,6 +380,40 @@ void gm_dmabuf_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 		    d->size_from_vma);
 }
 
+void gm_group_sum(const struct gpumem_group *g, size_t nr,
+		  struct gpumem_group *sum)
+{
+	size_t i;
+
+	*sum = (struct gpumem_group){ .struct_size = sizeof(*sum),
+				      .name = "total" };
+	for (i = 0; i < nr; i++) {
+		sum->nr_processes += g[i].nr_processes;
+		sum->gpu_pss_bytes = gm_add_sat(sum->gpu_pss_bytes,
+						g[i].gpu_pss_bytes);
+		sum->dmabuf_pss_bytes = gm_add_sat(sum->dmabuf_pss_bytes,
+						   g[i].dmabuf_pss_bytes);
+		sum->nr_unknown_clients += g[i].nr_unknown_clients;
+	}
+}
+
+void gm_group_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+		     const void *obj)
+{
+	const struct gpumem_group *g = obj;
+
+	(void)s;
+	gm_put_int(o, GM_FIELD("processes", "PROCESSES", 9), g->nr_processes);
+	gm_put_size_some(o, GM_FIELD("gpu_pss_bytes", "GPU PSS", 14),
+			 g->gpu_pss_bytes, g->nr_unknown_clients);
+	gm_put_size(o, GM_FIELD("dmabuf_pss_bytes", "DMABUF PSS", 14), true,
+		    g->dmabuf_pss_bytes, NULL);
+	gm_put_int(o, GM_JSON_ONLY("unknown_clients", "GPU PSS says +?"),
+		   g->nr_unknown_clients);
+	gm_put_str(o, GM_FIELD("name", "GROUP", 0), g->name);
+	gm_out_end_row(o);
+}
+
 void gm_xline_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 		     const void *obj)
 {

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fields.h"
 
@@ -120,6 +122,41 @@ static void print_processes(const struct gpumem_snapshot *s, FILE *f,
 		fprintf(f, "* %u process%s: the tracepoint and fdinfo disagree "
 			"(both shown; see gpumem(1))\n", differ,
 			differ == 1 ? "" : "es");
+}
+
+static bool never(const void *obj)
+{
+	(void)obj;
+	return false;
+}
+
+static const struct rows group_rows = {
+	gm_group_fields, never, sizeof(struct gpumem_group),
+	&(const struct gpumem_group){ 0 },
+};
+
+/* The groups, then their sum: what the process table's PSS columns add to. */
+int gpumem_print_groups_table(const struct gpumem_snapshot *s,
+			      enum gpumem_group_by by, FILE *f,
+			      unsigned int flags)
+{
+	struct gpumem_group *g, *rows;
+	size_t nr;
+	int err = gpumem_group(s, by, &g, &nr);
+
+	if (err)
+		return err;
+	rows = calloc(nr + 1, sizeof(*rows));
+	if (!rows) {
+		gpumem_group_free(g);
+		return -ENOMEM;
+	}
+	memcpy(rows, g, nr * sizeof(*rows));
+	gm_group_sum(g, nr, &rows[nr]);
+	print_rows(s, f, flags, &group_rows, rows, nr + 1);
+	free(rows);
+	gpumem_group_free(g);
+	return ferror(f) ? -EIO : 0;
 }
 
 int gpumem_print_table(const struct gpumem_snapshot *s, FILE *f,

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# gpumem --group on the demo fixture: each group's PSS-like sums against
+# expected.json's processes grouped by the fixture's own cgroup and status
+# files, and the sums closing on the total, for cgroup, unit and user.
+set -u
+gpumem=$1
+src=$2
+. "$(dirname "$0")/tap.sh"
+command -v python3 >/dev/null || { echo "1..0 # SKIP no python3"; exit 0; }
+
+# NAME BY TREE: the groups of BY, computed from TREE's files alone.
+truth() {
+	python3 - "$src/expected.json" "$2" "$1" <<'PY'
+import json, os, sys
+exp, tree, by = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
+groups = {}
+for pid, p in exp["processes"].items():
+    d = os.path.join(tree, "proc", pid)
+    key = "unknown"
+    if by == "user":
+        for l in open(os.path.join(d, "status")):
+            if l.startswith("Uid:"):
+                key = l.split()[1]
+    elif os.path.exists(os.path.join(d, "cgroup")):
+        path = open(os.path.join(d, "cgroup")).read().split("::", 1)[1]
+        key = path.strip()
+        if by == "unit":
+            key = p["cgroup"]["unit"] if "cgroup" in p and p["cgroup"] \
+                else "unknown"
+    g = groups.setdefault(key, [0, 0, 0])
+    g[0] += 1
+    g[1] += p["gpu_pss_bytes"]
+    g[2] += p["dmabuf_pss_bytes"]
+print(json.dumps(sorted([k] + v for k, v in groups.items())))
+PY
+}
+
+got() {
+	python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(json.dumps(sorted([g["name"], g["processes"], g["gpu_pss_bytes"],
+                         g["dmabuf_pss_bytes"]] for g in d["groups"])))
+' "$1"
+}
+
+# The groups add up to the total, and the total to the processes.
+closes() {
+	python3 -c '
+import json, sys
+g, s = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+t = g["total"]
+for k in ("gpu_pss_bytes", "dmabuf_pss_bytes"):
+    assert sum(x[k] for x in g["groups"]) == t[k], k
+    assert sum(p[k] for p in s["processes"]) == t[k], k
+assert sum(x["processes"] for x in g["groups"]) == t["processes"]
+assert len(s["processes"]) == t["processes"]
+' "$1" "$2"
+}
+
+tree=$src
+"$gpumem" --root "$tree" --json >"$TMP/show.json" 2>"$TMP/err"
+for by in cgroup unit user; do
+	"$gpumem" --root "$tree" --group "$by" --json >"$TMP/$by.json" 2>"$TMP/err"
+	check "--group $by --json exits 0" '[ $? -eq 0 ]'
+	check "--group $by: each group as the fixture's files say" \
+		'[ "$(got "$TMP/$by.json")" = "$(truth "$by" "$tree")" ]'
+	check "--group $by: the sums close" \
+		'closes "$TMP/$by.json" "$TMP/show.json"'
+done
+check "by user: alice's six processes, root's one" \
+	'[ "$(jq -c "[.groups[] | [.name, .processes]] | sort" "$TMP/user.json")" = "[[\"0\",1],[\"1000\",6]]" ]'
+check "by unit: firefox's scope holds its three processes" \
+	'[ "$(jq "[.groups[] | select(.name == \"user@1000.service/app-firefox-2610.scope\") | .processes] | add" "$TMP/unit.json")" = 3 ]'
+
+# A process whose cgroup cannot be read is in "unknown", still summed.
+cp -a "$src" "$TMP/d"
+rm "$TMP/d/proc/3388/cgroup"
+"$gpumem" --root "$TMP/d" --json >"$TMP/show2.json" 2>"$TMP/err"
+"$gpumem" --root "$TMP/d" -g cgroup -j >"$TMP/c2.json" 2>"$TMP/err"
+check "a process without cgroup: in unknown" \
+	'[ "$(got "$TMP/c2.json")" = "$(truth cgroup "$TMP/d")" ] &&
+	 jq -e "[.groups[].name] | index(\"unknown\")" "$TMP/c2.json" >/dev/null'
+check "a process without cgroup: the sums still close" \
+	'closes "$TMP/c2.json" "$TMP/show2.json"'
+
+"$gpumem" --root "$tree" --group unit --bytes >"$TMP/table" 2>"$TMP/err"
+check "table: head, one row per group, the total last" \
+	'[ "$(head -1 "$TMP/table" | tr -s " ")" = "PROCESSES GPU PSS DMABUF PSS GROUP" ] &&
+	 [ "$(wc -l <"$TMP/table")" -eq $(($(jq ".groups | length" "$TMP/unit.json") + 2)) ] &&
+	 [ "$(tail -1 "$TMP/table" | tr -s " " | sed "s/^ //")" = "$(jq -r ".total | \"\(.processes) \(.gpu_pss_bytes) \(.dmabuf_pss_bytes) total\"" "$TMP/unit.json")" ]'
+"$gpumem" --root "$tree" --group pid >/dev/null 2>"$TMP/err"
+rc=$?
+check "--group pid: a usage error" '[ $rc -eq 1 ] && grep -q "invalid --group" "$TMP/err"'
+echo "1..$N"
+[ "$FAILED" -eq 0 ]
