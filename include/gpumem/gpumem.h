@@ -577,7 +577,8 @@ enum gpumem_xgroup {
 	GPUMEM_X_ANON,			/* process PSS, anonymous part */
 	GPUMEM_X_SHMEM,			/* tmpfs, memfd, SysV, shared anon */
 	GPUMEM_X_KERNEL,
-	GPUMEM_X_GPU,			/* one line per device, private part */
+	GPUMEM_X_GPU,			/* per device, private part; 7.1's
+					 * GPUActive rest and GPUReclaim */
 	GPUMEM_X_DMABUF,		/* per exporter: mapped, fd, kernel */
 	GPUMEM_X_UNEXPLAINED,
 };

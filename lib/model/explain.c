@@ -22,6 +22,8 @@ struct xbuild {
 	size_t cap;
 	const struct gm_kvs *mi;
 	uint64_t shmem_out;	/* GPU and udmabuf pages inside Shmem */
+	uint64_t ttm_ram;	/* TTM pool pages in device and dma-buf lines */
+	bool ttm_device;	/* a device of a TTM driver */
 	const struct gm_explain_in *in;
 };
 
@@ -191,6 +193,10 @@ static int gpu_lines(struct xbuild *b, const struct gpumem_snapshot *s)
 		ram = d->total_bytes - device_not_ram(s, (int)i);
 		priv = ram > exported ? ram - exported : 0;
 		b->shmem_out += shmem ? priv : 0;
+		if (gm_gem_in_ttm(drv)) {
+			b->ttm_device = true;
+			b->ttm_ram = gm_add_sat(b->ttm_ram, priv);
+		}
 		err = add_line(b, GPUMEM_X_GPU, gm_sbytes(priv), name,
 			       "%s total - not RAM - exported dma-bufs%s",
 			       gpumem_origin_name(d->origin),
@@ -225,6 +231,10 @@ static int exporter_lines(struct xbuild *b, const struct exporter *x)
 {
 	const char *exp = x->name;
 	bool in_shmem = !strcmp(exp, "udmabuf") || gm_gem_in_shmem(exp);
+	/* drm_gem_prime_export() says "drm" for amdgpu and others: with a
+	 * TTM device, such buffers are taken as its pool's pages. */
+	bool ttm = x->gpu && (gm_gem_in_ttm(exp) ||
+			      (!strcmp(exp, "drm") && b->ttm_device));
 	int h, err;
 
 	for (h = 0; h < HELD_COUNT; h++) {
@@ -234,6 +244,8 @@ static int exporter_lines(struct xbuild *b, const struct exporter *x)
 			continue;
 		if (in_shmem)
 			b->shmem_out = gm_add_sat(b->shmem_out, x->sum[h]);
+		if (ttm)
+			b->ttm_ram = gm_add_sat(b->ttm_ram, x->sum[h]);
 		snprintf(name, sizeof(name), "dma-buf %.40s %s",
 			 exp[0] ? exp : "?", held_name[h]);
 		err = add_line(b, GPUMEM_X_DMABUF, gm_sbytes(x->sum[h]), name,
@@ -363,6 +375,35 @@ static bool have_fields(struct xbuild *b, const char *line,
 		ok = false;
 	}
 	return ok;
+}
+
+/*
+ * 7.1's TTM pool counters.  GPUActive holds the pages of the TTM devices'
+ * lines and of their exported dma-bufs: those lines win (they say which
+ * device), and GPUActive gives only the rest, pages no client shows (the
+ * kernel's own, those of unreadable processes).  GPUReclaim, the pools'
+ * freed pages kept for reuse, is in no other line.
+ */
+static int gpu_pool_lines(struct xbuild *b)
+{
+	const struct gm_kv *active = gm_kv_find(b->mi, "GPUActive");
+	int err;
+
+	if (!active && !gm_kv_find(b->mi, "GPUReclaim")) {
+		if (b->ttm_device)
+			missing(b->e, "meminfo has no GPUActive (Linux 7.1 adds "
+				"it): TTM pool pages no device line shows are "
+				"in unexplained");
+		return 0;
+	}
+	err = active ? diff_line(b, GPUMEM_X_GPU, "GPU pool pages, other",
+				 active->bytes, b->ttm_ram,
+				 "meminfo GPUActive - TTM devices' RAM in "
+				 "the lines above") : 0;
+	if (!err)
+		err = field_line(b, GPUMEM_X_GPU, "GPU pools, reclaimable",
+				 "GPUReclaim");
+	return err;
 }
 
 static int cache_line(struct xbuild *b)
@@ -506,6 +547,8 @@ static int build(struct xbuild *b, int procfd, const struct gpumem_opts *opts,
 		err = gpu_lines(b, s);
 	if (!err)
 		err = dmabuf_lines(b, s);
+	if (!err)
+		err = gpu_pool_lines(b);
 	if (!err)
 		err = shmem_line(b);
 	if (!err)

@@ -63,6 +63,7 @@ void gm_pci_names(struct gpumem_device *devs, size_t nr);
 /* drm_drivers.c: what is known of a driver by its name */
 bool gm_is_gpu_exporter(const struct gm_devices *devs, const char *exporter);
 bool gm_gem_in_shmem(const char *driver);
+bool gm_gem_in_ttm(const char *driver);
 
 /* Mid-scan errors that are normal: the process exited; it is not ours. */
 static inline bool gm_is_gone(int err)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * gpumem explain on captured trees (--root): meminfo of kernels 6.1 to 6.18
+ * gpumem explain on captured trees (--root): meminfo of kernels 6.1 to 7.1
  * (tests/explain/meminfo/, fields come and go), the lines add up to
  * MemTotal, each page once, and malformed input is an error naming the
  * file, never a partial table.
@@ -354,6 +354,76 @@ static void test_dmabuf_lines(void **state)
 	gpumem_explain_free(e);
 }
 
+#define AMD_DEV "pci0000:00/0000:00:01.0/0000:03:00.0"
+#define MIB (1024ll * 1024)
+
+/*
+ * An amdgpu (a TTM driver): 1 GiB of VRAM and 100 MiB of GTT in use by its
+ * counters, 8 MiB of it exported as a dma-buf that process 100 holds.
+ */
+static void amdgpu(struct fx *f)
+{
+	fx_card(f, 0, 128, AMD_DEV, "DRIVER=amdgpu\nPCI_ID=1002:744C\n"
+		"PCI_SLOT_NAME=0000:03:00.0\n");
+	fx_write(f, "sys/devices/" AMD_DEV "/mem_info_vram_used", "%lld\n",
+		 1024 * MIB);
+	fx_write(f, "sys/devices/" AMD_DEV "/mem_info_gtt_used", "%lld\n",
+		 100 * MIB);
+	/* The counters are read as such only where a capacity is given. */
+	fx_write(f, "sys/devices/" AMD_DEV "/mem_info_vram_total", "%lld\n",
+		 16384 * MIB);
+	fx_fd(f, 100, 5, "/dmabuf:", "pos:\t0\nflags:\t02\nmnt_id:\t9\n"
+	      "ino:\t11\nsize:\t8388608\ncount:\t1\nexp_name:\tamdgpu\n");
+}
+
+/*
+ * 7.1's GPUActive holds the TTM device's GTT and its exported buffer: the
+ * device and dma-buf lines keep them, GPUActive gives only the rest;
+ * GPUReclaim is a line of its own.  Each page once: the lines still add up.
+ */
+static void test_7_1_gpu_pools(void **state)
+{
+	struct fx *f = *state;
+	struct gpumem_explain *e, *before;
+	char why[512];
+
+	tree(f, "6.13");
+	amdgpu(f);
+	before = take(f, 0, 0, why);
+	assert_true(said(before, "no GPUActive"));
+	tree(f, "7.1");
+	e = take(f, 0, 0, why);
+	assert_adds_up(e);
+	assert_false(said(e, "GPUActive"));
+	assert_int_equal(line(e, "card0 amdgpu"), 92 * MIB);
+	assert_int_equal(line(e, "dma-buf amdgpu fd"), 8 * MIB);
+	assert_int_equal(line(e, "GPU pool pages, other"), 300 * MIB);
+	assert_int_equal(line(e, "GPU pools, reclaimable"), 64 * MIB);
+	assert_int_equal(line(e, "unexplained"),
+			 line(before, "unexplained") - 364 * MIB);
+	gpumem_explain_free(before);
+	gpumem_explain_free(e);
+}
+
+/* GPUActive below what the device lines hold: said, never negative. */
+static void test_7_1_gpu_active_short(void **state)
+{
+	struct fx *f = *state;
+	struct gpumem_explain *e;
+	char why[512];
+
+	tree(f, "7.1");
+	amdgpu(f);
+	fx_write(f, "sys/devices/" AMD_DEV "/mem_info_gtt_used", "%lld\n",
+		 500 * MIB);
+	e = take(f, 0, 0, why);
+	assert_adds_up(e);
+	assert_int_equal(line(e, "GPU pool pages, other"), 0);
+	assert_true(said(e, "GPU pool pages, other"));
+	assert_no_negative_line(e);
+	gpumem_explain_free(e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -371,6 +441,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_rollup, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dmabuf_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_7_1_gpu_pools, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_7_1_gpu_active_short,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_disagreeing_inputs, setup,
 						teardown),
