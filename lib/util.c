@@ -513,7 +513,8 @@ static size_t escape_unit(const unsigned char *s, char *out, size_t *n,
 	return *cols;
 }
 
-size_t gm_escape_name(char *dst, size_t size, const char *src, size_t *width)
+static size_t escape_fit(char *dst, size_t size, const char *src,
+			 size_t max_cols, size_t *width)
 {
 	const unsigned char *s = (const unsigned char *)src;
 	size_t len = 0, w = 0;
@@ -522,7 +523,7 @@ size_t gm_escape_name(char *dst, size_t size, const char *src, size_t *width)
 		char unit[17];
 		size_t n, cols, ulen = escape_unit(s, unit, &n, &cols);
 
-		if (len + ulen >= size)
+		if (len + ulen >= size || w + cols > max_cols)
 			break;
 		memcpy(dst + len, unit, ulen);
 		len += ulen;
@@ -534,6 +535,11 @@ size_t gm_escape_name(char *dst, size_t size, const char *src, size_t *width)
 	if (width)
 		*width = w;
 	return len;
+}
+
+size_t gm_escape_name(char *dst, size_t size, const char *src, size_t *width)
+{
+	return escape_fit(dst, size, src, SIZE_MAX, width);
 }
 
 /* For JSON, whose strings are Unicode: each invalid byte becomes U+FFFD. */
@@ -563,6 +569,12 @@ size_t gpumem_escape_name(char *dst, size_t size, const char *src,
 			  size_t *width)
 {
 	return gm_escape_name(dst, size, src, width);
+}
+
+size_t gpumem_escape_fit(char *dst, size_t size, const char *src,
+			 size_t max_width, size_t *width)
+{
+	return escape_fit(dst, size, src, max_width, width);
 }
 
 size_t gpumem_utf8_repair(char *dst, size_t size, const char *src)

@@ -65,6 +65,7 @@ int cmd_explain(int argc, char **argv);
 int cmd_bpf(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_sources(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* Says on stderr when root is a partial capture (its PARTIAL file). */
 void cli_warn_partial(const char *root);

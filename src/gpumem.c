@@ -15,6 +15,7 @@ static const struct cmd cmds[] = {
 	{ "explain", cmd_explain, "where all of RAM went, each page once" },
 	{ "bpf", cmd_bpf, "load, unload, inspect the gpu_mem_total collector" },
 	{ "trace", cmd_trace, "gpu_mem_total changes, live" },
+	{ "top", cmd_top, "a live view: devices, processes, leak hints" },
 	{ "sources", cmd_sources, "what can be read here, what is missing" },
 	{ NULL, NULL, NULL }
 };

@@ -681,6 +681,10 @@ const char *gpumem_origin_name(enum gpumem_origin origin);
 size_t gpumem_escape_name(char *dst, size_t size, const char *src,
 			  size_t *width);
 size_t gpumem_utf8_repair(char *dst, size_t size, const char *src);
+/* gpumem_escape_name() that also stops before max_width columns: a name
+ * cut to a terminal's column, never in the middle of a character. */
+size_t gpumem_escape_fit(char *dst, size_t size, const char *src,
+			 size_t max_width, size_t *width);
 
 #pragma GCC visibility pop
 

@@ -95,6 +95,31 @@ static void test_repair(void **state)
 	assert_int_equal(gpumem_escape_name(buf, sizeof(buf), "\xff", NULL), 4);
 }
 
+/* Cut to columns: never inside a character or an escape. */
+static void test_fit(void **state)
+{
+	char buf[GM_ESCAPED_SIZE(32)];
+	size_t w = 99;
+
+	(void)state;
+	assert_int_equal(gpumem_escape_fit(buf, sizeof(buf), "abcdef", 4, &w), 4);
+	assert_string_equal(buf, "abcd");
+	assert_int_equal(w, 4);
+	/* A wide character that would take columns 3-4 of 3 is left out. */
+	gpumem_escape_fit(buf, sizeof(buf), "ab\xe6\x97\xa5" "c", 3, &w);
+	assert_string_equal(buf, "ab");
+	assert_int_equal(w, 2);
+	gpumem_escape_fit(buf, sizeof(buf), "a\x1b[2J", 4, &w);
+	assert_string_equal(buf, "a");
+	assert_int_equal(w, 1);
+	gpumem_escape_fit(buf, sizeof(buf), "a\x1b[2J", 5, &w);
+	assert_string_equal(buf, "a\\x1b");
+	assert_int_equal(w, 5);
+	gpumem_escape_fit(buf, sizeof(buf), "x", 0, &w);
+	assert_string_equal(buf, "");
+	assert_int_equal(w, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -102,6 +127,7 @@ int main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_truncation),
 		cmocka_unit_test(test_repair),
+		cmocka_unit_test(test_fit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

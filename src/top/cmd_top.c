@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: MIT
+/* gpumem top: options, then the terminal or --batch. */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../cli.h"
+#include "top.h"
+
+/* A full walk (new processes, new fds) every this many samples. */
+#define TOP_FULL_EVERY 10
+
+struct args {
+	struct cli_common c;	/* first: the common setters cast to it */
+	struct top_ui ui;
+	bool batch;
+	unsigned long count;	/* 0: until stopped */
+	unsigned int width;
+};
+
+static const char usage_text[] =
+"Usage: gpumem top [OPTIONS]\n"
+"A live view of GPU memory: a line per device, a list of the processes\n"
+"that hold GPU memory or dma-bufs, their change and leak hints.  Press h\n"
+"for the keys.\n"
+"\n"
+"  -d, --delay SECONDS   between samples (default 2, at least 0.1)\n"
+"      --batch           plain text frames to stdout, no terminal needed\n"
+"  -n, --iterations N    stop after N frames (default: until interrupted)\n"
+"  -w, --width COLUMNS   of a --batch frame (default $COLUMNS, else 200)\n"
+"  -s, --sort COLUMN     pid, user, gpu, gpupss, dmabuf, dmapss, delta,\n"
+"                        cgroup, command (default gpu)\n"
+"  -g, --group HOW       none, tree, user, cgroup\n"
+"  -f, --filter TEXT     TEXT in the name, u:USER, d:cardN or driver,\n"
+"                        c:CGROUP (as the / key)\n"
+"      --delta N         the DELTA column: change over N samples (default 5)\n"
+"      --leak-window K   the leak rule's window, K >= 3 samples (default 10;\n"
+"                        docs/leaks.md)\n"
+"  -p, --pid PID         only this process\n"
+"  -b, --bytes           exact byte figures\n"
+"  -r, --root DIR        read DIR/proc and DIR/sys instead of /proc and /sys\n"
+"  -h, --help            this text\n"
+"\n"
+"Exit status: 0 success, 1 usage error (or no terminal without --batch),\n"
+"2 no data source, 3 other runtime error.\n";
+
+static int parse_uint(const char *s, unsigned long lo, unsigned long hi,
+		      unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int top_parse_interval(const char *s, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < 0.1 || v > 86400)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static int set_delay(void *a, const char *s)
+{
+	return top_parse_interval(s, &((struct args *)a)->ui.interval_s);
+}
+
+static int set_batch(void *a, const char *s)
+{
+	(void)s;
+	((struct args *)a)->batch = true;
+	return 0;
+}
+
+static int set_count(void *a, const char *s)
+{
+	return parse_uint(s, 1, 1ul << 31, &((struct args *)a)->count);
+}
+
+static int set_width(void *a, const char *s)
+{
+	unsigned long w;
+	int err = parse_uint(s, 40, TOP_TEXT_WIDTH_MAX, &w);
+
+	((struct args *)a)->width = (unsigned int)w;
+	return err;
+}
+
+static int set_sort(void *a, const char *s)
+{
+	static const char *const names[TOP_COL_COUNT] = {
+		"pid", "user", "gpu", "gpupss", "dmabuf", "dmapss", "delta",
+		"cgroup", "command",
+	};
+	int c;
+
+	for (c = 0; c < TOP_COL_COUNT; c++) {
+		if (!strcmp(s, names[c])) {
+			((struct args *)a)->ui.set.sort = c;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int set_group(void *a, const char *s)
+{
+	static const char *const names[TOP_GROUP_COUNT] = {
+		"none", "tree", "user", "cgroup",
+	};
+	int g;
+
+	for (g = 0; g < TOP_GROUP_COUNT; g++) {
+		if (!strcmp(s, names[g])) {
+			((struct args *)a)->ui.set.group = g;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int set_filter(void *a, const char *s)
+{
+	top_filter_parse(&((struct args *)a)->ui.set, s);
+	return 0;
+}
+
+static int set_delta(void *a, const char *s)
+{
+	unsigned long n;
+	int err = parse_uint(s, 1, TOP_HISTORY - 1, &n);
+
+	((struct args *)a)->ui.set.delta_samples = (unsigned int)n;
+	return err;
+}
+
+static int set_leak_window(void *a, const char *s)
+{
+	unsigned long n;
+	int err = parse_uint(s, 3, TOP_HISTORY, &n);
+
+	((struct args *)a)->ui.set.rule.window = (unsigned int)n;
+	return err;
+}
+
+static const struct cli_opt options[] = {
+	{ "delay", 'd', true, set_delay },
+	{ "batch", 256, false, set_batch },
+	{ "iterations", 'n', true, set_count },
+	{ "width", 'w', true, set_width },
+	{ "sort", 's', true, set_sort },
+	{ "group", 'g', true, set_group },
+	{ "filter", 'f', true, set_filter },
+	{ "delta", 257, true, set_delta },
+	{ "leak-window", 258, true, set_leak_window },
+	CLI_OPT_PID, CLI_OPT_BYTES, CLI_OPT_ROOT,
+	{ NULL, 0, false, NULL }
+};
+
+int top_sample(struct gpumem_scanner *sc, unsigned long n,
+	       struct gpumem_snapshot **out)
+{
+	return gpumem_scanner_sample(sc, n % TOP_FULL_EVERY != 0, out);
+}
+
+static void sleep_until(struct timespec *next, double interval_s)
+{
+	long ns = (long)(fmod(interval_s, 1.0) * 1e9);
+
+	next->tv_sec += (time_t)interval_s + (next->tv_nsec + ns) / 1000000000;
+	next->tv_nsec = (next->tv_nsec + ns) % 1000000000;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL) ==
+	       EINTR)
+		;
+}
+
+static int batch(struct gpumem_scanner *sc, struct top_view *v,
+		 struct args *a)
+{
+	struct top_text_sink *t = malloc(sizeof(*t));
+	struct gpumem_snapshot *s = NULL, *prev = NULL;
+	struct timespec next;
+	unsigned long n;
+	int err = 0;
+
+	if (!t)
+		return -ENOMEM;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (n = 0; !a->count || n < a->count; n++) {
+		if (n)
+			sleep_until(&next, a->ui.interval_s);
+		err = top_sample(sc, n, &s);
+		if (!err)
+			err = top_view_update(v, s, &a->ui.set, true);
+		gpumem_snapshot_free(prev);
+		prev = s;
+		if (err)
+			break;
+		top_text_sink_init(t, stdout, a->width);
+		top_frame(&t->k, v, &a->ui);
+		fputc('\n', stdout);
+		if (fflush(stdout)) {
+			err = -errno;
+			break;
+		}
+	}
+	gpumem_snapshot_free(prev);
+	free(t);
+	return err;
+}
+
+static int run_error(const struct args *a, int err)
+{
+	if (err == -ENOENT || err == -ENOTDIR || err == -EACCES) {
+		fprintf(stderr, "gpumem top: cannot read %s/proc: %s\n",
+			a->c.opts.root ? a->c.opts.root : "", strerror(-err));
+		return EXIT_NO_SOURCE;
+	}
+	if (err == -ESRCH) {
+		fprintf(stderr, "gpumem top: no process %d\n",
+			(int)a->c.opts.pid);
+		return EXIT_USAGE;
+	}
+	fprintf(stderr, "gpumem top: %s\n", strerror(-err));
+	return EXIT_RUNTIME;
+}
+
+static void defaults(struct args *a)
+{
+	const char *cols = getenv("COLUMNS");
+	unsigned long w;
+
+	a->ui.interval_s = 2.0;
+	a->ui.set.sort = TOP_COL_GPU;
+	a->ui.set.delta_samples = 5;
+	gpumem_leak_rule_default(&a->ui.set.rule);
+	a->width = cols && !parse_uint(cols, 40, TOP_TEXT_WIDTH_MAX, &w) ?
+		   (unsigned int)w : 200;
+}
+
+int cmd_top(int argc, char **argv)
+{
+	struct args a = { 0 };
+	struct gpumem_scanner *sc;
+	struct top_view v = { 0 };
+	int ret, err;
+
+	setlocale(LC_ALL, "");
+	defaults(&a);
+	ret = cli_parse(argc, argv, options, &a, usage_text);
+	if (ret >= 0)
+		return ret;
+	a.ui.set.flags = a.c.flags;
+	if (!a.batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
+		fprintf(stderr, "gpumem top: not a terminal: use --batch\n");
+		return EXIT_USAGE;
+	}
+	err = gpumem_scanner_new(&a.c.opts, &sc);
+	if (err)
+		return run_error(&a, err);
+	if (a.c.opts.root)
+		cli_warn_partial(a.c.opts.root);
+	err = a.batch ? batch(sc, &v, &a) : top_tty_run(sc, &v, &a.ui);
+	top_view_free(&v);
+	gpumem_scanner_free(sc);
+	if (err == -EPIPE)
+		return EXIT_OK;
+	return err ? run_error(&a, err) : EXIT_OK;
+}

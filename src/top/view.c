@@ -1,0 +1,541 @@
+// SPDX-License-Identifier: MIT
+/*
+ * From a snapshot to the rows top shows: one per process that passes the
+ * filter, each with its series, Δ and leak hint; then, grouped by user or
+ * cgroup, a sum per group with its members under it, or the process tree;
+ * each level sorted by the chosen column.
+ */
+#include <errno.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "top.h"
+
+static const char *const col_names[TOP_COL_COUNT] = {
+	"PID", "USER", "GPU", "GPU PSS", "DMABUF", "DMA PSS", "DELTA",
+	"CGROUP", "COMMAND",
+};
+static const char *const group_names[TOP_GROUP_COUNT] = {
+	"none", "process tree", "user", "cgroup",
+};
+static const char *const filter_names[TOP_FILTER_COUNT] = {
+	"name", "user", "device", "cgroup",
+};
+
+const char *top_col_name(enum top_col c)
+{
+	return col_names[c];
+}
+
+const char *top_group_name(enum top_group g)
+{
+	return group_names[g];
+}
+
+const char *top_filter_name(enum top_filter f)
+{
+	return filter_names[f];
+}
+
+void top_filter_parse(struct top_settings *set, const char *text)
+{
+	static const char prefix[TOP_FILTER_COUNT] = { 'n', 'u', 'd', 'c' };
+	int f;
+
+	set->filter_kind = TOP_FILTER_NAME;
+	for (f = 0; f < TOP_FILTER_COUNT; f++) {
+		if (text[0] == prefix[f] && text[1] == ':') {
+			set->filter_kind = f;
+			text += 2;
+			break;
+		}
+	}
+	snprintf(set->filter, sizeof(set->filter), "%s", text);
+}
+
+static int reserve(struct top_rows *r, size_t n)
+{
+	struct top_row *v;
+
+	if (n <= r->cap)
+		return 0;
+	v = realloc(r->v, n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	r->v = v;
+	r->cap = n;
+	return 0;
+}
+
+/* The names a filter or a group sees: the user's, "uid N", or "?". */
+static void row_user(struct top_row *r)
+{
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (r->uid == (uid_t)-1) {
+		snprintf(r->user, sizeof(r->user), "?");
+		return;
+	}
+	if (!getpwuid_r(r->uid, &pw, buf, sizeof(buf), &res) && res)
+		snprintf(r->user, sizeof(r->user), "%s", pw.pw_name);
+	else
+		snprintf(r->user, sizeof(r->user), "%u", (unsigned int)r->uid);
+}
+
+static void row_figures(struct top_row *r, const struct gpumem_snapshot *s,
+			const struct gpumem_process *p)
+{
+	const struct gpumem_process_device *pd;
+	size_t i, nr;
+
+	pd = gpumem_process_devices(s, p, &nr);
+	for (i = 0; i < nr; i++) {
+		const struct gpumem_process_device *d = gpumem_at(pd, i);
+
+		if (d->device >= 0 && d->device < TOP_MAX_DEVICES) {
+			r->gpu[d->device] = d->rss_bytes;
+			r->gpu_pss[d->device] = d->pss_bytes;
+		}
+	}
+	r->gpu_all = p->gpu_total_bytes;
+	r->gpu_pss_all = p->gpu_pss_bytes;
+	r->dma = p->dmabuf_rss_bytes;
+	r->dma_pss = p->dmabuf_pss_bytes;
+	r->partial = p->nr_unknown_clients > 0;
+}
+
+static bool on_device(const struct gpumem_snapshot *s,
+		      const struct gpumem_process *p, const char *want)
+{
+	const struct gpumem_process_device *pd;
+	const struct gpumem_device *devs;
+	size_t i, nr, nr_devs;
+	char card[32];
+
+	devs = gpumem_devices(s, &nr_devs);
+	pd = gpumem_process_devices(s, p, &nr);
+	for (i = 0; i < nr; i++) {
+		int d = gpumem_at(pd, i)->device;
+
+		if (d < 0 || (size_t)d >= nr_devs)
+			continue;
+		snprintf(card, sizeof(card), "card%d", gpumem_at(devs, d)->index);
+		if (!strcmp(card, want) || !strcmp(gpumem_at(devs, d)->driver, want))
+			return true;
+	}
+	return false;
+}
+
+static bool passes(const struct top_row *r, const struct gpumem_snapshot *s,
+		   const struct gpumem_process *p,
+		   const struct top_settings *set)
+{
+	if (!set->filter[0])
+		return true;
+	switch (set->filter_kind) {
+	case TOP_FILTER_USER:
+		return !strcmp(r->user, set->filter);
+	case TOP_FILTER_DEVICE:
+		return on_device(s, p, set->filter);
+	case TOP_FILTER_CGROUP:
+		return strstr(r->cgroup, set->filter) != NULL;
+	default:
+		return strstr(r->name, set->filter) != NULL;
+	}
+}
+
+/* The figure Δ, the sparkline and the leak rule follow: RSS-like, which
+ * another holder's exit does not move (docs/leaks.md). */
+static uint64_t row_figure(const struct top_row *r)
+{
+	return r->gpu_all + r->dma;
+}
+
+/*
+ * A new sample adds its point to each series; a new arrangement of the
+ * same sample (another sort, filter, grouping) only reads them, except
+ * a series just created (a grouping chosen now), which gets its first.
+ */
+static void row_series(struct top_view *v, struct top_row *r, const char *key,
+		       const struct top_settings *set, bool sample)
+{
+	struct gpumem_point pts[TOP_HISTORY];
+	struct top_series *s = top_history_get(&v->hist, key);
+	size_t n, back = set->delta_samples;
+
+	r->series = s;
+	if (!s)
+		return;
+	if (sample || !s->nr)
+		top_history_add(s, v->time_ns, row_figure(r));
+	n = top_series_last(s, TOP_HISTORY, pts);
+	r->has_delta = n > 1;
+	if (back >= n)
+		back = n - 1;
+	r->delta = (int64_t)(pts[n - 1].bytes - pts[n - 1 - back].bytes);
+	gpumem_leak_check(pts, n, &set->rule, &r->leak);
+	v->nr_leaks += r->leak.leak;
+}
+
+static int add_procs(struct top_view *v, const struct gpumem_snapshot *s,
+		     const struct top_settings *set, bool sample)
+{
+	const struct gpumem_process *procs = gpumem_processes(s, &v->nr_procs);
+	char key[32];
+	size_t i;
+
+	if (reserve(&v->procs, v->nr_procs))
+		return -ENOMEM;
+	v->procs.nr = 0;
+	for (i = 0; i < v->nr_procs; i++) {
+		const struct gpumem_process *p = gpumem_at(procs, i);
+		struct top_row *r = &v->procs.v[v->procs.nr];
+
+		memset(r, 0, sizeof(*r));
+		r->pid = p->pid;
+		r->uid = (uid_t)-1;
+		r->nr_procs = 1;
+		row_user(r);
+		snprintf(r->cgroup, sizeof(r->cgroup), "-");
+		snprintf(r->name, sizeof(r->name), "%s", p->comm);
+		row_figures(r, s, p);
+		/* Every process keeps its series, filtered out or not. */
+		snprintf(key, sizeof(key), "pid:%d", (int)p->pid);
+		row_series(v, r, key, set, sample);
+		if (passes(r, s, p, set))
+			v->procs.nr++;
+	}
+	return 0;
+}
+
+/* qsort has no context argument: the settings of the sort in progress. */
+static const struct top_settings *sort_set;
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static int cmp_col(const struct top_row *a, const struct top_row *b,
+		   enum top_col c)
+{
+	switch (c) {
+	case TOP_COL_PID:
+		return cmp_u64((uint64_t)a->pid, (uint64_t)b->pid);
+	case TOP_COL_USER:
+		return strcmp(a->user, b->user);
+	case TOP_COL_GPU:
+		return cmp_u64(a->gpu_all, b->gpu_all);
+	case TOP_COL_GPU_PSS:
+		return cmp_u64(a->gpu_pss_all, b->gpu_pss_all);
+	case TOP_COL_DMA:
+		return cmp_u64(a->dma, b->dma);
+	case TOP_COL_DMA_PSS:
+		return cmp_u64(a->dma_pss, b->dma_pss);
+	case TOP_COL_DELTA:
+		return a->delta < b->delta ? -1 : a->delta > b->delta;
+	case TOP_COL_CGROUP:
+		return strcmp(a->cgroup, b->cgroup);
+	default:
+		return strcmp(a->name, b->name);
+	}
+}
+
+/* Figures largest first, names and pids A to Z; r reverses; ties by pid. */
+static int cmp_rows(const void *pa, const void *pb)
+{
+	const struct top_row *a = *(const struct top_row *const *)pa;
+	const struct top_row *b = *(const struct top_row *const *)pb;
+	enum top_col c = sort_set->sort;
+	bool text = c == TOP_COL_PID || c == TOP_COL_USER ||
+		    c == TOP_COL_CGROUP || c == TOP_COL_NAME;
+	int d = cmp_col(a, b, c);
+
+	if (!text)
+		d = -d;
+	if (sort_set->reverse)
+		d = -d;
+	return d ? d : cmp_u64((uint64_t)a->pid, (uint64_t)b->pid);
+}
+
+static void sort_rows(const struct top_row **v, size_t nr,
+		      const struct top_settings *set)
+{
+	sort_set = set;
+	qsort(v, nr, sizeof(*v), cmp_rows);
+}
+
+static int reserve_shown(struct top_view *v, size_t n)
+{
+	const struct top_row **s = realloc(v->shown, (n ? n : 1) * sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	v->shown = s;
+	v->nr_shown = 0;
+	return 0;
+}
+
+static const char *group_key(const struct top_row *r, enum top_group g)
+{
+	return g == TOP_GROUP_USER ? r->user : r->cgroup;
+}
+
+static int cmp_group_key(const void *pa, const void *pb)
+{
+	const struct top_row *a = *(const struct top_row *const *)pa;
+	const struct top_row *b = *(const struct top_row *const *)pb;
+	int d = strcmp(group_key(a, sort_set->group),
+		       group_key(b, sort_set->group));
+
+	return d ? d : cmp_rows(pa, pb);
+}
+
+static void group_add(struct top_row *g, const struct top_row *r)
+{
+	int d;
+
+	for (d = 0; d < TOP_MAX_DEVICES; d++) {
+		g->gpu[d] += r->gpu[d];
+		g->gpu_pss[d] += r->gpu_pss[d];
+	}
+	g->gpu_all += r->gpu_all;
+	g->gpu_pss_all += r->gpu_pss_all;
+	g->dma += r->dma;
+	g->dma_pss += r->dma_pss;
+	g->partial |= r->partial;
+	g->nr_procs++;
+}
+
+/* One sum per run of members with the same key (members sorted by key). */
+static int make_groups(struct top_view *v, const struct top_row **m,
+		       const struct top_settings *set, bool sample)
+{
+	char key[272];
+	size_t i;
+
+	if (reserve(&v->groups, v->procs.nr))
+		return -ENOMEM;
+	v->groups.nr = 0;
+	for (i = 0; i < v->procs.nr; i++) {
+		struct top_row *g = &v->groups.v[v->groups.nr];
+
+		if (i && !strcmp(group_key(m[i], set->group),
+				 group_key(m[i - 1], set->group))) {
+			group_add(g - 1, m[i]);
+			continue;
+		}
+		memset(g, 0, sizeof(*g));
+		snprintf(g->user, sizeof(g->user), "%s", m[i]->user);
+		snprintf(g->cgroup, sizeof(g->cgroup), "%s", m[i]->cgroup);
+		snprintf(g->name, sizeof(g->name), "%s",
+			 group_key(m[i], set->group));
+		g->first = i;
+		group_add(g, m[i]);
+		v->groups.nr++;
+	}
+	for (i = 0; i < v->groups.nr; i++) {
+		struct top_row *g = &v->groups.v[i];
+
+		snprintf(key, sizeof(key), "%s:%.256s", set->group ==
+			 TOP_GROUP_USER ? "user" : "cg", g->name);
+		row_series(v, g, key, set, sample);
+	}
+	return 0;
+}
+
+/* Each group's sum, then its members, groups in the sort's order. */
+static int show_grouped(struct top_view *v, const struct top_settings *set,
+			bool sample)
+{
+	const struct top_row **m = malloc((v->procs.nr + 1) * sizeof(*m));
+	const struct top_row **g = NULL;
+	size_t i, j;
+	int err = -ENOMEM;
+
+	if (!m)
+		return err;
+	for (i = 0; i < v->procs.nr; i++)
+		m[i] = &v->procs.v[i];
+	sort_set = set;
+	qsort(m, v->procs.nr, sizeof(*m), cmp_group_key);
+	if (make_groups(v, m, set, sample) || reserve_shown(v, v->procs.nr +
+						    v->groups.nr))
+		goto out;
+	g = malloc((v->groups.nr + 1) * sizeof(*g));
+	if (!g)
+		goto out;
+	for (i = 0; i < v->groups.nr; i++)
+		g[i] = &v->groups.v[i];
+	sort_rows(g, v->groups.nr, set);
+	for (i = 0; i < v->groups.nr; i++) {
+		v->shown[v->nr_shown++] = g[i];
+		for (j = 0; j < g[i]->nr_procs; j++) {
+			struct top_row *r = (struct top_row *)m[g[i]->first + j];
+
+			r->depth = 1;
+			v->shown[v->nr_shown++] = r;
+		}
+	}
+	err = 0;
+out:
+	free(m);
+	free(g);
+	return err;
+}
+
+/* A parent's index in rows sorted by pid, or -1. */
+static long find_pid(const struct top_row **by_pid, size_t nr, pid_t pid)
+{
+	size_t lo = 0, hi = nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (by_pid[mid]->pid == pid)
+			return (long)mid;
+		if (by_pid[mid]->pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static int cmp_pid(const void *pa, const void *pb)
+{
+	const struct top_row *a = *(const struct top_row *const *)pa;
+	const struct top_row *b = *(const struct top_row *const *)pb;
+
+	return cmp_u64((uint64_t)a->pid, (uint64_t)b->pid);
+}
+
+/*
+ * Depth first from each root, children in the sort's order.  A tree
+ * whose ppids loop (a --root tree can say anything) has no root there:
+ * what is left unvisited is shown as roots, so no process goes missing.
+ */
+static void tree_walk(struct top_view *v, const struct top_row **sorted,
+		      const struct top_row **by_pid, bool *done,
+		      const struct top_row *r, unsigned int depth)
+{
+	size_t i, nr = v->procs.nr;
+	long me = find_pid(by_pid, nr, r->pid);
+
+	if (me < 0 || done[me])
+		return;
+	done[me] = true;
+	((struct top_row *)r)->depth = depth;
+	v->shown[v->nr_shown++] = r;
+	for (i = 0; i < nr; i++) {
+		if (sorted[i]->ppid == r->pid && sorted[i] != r)
+			tree_walk(v, sorted, by_pid, done, sorted[i],
+				  depth < 16 ? depth + 1 : depth);
+	}
+}
+
+static int show_tree(struct top_view *v, const struct top_settings *set)
+{
+	size_t i, nr = v->procs.nr;
+	const struct top_row **sorted = malloc((nr + 1) * sizeof(*sorted));
+	const struct top_row **by_pid = malloc((nr + 1) * sizeof(*by_pid));
+	bool *done = calloc(nr + 1, sizeof(*done));
+	int err = -ENOMEM;
+
+	if (!sorted || !by_pid || !done || reserve_shown(v, nr))
+		goto out;
+	for (i = 0; i < nr; i++)
+		sorted[i] = by_pid[i] = &v->procs.v[i];
+	sort_rows(sorted, nr, set);
+	qsort(by_pid, nr, sizeof(*by_pid), cmp_pid);
+	for (i = 0; i < nr; i++) {
+		if (find_pid(by_pid, nr, sorted[i]->ppid) < 0)
+			tree_walk(v, sorted, by_pid, done, sorted[i], 0);
+	}
+	for (i = 0; i < nr; i++)
+		tree_walk(v, sorted, by_pid, done, sorted[i], 0);
+	err = 0;
+out:
+	free(sorted);
+	free(by_pid);
+	free(done);
+	return err;
+}
+
+static int show_flat(struct top_view *v, const struct top_settings *set)
+{
+	size_t i;
+
+	if (reserve_shown(v, v->procs.nr))
+		return -ENOMEM;
+	for (i = 0; i < v->procs.nr; i++)
+		v->shown[v->nr_shown++] = &v->procs.v[i];
+	sort_rows(v->shown, v->nr_shown, set);
+	return 0;
+}
+
+static void add_devices(struct top_view *v, const struct gpumem_snapshot *s,
+			const struct top_settings *set, bool sample)
+{
+	struct gpumem_point pts[TOP_HISTORY];
+	const struct gpumem_device *devs;
+	size_t i, nr, n;
+	char key[32];
+
+	devs = gpumem_devices(s, &nr);
+	for (i = 0; i < nr && i < TOP_MAX_DEVICES; i++) {
+		struct top_series *sr;
+
+		snprintf(key, sizeof(key), "dev:%d", gpumem_at(devs, i)->index);
+		sr = top_history_get(&v->hist, key);
+		v->dev_series[i] = sr;
+		v->dev_leak[i] = (struct gpumem_leak_hint){ 0 };
+		if (!sr)
+			continue;
+		if (sample || !sr->nr)
+			top_history_add(sr, v->time_ns,
+					gpumem_at(devs, i)->total_bytes);
+		n = top_series_last(sr, TOP_HISTORY, pts);
+		gpumem_leak_check(pts, n, &set->rule, &v->dev_leak[i]);
+		v->nr_leaks += v->dev_leak[i].leak;
+	}
+}
+
+static int64_t sample_time(const struct gpumem_snapshot *s)
+{
+	const struct gpumem_sample_info *info = gpumem_sample_info(s);
+
+	return info->boottime_ns ? info->boottime_ns : info->realtime_ns;
+}
+
+int top_view_update(struct top_view *v, const struct gpumem_snapshot *s,
+		    const struct top_settings *set, bool sample)
+{
+	int err;
+
+	v->snap = s;
+	v->time_ns = sample_time(s);
+	v->nr_leaks = 0;
+	add_devices(v, s, set, sample);
+	err = add_procs(v, s, set, sample);
+	if (!err && (set->group == TOP_GROUP_USER ||
+		     set->group == TOP_GROUP_CGROUP))
+		err = show_grouped(v, set, sample);
+	else if (!err && set->group == TOP_GROUP_TREE)
+		err = show_tree(v, set);
+	else if (!err)
+		err = show_flat(v, set);
+	if (sample)
+		top_history_sweep(&v->hist);
+	return err;
+}
+
+void top_view_free(struct top_view *v)
+{
+	free(v->procs.v);
+	free(v->groups.v);
+	free(v->shown);
+	top_history_free(&v->hist);
+}
