@@ -7,6 +7,8 @@ pkgs=(
 	# build
 	build-essential meson ninja-build pkg-config
 	libjansson-dev libcmocka-dev libpci-dev pci.ids
+	# gpumem top; its tests drive it in tmux
+	libncurses-dev tmux
 	# BPF collector: libbpf (static for the VM), clang BPF target, skeletons
 	libbpf-dev libelf-dev zlib1g-dev clang-14 llvm-14 bpftool
 	# fuzzing and sanitizers

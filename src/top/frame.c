@@ -17,6 +17,7 @@
 #define BYTES_W 13		/* exact bytes with --bytes */
 #define NAME_MIN 12
 #define CGROUP_W 20
+#define DRIVER_W 24
 
 /* Text already escaped, of w columns. */
 static void emit(struct top_sink *k, enum top_attr a, const char *text,
@@ -193,7 +194,7 @@ static void bar(struct top_sink *k, const struct gpumem_device *d,
 
 static void device_line(struct top_sink *k, const struct top_view *v,
 			const struct gpumem_device *d, size_t i,
-			unsigned int flags)
+			unsigned int driver_w, unsigned int flags)
 {
 	const struct gpumem_tp *tp = gpumem_snapshot_tp(v->snap);
 	char a[32], b[32], c[32];
@@ -206,7 +207,7 @@ static void device_line(struct top_sink *k, const struct top_view *v,
 			peak = tp->totals[j].peak_bytes;
 	}
 	top_putf(k, TOP_A_NONE, "card%d ", d->index);
-	top_cell(k, TOP_A_NONE, d->driver, 7, false);
+	top_cell(k, TOP_A_NONE, d->driver, driver_w, false);
 	bar(k, d, k->width > 100 ? 32 : 14);
 	top_putf(k, TOP_A_NONE, "%s%s", d->total_partial ? ">=" : "",
 	     top_fmt_size(a, sizeof(a), d->total_bytes, flags));
@@ -233,14 +234,23 @@ static void header(struct top_sink *k, const struct top_view *v,
 	const struct gpumem_dmabuf_totals *t = gpumem_dmabuf_totals(v->snap);
 	const struct gpumem_scan_stats *st = gpumem_scan_stats(v->snap);
 	const struct gpumem_device *devs;
-	unsigned int flags = ui->set.flags;
-	char a[32], b[32];
+	unsigned int flags = ui->set.flags, driver_w = 6;
+	char a[32], b[32], name[4 * GPUMEM_NAME_MAX];
 	size_t i, nr;
 
 	title(k, v, ui);
 	devs = gpumem_devices(v->snap, &nr);
+	/* Bars aligned; a driver's name (any text, from fdinfo) in full up
+	 * to DRIVER_W columns. */
+	for (i = 0; i < nr; i++) {
+		size_t w;
+
+		gpumem_escape_fit(name, sizeof(name), gpumem_at(devs, i)->driver,
+				  DRIVER_W, &w);
+		driver_w = w > driver_w ? (unsigned int)w : driver_w;
+	}
 	for (i = 0; i < nr; i++)
-		device_line(k, v, gpumem_at(devs, i), i, flags);
+		device_line(k, v, gpumem_at(devs, i), i, driver_w, flags);
 	if (!nr)
 		top_put(k, TOP_A_DIM, "(no DRM devices)");
 	if (!nr)

@@ -17,7 +17,7 @@
 /* nonl(): the return key is '\r'; some terminals send '\n' or KEY_ENTER. */
 static bool is_enter(int ch)
 {
-	return ch == '\r' || is_enter(ch);
+	return ch == '\r' || ch == '\n' || ch == KEY_ENTER;
 }
 
 enum prompt {

@@ -3,7 +3,7 @@
 # Names anyone can set (comm by prctl(PR_SET_NAME), dma-buf names by
 # DMA_BUF_SET_NAME) or plant in a --root tree (drivers, regions): the table
 # must not pass a terminal escape through nor lose its columns, the JSON
-# must keep every key.  The tree is made here: its bytes are awkward in git.
+# must keep every key.  The tree is hostile_tree.sh's.
 # Usage: test_names.sh path/to/gpumem        Output: TAP.
 set -u
 
@@ -12,41 +12,8 @@ GPUMEM=${1:?usage: test_names.sh path/to/gpumem}
 
 R=$TMP/root
 ESC=$(printf '\033')
-
-# proc_name PID BYTES: a process holding one dma-buf of its own; BYTES is
-# a printf format, written as /proc/PID/comm is (a newline at the end).
-proc_name() {
-	mkdir -p "$R/proc/$1/fd" "$R/proc/$1/fdinfo"
-	printf "$2\\n" >"$R/proc/$1/comm"
-	: >"$R/proc/$1/maps"
-	ln -s /dmabuf: "$R/proc/$1/fd/3"
-	printf "pos:\t0\nflags:\t02\nmnt_id:\t16\nino:\t%s\nsize:\t4096\ncount:\t1\nexp_name:\tsystem\nname:\t$3\n" \
-		"$1" >"$R/proc/$1/fdinfo/3"
-	printf 'Rss:\t4 kB\nPss:\t4 kB\nPss_Anon:\t4 kB\nPss_File:\t0 kB\nPss_Shmem:\t0 kB\nSwapPss:\t0 kB\n' \
-		>"$R/proc/$1/smaps_rollup"
-}
-
-proc_name 101 '\033[2J' 'csi'
-proc_name 102 '\033]52;c;aGk=\007' 'osc52'
-proc_name 103 'two\nlines' 'newline'
-proc_name 104 'x\377y' '\377bad'
-proc_name 105 'cut\303' 'cut\303'
-proc_name 106 'ééééééé1' 'ok'
-proc_name 107 'back\\x41' 'back\\x41'
-proc_name 108 'plain' 'plain'
-
-# A client whose driver's name (which the device then takes) is a terminal
-# escape, and whose region's name is not UTF-8.
-mkdir -p "$R/sys/devices/pci0000:00/0000:00:02.0" "$R/sys/class/drm/card1" \
-	"$R/proc/108/fd" "$R/proc/108/fdinfo"
-printf 'DRIVER=i915\nPCI_ID=8086:56A0\nPCI_SLOT_NAME=0000:00:02.0\n' \
-	>"$R/sys/devices/pci0000:00/0000:00:02.0/uevent"
-ln -s ../../../devices/pci0000:00/0000:00:02.0 "$R/sys/class/drm/card1/device"
-ln -s /dev/dri/card1 "$R/proc/108/fd/5"
-printf 'pos:\t0\nflags:\t02100002\nmnt_id:\t26\nino:\t1071\ndrm-driver:\tev\033[31mil\ndrm-client-id:\t7\ndrm-total-lo\377cal0:\t4096\n' \
-	>"$R/proc/108/fdinfo/5"
-cp "$(dirname "$0")/../explain/meminfo/6.12" "$R/proc/meminfo" 2>/dev/null ||
-	printf 'MemTotal:\t1000000 kB\nMemFree:\t1000 kB\n' >"$R/proc/meminfo"
+. "$(dirname "$0")/hostile_tree.sh"
+hostile_tree "$R" "$(dirname "$0")/.."
 
 "$GPUMEM" --root "$R" >"$TMP/table" 2>"$TMP/err"
 check "table exits 0" '[ $? -eq 0 ]'

@@ -1,0 +1,88 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# gpumem top --batch: N frames of plain text, figures equal to the
+# fixture's expected.json (made by its generator, not by gpumem), names
+# escaped; and the errors of gpumem top.
+# Usage: test_batch.sh path/to/gpumem FIXTURE        Output: TAP.
+set -u
+
+GPUMEM=${1:?usage: test_batch.sh path/to/gpumem FIXTURE}
+FIX=${2:?usage: test_batch.sh path/to/gpumem FIXTURE}
+. "$(dirname "$0")/../unit/tap.sh"
+. "$(dirname "$0")/../unit/hostile_tree.sh"
+
+"$GPUMEM" top --batch -n 3 -d 0.1 -b --root "$FIX" >"$TMP/out" 2>"$TMP/err"
+check "--batch -n 3 exits 0" '[ $? -eq 0 ]'
+check "three frames" '[ "$(grep -c "^gpumem top - " "$TMP/out")" -eq 3 ]'
+cat >"$TMP/frames.py" <<'EOF'
+import json, re, sys
+want = json.load(open(sys.argv[2]))
+frames = open(sys.argv[1]).read().split('gpumem top - ')[1:]
+for f in frames:
+    lines = f.split('\n')
+    for card, d in want['devices'].items():
+        l = [l for l in lines if l.startswith(card + ' ')][0]
+        got = int(re.search(r'\] (>=)?(\d+)', l).group(2)) if '[' in l else \
+            int(l.split()[2])
+        assert got == d['total_bytes'], (card, got, d['total_bytes'])
+    h = [i for i, l in enumerate(lines) if l.lstrip().startswith('PID USER')][0]
+    heads = lines[h].split()
+    rows = {}
+    for l in lines[h + 1:]:
+        if not l.strip():
+            break
+        rows[l.split()[0]] = l.split()
+    assert sorted(rows) == sorted(want['processes']), (sorted(rows),)
+    for pid, p in want['processes'].items():
+        r = rows[pid]
+        # PID USER GPU0 PSS0 GPU1 PSS1 DMABUF DMAPSS DELTA ...
+        gpu = sum(int(r[i].rstrip('?')) for i in (2, 4))
+        pss = sum(int(r[i].rstrip('?')) for i in (3, 5))
+        assert gpu == p['gpu_total_bytes'], (pid, gpu, p)
+        assert pss == p['gpu_pss_bytes'], (pid, pss, p)
+        assert int(r[6]) == p['dmabuf_rss_bytes'], (pid, r, p)
+        assert int(r[7]) == p['dmabuf_pss_bytes'], (pid, r, p)
+    order = [l.split()[0] for l in lines[h + 1:h + 1 + len(rows)]]
+    key = lambda pid: (-want['processes'][pid]['gpu_total_bytes'], int(pid))
+    assert order == sorted(want['processes'], key=key), order
+print(len(frames))
+EOF
+check "every frame: device totals, each process's figures, GPU order" \
+	'python3 "$TMP/frames.py" "$TMP/out" "$FIX/expected.json" >"$TMP/err" 2>&1'
+check "the DELTA of an unchanged tree is 0 after the first frame" \
+	'[ "$(awk "/^ +PID USER/ { f++ } f == 3 && \$1 ~ /^[0-9]+\$/ { print \$9 }" "$TMP/out" | sort -u)" = "0" ]'
+
+"$GPUMEM" top --batch -n 1 -w 80 --root "$FIX" >"$TMP/narrow" 2>"$TMP/err"
+check "-w 80: no line wider than 80 columns" \
+	'python3 -c "import sys; sys.exit(max(len(l.rstrip(\"\\n\")) for l in open(sys.argv[1], encoding=\"utf-8\")) > 80)" "$TMP/narrow"'
+check "-w 80: the command is still there" 'grep -qE "^ +4102 .* witcher3.exe$" "$TMP/narrow"'
+
+"$GPUMEM" top --batch -n 1 -f u:nobody-at-all --root "$FIX" >"$TMP/none" 2>"$TMP/err"
+check "a filter nobody passes: the list says so" \
+	'grep -q "^(no process holds GPU memory" "$TMP/none"'
+"$GPUMEM" top --batch -n 1 -g user --root "$FIX" >"$TMP/group" 2>"$TMP/err"
+check "-g user: a sum row with every process under it" \
+	'grep -qE "^ +- .*\(7 processes\)" "$TMP/group" && [ "$(grep -cE "^ +[0-9]+ " "$TMP/group")" -eq 7 ]'
+
+hostile_tree "$TMP/hostile" "$(dirname "$0")/.."
+"$GPUMEM" top --batch -n 1 --root "$TMP/hostile" >"$TMP/h" 2>"$TMP/err"
+check "hostile names: no ESC, no control character but newline" \
+	'python3 -c "import sys, unicodedata as u; t = open(sys.argv[1], \"rb\").read().decode(); sys.exit(any(u.category(c) == \"Cc\" and c != \"\n\" for c in t))" "$TMP/h"'
+check "hostile names shown escaped" \
+	'grep -qF "\\x1b]52;c;aGk=\\x07" "$TMP/h" && grep -qF "two\\x0alines" "$TMP/h"'
+
+"$GPUMEM" top --root "$FIX" </dev/null >"$TMP/o" 2>"$TMP/err"
+check "no terminal and no --batch: usage error 1" \
+	'[ $? -eq 1 ] && grep -q "not a terminal: use --batch" "$TMP/err"'
+for bad in "--sort size" "-n 0" "-d 0.01" "-d x" "--leak-window 2" \
+	"-w 10" "--group tree2"; do
+	"$GPUMEM" top --batch $bad --root "$FIX" >"$TMP/o" 2>"$TMP/err"
+	check "$bad: usage error 1" '[ $? -eq 1 ] && grep -q "invalid" "$TMP/err"'
+done
+"$GPUMEM" top --batch -n 1 --root "$TMP/nowhere" >"$TMP/o" 2>"$TMP/err"
+check "a root without proc: no data source, 2" '[ $? -eq 2 ]'
+"$GPUMEM" top --help >"$TMP/o" 2>"$TMP/err"
+check "--help answers" '[ $? -eq 0 ] && grep -q "^Usage: gpumem top" "$TMP/o"'
+
+echo "1..$N"
+[ "$FAILED" -eq 0 ]
