@@ -270,13 +270,22 @@ int cmd_top(int argc, char **argv)
 		fprintf(stderr, "gpumem top: not a terminal: use --batch\n");
 		return EXIT_USAGE;
 	}
-	err = gpumem_scanner_new(&a.c.opts, &sc);
+	v.live = !a.c.opts.root || !strcmp(a.c.opts.root, "/");
+	/* No interval: it changes with the d key and with pauses, and the
+	 * rates come from each point's own time. */
+	err = gpumem_history_new(TOP_HISTORY_BYTES, 0, &v.hist);
 	if (err)
 		return run_error(&a, err);
+	err = gpumem_scanner_new(&a.c.opts, &sc);
+	if (err) {
+		gpumem_history_free(v.hist);
+		return run_error(&a, err);
+	}
 	if (a.c.opts.root)
 		cli_warn_partial(a.c.opts.root);
 	err = a.batch ? batch(sc, &v, &a) : top_tty_run(sc, &v, &a.ui);
 	top_view_free(&v);
+	gpumem_history_free(v.hist);
 	gpumem_scanner_free(sc);
 	if (err == -EPIPE)
 		return EXIT_OK;

@@ -69,9 +69,13 @@ static void leak_line(struct top_sink *k, const struct top_row *r,
 	top_end_line(k);
 }
 
-static void summary(struct top_sink *k, const struct top_row *r,
-		    const struct gpumem_process *p, const struct top_ui *ui)
+static void summary(struct top_sink *k, const struct top_view *v,
+		    const struct top_row *r, const struct gpumem_process *p,
+		    const struct top_ui *ui)
 {
+	struct gpumem_point pts[TOP_HISTORY];
+	size_t w = k->width > 20 + TOP_HISTORY ? TOP_HISTORY :
+		   k->width > 21 ? k->width - 20 : 1;
 	unsigned int f = ui->set.flags;
 	char a[32], b[32], c[32], d[32];
 
@@ -91,7 +95,7 @@ static void summary(struct top_sink *k, const struct top_row *r,
 		 p->nr_clients, p->nr_unknown_clients, p->nr_dmabufs);
 	top_end_line(k);
 	top_put(k, TOP_A_NONE, "GPU + DMABUF ");
-	top_sparkline(k, r->series, k->width > 20 ? k->width - 20 : 1);
+	top_sparkline(k, pts, top_series_procs(v->hist, &r->pid, 1, w, pts));
 	top_end_line(k);
 	leak_line(k, r, &ui->set);
 }
@@ -200,7 +204,7 @@ void top_detail(struct top_sink *k, const struct top_view *v,
 		top_end_line(k);
 		return;
 	}
-	summary(k, r, p, ui);
+	summary(k, v, r, p, ui);
 	top_end_line(k);
 	k->skip = ui->detail_scroll;
 	clients(k, v->snap, p, ui->set.flags);

@@ -16,7 +16,7 @@
 #define SIZE_W 6		/* "1023M?" */
 #define BYTES_W 13		/* exact bytes with --bytes */
 #define NAME_MIN 12
-#define CGROUP_W 20
+#define CGROUP_W 24
 #define DRIVER_W 24
 
 /* Text already escaped, of w columns. */
@@ -119,26 +119,22 @@ static const char *fmt_delta(char *buf, size_t size, int64_t d,
 }
 
 /* Block characters from the lowest to the highest point of what is shown. */
-void top_sparkline(struct top_sink *k, const struct top_series *s,
-		      unsigned int w)
+void top_sparkline(struct top_sink *k, const struct gpumem_point *pts,
+		   size_t nr)
 {
 	static const char *const blocks[] = {
 		"\u2581", "\u2582", "\u2583", "\u2584",
 		"\u2585", "\u2586", "\u2587", "\u2588",
 	};
 	static const char ascii[] = "_.-~=+*#";
-	struct gpumem_point pts[TOP_HISTORY];
 	uint64_t lo = UINT64_MAX, hi = 0;
-	size_t n, i;
+	size_t i;
 
-	if (!s || !w)
-		return;
-	n = top_series_last(s, w < TOP_HISTORY ? w : TOP_HISTORY, pts);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < nr; i++) {
 		lo = pts[i].bytes < lo ? pts[i].bytes : lo;
 		hi = pts[i].bytes > hi ? pts[i].bytes : hi;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < nr; i++) {
 		unsigned int lvl = hi > lo ? (unsigned int)((double)(pts[i].bytes -
 					      lo) * 7.0 / (double)(hi - lo) + 0.5) : 0;
 		char one[2] = { ascii[lvl], '\0' };
@@ -168,6 +164,9 @@ static void title(struct top_sink *k, const struct top_view *v,
 		     top_filter_name(ui->set.filter_kind), ui->set.filter);
 	if (ui->paused)
 		top_put(k, TOP_A_LEAK, " [paused]");
+	if (v->hist_full)
+		top_put(k, TOP_A_LEAK, " [no history: a sample exceeds its "
+			"budget]");
 	top_end_line(k);
 }
 
@@ -197,6 +196,7 @@ static void device_line(struct top_sink *k, const struct top_view *v,
 			unsigned int driver_w, unsigned int flags)
 {
 	const struct gpumem_tp *tp = gpumem_snapshot_tp(v->snap);
+	struct gpumem_point pts[16];
 	char a[32], b[32], c[32];
 	uint64_t peak = 0;
 	size_t j;
@@ -221,8 +221,7 @@ static void device_line(struct top_sink *k, const struct top_view *v,
 	     top_fmt_size(b, sizeof(b), peak, flags) : "-");
 	if (i < TOP_MAX_DEVICES && v->dev_leak[i].leak)
 		top_put(k, TOP_A_LEAK, "LEAK? ");
-	if (i < TOP_MAX_DEVICES)
-		top_sparkline(k, v->dev_series[i], 16);
+	top_sparkline(k, pts, top_series_device(v->hist, d->index, 16, pts));
 	top_put(k, TOP_A_NONE, " ");
 	top_put(k, TOP_A_DIM, d->name[0] ? d->name : "(no pci.ids name)");
 	top_end_line(k);
@@ -354,6 +353,15 @@ static void row_name(struct top_sink *k, enum top_attr a,
 	top_cell(k, a, buf, l->name_w ? l->name_w - 1 : 0, false);
 }
 
+/* A unit under user@UID.service: its own name says more than the
+ * manager's, and USER says whose. */
+static const char *owner_tail(const char *owner)
+{
+	const char *slash = strrchr(owner, '/');
+
+	return slash && slash[1] ? slash + 1 : owner;
+}
+
 static void row(struct top_sink *k, const struct top_row *r,
 		const struct layout *l, const struct top_ui *ui)
 {
@@ -380,7 +388,7 @@ static void row(struct top_sink *k, const struct top_row *r,
 	top_cell(k, r->leak.leak ? TOP_A_LEAK : a, r->leak.leak ? "L" : " ", 1,
 	     false);
 	if (l->cgroup)
-		top_cell(k, a, r->cgroup, CGROUP_W, false);
+		top_cell(k, a, owner_tail(r->cgroup), CGROUP_W, false);
 	row_name(k, a, r, l);
 	top_end_line(k);
 }

@@ -1,120 +1,71 @@
 // SPDX-License-Identifier: MIT
 /*
- * The recent points of every figure top shows: a device's total, a
- * process's, a user's or a cgroup's sum (gpumemd's history keeps devices
- * and processes only, and not in this process).  Series are found by key
- * with a binary search; one that was not in a sample is dropped with its
- * process or group.
+ * A row's figure over time, read from the library's history
+ * (gpumem_history, lib/model/history.c): GPU + DMABUF RSS-like, summed
+ * over the row's processes.  A group's series is that of the processes in
+ * it now: one that left the group takes its past with it.
  */
-#include <stdlib.h>
-#include <string.h>
-
 #include "top.h"
 
-static size_t find(const struct top_history *h, const char *key, bool *found)
+static int64_t point_time(const struct gpumem_history_sample *hs)
 {
-	size_t lo = 0, hi = h->nr;
+	return hs->boottime_ns ? hs->boottime_ns : hs->realtime_ns;
+}
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int c = strcmp(h->v[mid]->key, key);
+/* The first sample of the last max: a series never reaches past it. */
+static size_t first_sample(const struct gpumem_history *h, size_t max)
+{
+	size_t len = gpumem_history_len(h);
 
-		if (!c) {
-			*found = true;
-			return mid;
+	return len > max ? len - max : 0;
+}
+
+size_t top_series_procs(const struct gpumem_history *h, const pid_t *pids,
+			size_t nr, size_t max, struct gpumem_point *out)
+{
+	size_t i, j, n = 0, len = gpumem_history_len(h);
+
+	for (i = first_sample(h, max); i < len; i++) {
+		const struct gpumem_history_sample *hs = gpumem_history_at(h, i);
+		uint64_t sum = 0;
+		bool any = false;
+
+		for (j = 0; j < nr; j++) {
+			const struct gpumem_history_process *p =
+				gpumem_history_find(hs, pids[j]);
+
+			if (!p)
+				continue;
+			any = true;
+			sum += p->gpu_rss_bytes + p->dmabuf_rss_bytes;
 		}
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*found = false;
-	return lo;
-}
-
-static int grow(struct top_history *h)
-{
-	size_t cap = h->cap ? 2 * h->cap : 64;
-	struct top_series **v;
-
-	if (h->nr < h->cap)
-		return 0;
-	v = realloc(h->v, cap * sizeof(*v));
-	if (!v)
-		return -1;
-	h->v = v;
-	h->cap = cap;
-	return 0;
-}
-
-struct top_series *top_history_get(struct top_history *h, const char *key)
-{
-	struct top_series *s;
-	bool found;
-	size_t i = find(h, key, &found);
-
-	if (found) {
-		h->v[i]->seen = true;
-		return h->v[i];
-	}
-	if (grow(h))
-		return NULL;
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return NULL;
-	snprintf(s->key, sizeof(s->key), "%s", key);
-	s->seen = true;
-	memmove(h->v + i + 1, h->v + i, (h->nr - i) * sizeof(*h->v));
-	h->v[i] = s;
-	h->nr++;
-	return s;
-}
-
-void top_history_add(struct top_series *s, int64_t time_ns, uint64_t bytes)
-{
-	unsigned int at = (s->head + s->nr) % TOP_HISTORY;
-
-	s->pts[at] = (struct gpumem_point){ time_ns, bytes };
-	if (s->nr < TOP_HISTORY)
-		s->nr++;
-	else
-		s->head = (s->head + 1) % TOP_HISTORY;
-}
-
-void top_history_sweep(struct top_history *h)
-{
-	size_t i, kept = 0;
-
-	for (i = 0; i < h->nr; i++) {
-		if (!h->v[i]->seen) {
-			free(h->v[i]);
+		/* Before its first sample a process is not 0 bytes: unknown
+		 * (a refresh does not see new processes). */
+		if (!any && !n)
 			continue;
-		}
-		h->v[i]->seen = false;
-		h->v[kept++] = h->v[i];
+		out[n++] = (struct gpumem_point){ point_time(hs), sum };
 	}
-	h->nr = kept;
+	return n;
 }
 
-void top_history_free(struct top_history *h)
+size_t top_series_device(const struct gpumem_history *h, int index,
+			 size_t max, struct gpumem_point *out)
 {
-	size_t i;
+	size_t i, j, n = 0, len = gpumem_history_len(h);
 
-	for (i = 0; i < h->nr; i++)
-		free(h->v[i]);
-	free(h->v);
-	*h = (struct top_history){ 0 };
-}
+	for (i = first_sample(h, max); i < len; i++) {
+		const struct gpumem_history_sample *hs = gpumem_history_at(h, i);
 
-size_t top_series_last(const struct top_series *s, size_t n,
-		       struct gpumem_point *out)
-{
-	size_t i, skip;
+		for (j = 0; j < hs->nr_devices; j++) {
+			const struct gpumem_history_device *d =
+				gpumem_at(hs->devices, j);
 
-	if (n > s->nr)
-		n = s->nr;
-	skip = s->nr - n;
-	for (i = 0; i < n; i++)
-		out[i] = s->pts[(s->head + skip + i) % TOP_HISTORY];
+			if (d->index == index && d->known) {
+				out[n++] = (struct gpumem_point){
+					point_time(hs), d->total_bytes };
+				break;
+			}
+		}
+	}
 	return n;
 }

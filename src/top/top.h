@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * gpumem top: a live view of GPU memory.  The parts, in the order the
- * data flows: series.c keeps each figure's recent points, view.c turns a
- * snapshot into the rows shown (filter, group, sort), frame.c writes a
+ * data flows: series.c reads a figure's recent points from the library's
+ * history, view.c turns a snapshot into the rows shown (filter, group, sort), frame.c writes a
  * frame to a sink (plain text for --batch, ncurses for the terminal,
  * tty.c), cmd_top.c runs the loop.
  */
@@ -15,32 +15,18 @@
 
 #include "gpumem/gpumem.h"
 
-/* Points kept per figure: the widest sparkline, and more than any window. */
+/* Points a figure is read with: the widest sparkline, and more than any
+ * window; the history's budget keeps that many samples of 1,000 busy
+ * processes. */
 #define TOP_HISTORY 128
+#define TOP_HISTORY_BYTES (16u << 20)
 #define TOP_NAME_MAX (4 * 256 + 1)	/* an escaped command line */
 
-/* series.c: the last TOP_HISTORY points of each figure, by key. */
-struct top_series {
-	char key[272];	/* "dev:0", "pid:4102", "cg:NAME", ... */
-	struct gpumem_point pts[TOP_HISTORY];	/* a ring */
-	unsigned int head, nr;
-	bool seen;		/* in the latest sample */
-};
-
-struct top_history {
-	struct top_series **v;	/* sorted by key */
-	size_t nr, cap;
-};
-
-/* The series of key, created empty; NULL only without memory. */
-struct top_series *top_history_get(struct top_history *h, const char *key);
-void top_history_add(struct top_series *s, int64_t time_ns, uint64_t bytes);
-/* Drops the series that were not in the latest sample, clears seen. */
-void top_history_sweep(struct top_history *h);
-void top_history_free(struct top_history *h);
-/* The last n points (n <= nr) in time order, into out. */
-size_t top_series_last(const struct top_series *s, size_t n,
-		       struct gpumem_point *out);
+/* series.c: a figure's last max points from the history, oldest first. */
+size_t top_series_procs(const struct gpumem_history *h, const pid_t *pids,
+			size_t nr, size_t max, struct gpumem_point *out);
+size_t top_series_device(const struct gpumem_history *h, int index,
+			 size_t max, struct gpumem_point *out);
 
 /* The columns of the process list, in the order shown. */
 enum top_col {
@@ -92,7 +78,7 @@ struct top_row {
 	bool has_delta;
 	int64_t delta;		/* over the Δ window */
 	struct gpumem_leak_hint leak;
-	const struct top_series *series;
+	const char *cgroup_path;	/* the snapshot's, NULL: unknown */
 };
 
 struct top_settings {
@@ -120,15 +106,15 @@ struct top_view {
 	const struct top_row **shown;	/* in the order shown */
 	size_t nr_shown;
 	size_t nr_procs;	/* before the filter */
-	struct top_history hist;
-	int64_t time_ns;
+	struct gpumem_history *hist;	/* the caller's */
+	bool hist_full;		/* a sample alone exceeds its budget */
 	unsigned int nr_leaks;	/* rows and devices with a hint */
-	const struct top_series *dev_series[TOP_MAX_DEVICES];
 	struct gpumem_leak_hint dev_leak[TOP_MAX_DEVICES];
+	bool live;		/* the running system: user names from passwd */
 };
 
-/* sample: s is a new sample (its points join the series), else the
- * same one arranged anew. */
+/* sample: s is a new sample (it joins the history), else the same one
+ * arranged anew. */
 int top_view_update(struct top_view *v, const struct gpumem_snapshot *s,
 		    const struct top_settings *set, bool sample);
 void top_view_free(struct top_view *v);
@@ -186,8 +172,8 @@ void top_cell(struct top_sink *k, enum top_attr a, const char *raw,
 	      unsigned int w, bool right);
 void top_end_line(struct top_sink *k);
 bool top_full(const struct top_sink *k);
-void top_sparkline(struct top_sink *k, const struct top_series *s,
-		   unsigned int w);
+void top_sparkline(struct top_sink *k, const struct gpumem_point *pts,
+		   size_t nr);
 /* detail.c: the selected process, below the header. */
 void top_detail(struct top_sink *k, const struct top_view *v,
 		const struct top_ui *ui);

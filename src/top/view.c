@@ -68,17 +68,17 @@ static int reserve(struct top_rows *r, size_t n)
 	return 0;
 }
 
-/* The names a filter or a group sees: the user's, "uid N", or "?". */
-static void row_user(struct top_row *r)
+/* A user's name from this system's passwd, and only on this system: the
+ * uids of a --root tree are another machine's. */
+static void row_user(struct top_row *r, bool live)
 {
 	struct passwd pw, *res = NULL;
 	char buf[1024];
 
-	if (r->uid == (uid_t)-1) {
+	if (r->uid == GPUMEM_UID_UNKNOWN)
 		snprintf(r->user, sizeof(r->user), "?");
-		return;
-	}
-	if (!getpwuid_r(r->uid, &pw, buf, sizeof(buf), &res) && res)
+	else if (live && !getpwuid_r(r->uid, &pw, buf, sizeof(buf), &res) &&
+		 res)
 		snprintf(r->user, sizeof(r->user), "%s", pw.pw_name);
 	else
 		snprintf(r->user, sizeof(r->user), "%u", (unsigned int)r->uid);
@@ -140,38 +140,29 @@ static bool passes(const struct top_row *r, const struct gpumem_snapshot *s,
 	case TOP_FILTER_DEVICE:
 		return on_device(s, p, set->filter);
 	case TOP_FILTER_CGROUP:
-		return strstr(r->cgroup, set->filter) != NULL;
+		return strstr(r->cgroup, set->filter) ||
+		       (r->cgroup_path && strstr(r->cgroup_path, set->filter));
 	default:
 		return strstr(r->name, set->filter) != NULL;
 	}
 }
 
-/* The figure Δ, the sparkline and the leak rule follow: RSS-like, which
- * another holder's exit does not move (docs/leaks.md). */
-static uint64_t row_figure(const struct top_row *r)
-{
-	return r->gpu_all + r->dma;
-}
-
 /*
- * A new sample adds its point to each series; a new arrangement of the
- * same sample (another sort, filter, grouping) only reads them, except
- * a series just created (a grouping chosen now), which gets its first.
+ * Δ and the leak hint of the figure of pids (series.c: RSS-like, which
+ * another holder's exit does not move; docs/leaks.md).
  */
-static void row_series(struct top_view *v, struct top_row *r, const char *key,
-		       const struct top_settings *set, bool sample)
+static void row_series(struct top_view *v, struct top_row *r,
+		       const pid_t *pids, size_t nr,
+		       const struct top_settings *set)
 {
 	struct gpumem_point pts[TOP_HISTORY];
-	struct top_series *s = top_history_get(&v->hist, key);
 	size_t n, back = set->delta_samples;
 
-	r->series = s;
-	if (!s)
-		return;
-	if (sample || !s->nr)
-		top_history_add(s, v->time_ns, row_figure(r));
-	n = top_series_last(s, TOP_HISTORY, pts);
+	n = top_series_procs(v->hist, pids, nr, set->rule.window > back ?
+			     set->rule.window : back + 1, pts);
 	r->has_delta = n > 1;
+	if (!n)
+		return;
 	if (back >= n)
 		back = n - 1;
 	r->delta = (int64_t)(pts[n - 1].bytes - pts[n - 1 - back].bytes);
@@ -179,11 +170,20 @@ static void row_series(struct top_view *v, struct top_row *r, const char *key,
 	v->nr_leaks += r->leak.leak;
 }
 
+static void row_owner(struct top_row *r, const struct gpumem_snapshot *s,
+		      const struct gpumem_process *p)
+{
+	const struct gpumem_cgroup *cg = gpumem_process_cgroup(s, p);
+
+	snprintf(r->cgroup, sizeof(r->cgroup), "%s",
+		 gpumem_process_owner(s, p));
+	r->cgroup_path = cg ? cg->path : NULL;
+}
+
 static int add_procs(struct top_view *v, const struct gpumem_snapshot *s,
-		     const struct top_settings *set, bool sample)
+		     const struct top_settings *set)
 {
 	const struct gpumem_process *procs = gpumem_processes(s, &v->nr_procs);
-	char key[32];
 	size_t i;
 
 	if (reserve(&v->procs, v->nr_procs))
@@ -195,17 +195,16 @@ static int add_procs(struct top_view *v, const struct gpumem_snapshot *s,
 
 		memset(r, 0, sizeof(*r));
 		r->pid = p->pid;
-		r->uid = (uid_t)-1;
+		r->uid = gpumem_process_uid(p);
 		r->nr_procs = 1;
-		row_user(r);
-		snprintf(r->cgroup, sizeof(r->cgroup), "-");
+		row_user(r, v->live);
+		row_owner(r, s, p);
 		snprintf(r->name, sizeof(r->name), "%s", p->comm);
 		row_figures(r, s, p);
-		/* Every process keeps its series, filtered out or not. */
-		snprintf(key, sizeof(key), "pid:%d", (int)p->pid);
-		row_series(v, r, key, set, sample);
-		if (passes(r, s, p, set))
+		if (passes(r, s, p, set)) {
+			row_series(v, r, &r->pid, 1, set);
 			v->procs.nr++;
+		}
 	}
 	return 0;
 }
@@ -311,9 +310,8 @@ static void group_add(struct top_row *g, const struct top_row *r)
 
 /* One sum per run of members with the same key (members sorted by key). */
 static int make_groups(struct top_view *v, const struct top_row **m,
-		       const struct top_settings *set, bool sample)
+		       const struct top_settings *set)
 {
-	char key[272];
 	size_t i;
 
 	if (reserve(&v->groups, v->procs.nr))
@@ -336,19 +334,31 @@ static int make_groups(struct top_view *v, const struct top_row **m,
 		group_add(g, m[i]);
 		v->groups.nr++;
 	}
+	return 0;
+}
+
+/* A group's series: its members' pids, in m from its first. */
+static int group_series(struct top_view *v, const struct top_row **m,
+			const struct top_settings *set)
+{
+	pid_t *pids = malloc((v->procs.nr + 1) * sizeof(*pids));
+	size_t i, j;
+
+	if (!pids)
+		return -ENOMEM;
 	for (i = 0; i < v->groups.nr; i++) {
 		struct top_row *g = &v->groups.v[i];
 
-		snprintf(key, sizeof(key), "%s:%.256s", set->group ==
-			 TOP_GROUP_USER ? "user" : "cg", g->name);
-		row_series(v, g, key, set, sample);
+		for (j = 0; j < g->nr_procs; j++)
+			pids[j] = m[g->first + j]->pid;
+		row_series(v, g, pids, g->nr_procs, set);
 	}
+	free(pids);
 	return 0;
 }
 
 /* Each group's sum, then its members, groups in the sort's order. */
-static int show_grouped(struct top_view *v, const struct top_settings *set,
-			bool sample)
+static int show_grouped(struct top_view *v, const struct top_settings *set)
 {
 	const struct top_row **m = malloc((v->procs.nr + 1) * sizeof(*m));
 	const struct top_row **g = NULL;
@@ -361,8 +371,8 @@ static int show_grouped(struct top_view *v, const struct top_settings *set,
 		m[i] = &v->procs.v[i];
 	sort_set = set;
 	qsort(m, v->procs.nr, sizeof(*m), cmp_group_key);
-	if (make_groups(v, m, set, sample) || reserve_shown(v, v->procs.nr +
-						    v->groups.nr))
+	if (make_groups(v, m, set) || group_series(v, m, set) ||
+	    reserve_shown(v, v->procs.nr + v->groups.nr))
 		goto out;
 	g = malloc((v->groups.nr + 1) * sizeof(*g));
 	if (!g)
@@ -477,58 +487,40 @@ static int show_flat(struct top_view *v, const struct top_settings *set)
 }
 
 static void add_devices(struct top_view *v, const struct gpumem_snapshot *s,
-			const struct top_settings *set, bool sample)
+			const struct top_settings *set)
 {
 	struct gpumem_point pts[TOP_HISTORY];
 	const struct gpumem_device *devs;
 	size_t i, nr, n;
-	char key[32];
 
 	devs = gpumem_devices(s, &nr);
 	for (i = 0; i < nr && i < TOP_MAX_DEVICES; i++) {
-		struct top_series *sr;
-
-		snprintf(key, sizeof(key), "dev:%d", gpumem_at(devs, i)->index);
-		sr = top_history_get(&v->hist, key);
-		v->dev_series[i] = sr;
-		v->dev_leak[i] = (struct gpumem_leak_hint){ 0 };
-		if (!sr)
-			continue;
-		if (sample || !sr->nr)
-			top_history_add(sr, v->time_ns,
-					gpumem_at(devs, i)->total_bytes);
-		n = top_series_last(sr, TOP_HISTORY, pts);
+		n = top_series_device(v->hist, gpumem_at(devs, i)->index,
+				      set->rule.window, pts);
 		gpumem_leak_check(pts, n, &set->rule, &v->dev_leak[i]);
 		v->nr_leaks += v->dev_leak[i].leak;
 	}
 }
 
-static int64_t sample_time(const struct gpumem_snapshot *s)
-{
-	const struct gpumem_sample_info *info = gpumem_sample_info(s);
-
-	return info->boottime_ns ? info->boottime_ns : info->realtime_ns;
-}
-
 int top_view_update(struct top_view *v, const struct gpumem_snapshot *s,
 		    const struct top_settings *set, bool sample)
 {
-	int err;
+	int err = sample ? gpumem_history_add(v->hist, s) : 0;
 
+	v->hist_full = err == -E2BIG;
+	if (err && err != -E2BIG)
+		return err;
 	v->snap = s;
-	v->time_ns = sample_time(s);
 	v->nr_leaks = 0;
-	add_devices(v, s, set, sample);
-	err = add_procs(v, s, set, sample);
+	add_devices(v, s, set);
+	err = add_procs(v, s, set);
 	if (!err && (set->group == TOP_GROUP_USER ||
 		     set->group == TOP_GROUP_CGROUP))
-		err = show_grouped(v, set, sample);
+		err = show_grouped(v, set);
 	else if (!err && set->group == TOP_GROUP_TREE)
 		err = show_tree(v, set);
 	else if (!err)
 		err = show_flat(v, set);
-	if (sample)
-		top_history_sweep(&v->hist);
 	return err;
 }
 
@@ -537,5 +529,4 @@ void top_view_free(struct top_view *v)
 	free(v->procs.v);
 	free(v->groups.v);
 	free(v->shown);
-	top_history_free(&v->hist);
 }

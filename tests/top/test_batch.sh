@@ -64,6 +64,34 @@ check "a filter nobody passes: the list says so" \
 check "-g user: a sum row with every process under it" \
 	'grep -qE "^ +- .*\(7 processes\)" "$TMP/group" && [ "$(grep -cE "^ +[0-9]+ " "$TMP/group")" -eq 7 ]'
 
+"$GPUMEM" --json --root "$FIX" >"$TMP/json" 2>/dev/null
+"$GPUMEM" top --batch -n 1 -g cgroup -w 300 --root "$FIX" >"$TMP/cg" 2>"$TMP/err"
+cat >"$TMP/cg.py" <<'EOF'
+import collections, json, re, sys
+procs = json.load(open(sys.argv[1]))['processes']
+want = collections.defaultdict(set)
+for p in procs:
+    want[p['owner']].add(str(p['pid']))
+got, cur, at = {}, None, None
+for l in open(sys.argv[2]):
+    if 'COMMAND' in l:
+        at = l.index('COMMAND')
+    m = at and re.match(r'(.*) \((\d+) processes\)$', l[at:].rstrip('\n'))
+    if m and l.lstrip().startswith('- '):
+        cur = m.group(1)
+        got[cur] = set()
+        assert int(m.group(2)) == len(want[cur]), l
+    elif cur and re.match(r' +\d+ ', l):
+        got[cur].add(l.split()[0])
+assert got == dict(want), (got, dict(want))
+EOF
+check "-g cgroup: a sum row per owner, then exactly its processes" \
+	'python3 "$TMP/cg.py" "$TMP/json" "$TMP/cg" >"$TMP/err" 2>&1'
+"$GPUMEM" top --batch -n 1 -f c:docker --root "$FIX" >"$TMP/cgf" 2>"$TMP/err"
+docker=$(jq -r '[.processes[] | select(.owner | startswith("docker")) | .pid] | sort | map(tostring) | join(" ")' "$TMP/json")
+check "-f c:docker keeps the processes of docker containers" \
+	'[ -n "$docker" ] && [ "$(awk "/^ +PID USER/ { on = 1; next } on && NF { print \$1 }" "$TMP/cgf" | sort -n | tr "\n" " ")" = "$docker " ]'
+
 hostile_tree "$TMP/hostile" "$(dirname "$0")/.."
 "$GPUMEM" top --batch -n 1 --root "$TMP/hostile" >"$TMP/h" 2>"$TMP/err"
 check "hostile names: no ESC, no control character but newline" \
