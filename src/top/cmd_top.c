@@ -101,21 +101,29 @@ static int set_width(void *a, const char *s)
 	return err;
 }
 
+/* The index of s in names, or -1. */
+static int name_index(const char *const *names, int nr, const char *s)
+{
+	int i;
+
+	for (i = 0; i < nr; i++) {
+		if (!strcmp(s, names[i]))
+			return i;
+	}
+	return -1;
+}
+
 static int set_sort(void *a, const char *s)
 {
 	static const char *const names[TOP_COL_COUNT] = {
 		"pid", "user", "gpu", "gpupss", "dmabuf", "dmapss", "delta",
 		"cgroup", "command",
 	};
-	int c;
+	int c = name_index(names, TOP_COL_COUNT, s);
 
-	for (c = 0; c < TOP_COL_COUNT; c++) {
-		if (!strcmp(s, names[c])) {
-			((struct args *)a)->ui.set.sort = c;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (c >= 0)
+		((struct args *)a)->ui.set.sort = c;
+	return c < 0 ? -EINVAL : 0;
 }
 
 static int set_group(void *a, const char *s)
@@ -123,15 +131,11 @@ static int set_group(void *a, const char *s)
 	static const char *const names[TOP_GROUP_COUNT] = {
 		"none", "tree", "user", "cgroup",
 	};
-	int g;
+	int g = name_index(names, TOP_GROUP_COUNT, s);
 
-	for (g = 0; g < TOP_GROUP_COUNT; g++) {
-		if (!strcmp(s, names[g])) {
-			((struct args *)a)->ui.set.group = g;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (g >= 0)
+		((struct args *)a)->ui.set.group = g;
+	return g < 0 ? -EINVAL : 0;
 }
 
 static int set_filter(void *a, const char *s)

@@ -117,77 +117,78 @@ static void region_line(struct top_sink *k, const struct gpumem_region *g,
 	top_end_line(k);
 }
 
-static void clients(struct top_sink *k, const struct gpumem_snapshot *s,
-		    const struct gpumem_process *p, unsigned int f)
+static void client_line(struct top_sink *k, const struct gpumem_snapshot *s,
+			const struct gpumem_client *c,
+			const struct gpumem_holding *hi, unsigned int f)
 {
-	const struct gpumem_holding *h;
-	const struct gpumem_client *cl;
 	const pid_t *pids;
-	size_t i, nr, nr_cl, n;
 	char a[32], b[32];
 	unsigned int j;
+	size_t n;
+
+	top_putf(k, TOP_A_NONE, "  minor %d ", c->minor);
+	top_put(k, TOP_A_NONE, c->driver);
+	if (c->has_client_id)
+		top_putf(k, TOP_A_NONE, " id %" PRIu64, c->client_id);
+	if (c->name[0]) {
+		top_put(k, TOP_A_NONE, " name ");
+		top_put(k, TOP_A_NONE, c->name);
+	}
+	top_putf(k, TOP_A_NONE, " %s, share %s",
+		 c->mem_known ? top_fmt_size(a, sizeof(a), c->bytes, f) :
+		 "no figure", top_fmt_size(b, sizeof(b), hi->share_bytes, f));
+	pids = gpumem_client_holders(s, c, &n);
+	holders(k, pids, n);
+	for (j = 0; j < c->nr_regions && j < GPUMEM_MAX_REGIONS; j++)
+		region_line(k, &c->regions[j], f);
+}
+
+static void dmabuf_line(struct top_sink *k, const struct gpumem_snapshot *s,
+			const struct gpumem_dmabuf *d,
+			const struct gpumem_holding *hi, unsigned int f)
+{
+	const pid_t *pids;
+	char a[32], b[32];
+	size_t n;
+
+	top_putf(k, TOP_A_NONE, "  inode %" PRIu64 " %s, share %s, exporter ",
+		 d->ino, top_fmt_size(a, sizeof(a), d->size, f),
+		 top_fmt_size(b, sizeof(b), hi->share_bytes, f));
+	top_put(k, TOP_A_NONE, d->exporter[0] ? d->exporter : "?");
+	if (d->name[0]) {
+		top_put(k, TOP_A_NONE, " name ");
+		top_put(k, TOP_A_NONE, d->name);
+	}
+	pids = gpumem_dmabuf_holders(s, d, &n);
+	holders(k, pids, n);
+}
+
+/* The process's clients, then its dma-bufs, each under its head line. */
+static void holdings(struct top_sink *k, const struct gpumem_snapshot *s,
+		     const struct gpumem_process *p, unsigned int f)
+{
+	const struct gpumem_client *cl;
+	const struct gpumem_dmabuf *bufs;
+	const struct gpumem_holding *h;
+	size_t i, nr, nr_all;
 
 	h = gpumem_process_clients(s, p, &nr);
-	cl = gpumem_clients(s, &nr_cl);
+	cl = gpumem_clients(s, &nr_all);
 	top_putf(k, TOP_A_HEAD, "DRM clients (%zu)", nr);
 	top_end_line(k);
 	for (i = 0; i < nr; i++) {
-		const struct gpumem_holding *hi = gpumem_at(h, i);
-		const struct gpumem_client *c;
-
-		if (hi->index >= nr_cl)
-			continue;
-		c = gpumem_at(cl, hi->index);
-		top_putf(k, TOP_A_NONE, "  minor %d ", c->minor);
-		top_put(k, TOP_A_NONE, c->driver);
-		if (c->has_client_id)
-			top_putf(k, TOP_A_NONE, " id %" PRIu64, c->client_id);
-		if (c->name[0]) {
-			top_put(k, TOP_A_NONE, " name ");
-			top_put(k, TOP_A_NONE, c->name);
-		}
-		top_putf(k, TOP_A_NONE, " %s, share %s",
-			 c->mem_known ? top_fmt_size(a, sizeof(a), c->bytes, f) :
-			 "no figure", top_fmt_size(b, sizeof(b),
-						   hi->share_bytes, f));
-		pids = gpumem_client_holders(s, c, &n);
-		holders(k, pids, n);
-		for (j = 0; j < c->nr_regions && j < GPUMEM_MAX_REGIONS; j++)
-			region_line(k, &c->regions[j], f);
+		if (gpumem_at(h, i)->index < nr_all)
+			client_line(k, s, gpumem_at(cl, gpumem_at(h, i)->index),
+				    gpumem_at(h, i), f);
 	}
-}
-
-static void dmabufs(struct top_sink *k, const struct gpumem_snapshot *s,
-		    const struct gpumem_process *p, unsigned int f)
-{
-	const struct gpumem_holding *h;
-	const struct gpumem_dmabuf *bufs;
-	const pid_t *pids;
-	size_t i, nr, nr_bufs, n;
-	char a[32], b[32];
-
 	h = gpumem_process_dmabufs(s, p, &nr);
-	bufs = gpumem_dmabufs(s, &nr_bufs);
+	bufs = gpumem_dmabufs(s, &nr_all);
 	top_putf(k, TOP_A_HEAD, "dma-bufs (%zu)", nr);
 	top_end_line(k);
 	for (i = 0; i < nr; i++) {
-		const struct gpumem_holding *hi = gpumem_at(h, i);
-		const struct gpumem_dmabuf *d;
-
-		if (hi->index >= nr_bufs)
-			continue;
-		d = gpumem_at(bufs, hi->index);
-		top_putf(k, TOP_A_NONE, "  inode %" PRIu64 " %s, share %s, "
-			 "exporter ", d->ino, top_fmt_size(a, sizeof(a),
-							   d->size, f),
-			 top_fmt_size(b, sizeof(b), hi->share_bytes, f));
-		top_put(k, TOP_A_NONE, d->exporter[0] ? d->exporter : "?");
-		if (d->name[0]) {
-			top_put(k, TOP_A_NONE, " name ");
-			top_put(k, TOP_A_NONE, d->name);
-		}
-		pids = gpumem_dmabuf_holders(s, d, &n);
-		holders(k, pids, n);
+		if (gpumem_at(h, i)->index < nr_all)
+			dmabuf_line(k, s, gpumem_at(bufs, gpumem_at(h, i)->index),
+				    gpumem_at(h, i), f);
 	}
 }
 
@@ -207,7 +208,6 @@ void top_detail(struct top_sink *k, const struct top_view *v,
 	summary(k, v, r, p, ui);
 	top_end_line(k);
 	k->skip = ui->detail_scroll;
-	clients(k, v->snap, p, ui->set.flags);
-	dmabufs(k, v->snap, p, ui->set.flags);
+	holdings(k, v->snap, p, ui->set.flags);
 	k->skip = 0;
 }
