@@ -25,7 +25,7 @@ screen() { $T capture-pane -p -t top "$@"; }
 # wait_for REGEX: until the screen shows it (a bound, not a timing test).
 wait_for() {
 	i=0
-	while [ $i -lt 100 ]; do
+	while [ $i -lt 300 ]; do
 		screen >"$TMP/screen"
 		grep -qE "$1" "$TMP/screen" && return 0
 		sleep 0.1
@@ -166,7 +166,8 @@ check "back to 200x50: the pairs and CGROUP again" 'grep -q CGROUP "$TMP/screen"
 
 keys q
 wait_for 'TOP-EXIT='
-check "q quits with status 0" 'grep -q "TOP-EXIT=0" "$TMP/screen"'
+check "q quits with status 0" \
+	'grep -q "TOP-EXIT=0" "$TMP/screen" || { sed "s/^/# /" "$TMP/screen" "$TMP/err"; false; }'
 check "the terminal is restored: the screen from before" \
 	'grep -q "^BEFORE-TOP" "$TMP/screen" || { sed "s/^/# /" "$TMP/screen"; false; }'
 check "the terminal is restored: the same stty settings" \
@@ -206,7 +207,8 @@ check "the driver's escape shown escaped" \
 	'grep -qF "ev\\x1b[31mil" "$TMP/screen"'
 keys q
 wait_for 'TOP-EXIT='
-check "quits with status 0 after hostile names" 'grep -q "TOP-EXIT=0" "$TMP/screen"'
+check "quits with status 0 after hostile names" \
+	'grep -q "TOP-EXIT=0" "$TMP/screen" || { sed "s/^/# /" "$TMP/screen" "$TMP/err"; false; }'
 
 echo "1..$N"
 [ "$FAILED" -eq 0 ]
