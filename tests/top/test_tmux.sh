@@ -165,11 +165,16 @@ wait_for 'GPU0 +PSS0'
 check "back to 200x50: the pairs and CGROUP again" 'grep -q CGROUP "$TMP/screen"'
 
 keys q
-wait_for 'TOP-EXIT='
+wait_for '^TOP-EXIT=[0-9]'
 check "q quits with status 0" \
-	'grep -q "TOP-EXIT=0" "$TMP/screen" || { sed "s/^/# /" "$TMP/screen" "$TMP/err"; false; }'
+	'grep -q "^TOP-EXIT=0" "$TMP/screen" || { sed "s/^/# /" "$TMP/screen" "$TMP/err"; false; }'
 check "the terminal is restored: the screen from before" \
 	'grep -q "^BEFORE-TOP" "$TMP/screen" || { sed "s/^/# /" "$TMP/screen"; false; }'
+i=0
+while [ ! -s "$TMP/stty.after" ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 check "the terminal is restored: the same stty settings" \
 	'cmp "$TMP/stty.before" "$TMP/stty.after" >"$TMP/err" 2>&1'
 
@@ -206,9 +211,9 @@ check "names start at the COMMAND column in every row" \
 check "the driver's escape shown escaped" \
 	'grep -qF "ev\\x1b[31mil" "$TMP/screen"'
 keys q
-wait_for 'TOP-EXIT='
+wait_for '^TOP-EXIT=[0-9]'
 check "quits with status 0 after hostile names" \
-	'grep -q "TOP-EXIT=0" "$TMP/screen" || { sed "s/^/# /" "$TMP/screen" "$TMP/err"; false; }'
+	'grep -q "^TOP-EXIT=0" "$TMP/screen" || { sed "s/^/# /" "$TMP/screen" "$TMP/err"; false; }'
 
 echo "1..$N"
 [ "$FAILED" -eq 0 ]
