@@ -348,8 +348,8 @@ static void row_name(struct top_sink *k, enum top_attr a,
 	snprintf(buf, sizeof(buf), "%*s%s%s", (int)(2 * d), "",
 		 d ? "`- " : "", r->name);
 	if (!r->pid)
-		snprintf(buf, sizeof(buf), "%s (%u processes)", r->name,
-			 r->nr_procs);
+		snprintf(buf, sizeof(buf), "%s (%u process%s)", r->name,
+			 r->nr_procs, r->nr_procs == 1 ? "" : "es");
 	top_cell(k, a, buf, l->name_w ? l->name_w - 1 : 0, false);
 }
 

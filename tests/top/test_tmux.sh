@@ -119,8 +119,12 @@ check "g groups by process tree: every process once" \
 	'[ "$(rows | sorted)" = "$(order pid | sorted)" ]'
 keys g
 wait_for 'by user'
-check "g again groups by user: a sum row, then its processes" \
-	'rows | grep -qE "^- " && grep -qE "\(7 processes\)" "$TMP/screen"'
+# One sum row per uid that the fixture's status files give its processes.
+users=$(for pid in $(jq '.processes[].pid' "$TMP/json"); do
+	awk '/^Uid:/ { print $2 }' "$FIX/proc/$pid/status"
+done | sort -u | wc -l)
+check "g again groups by user: a sum row per user, then its processes" \
+	'[ "$(rows | tr " " "\n" | grep -c "^-$")" -eq "$users" ] && [ "$(rows | wc -w)" -eq $((users + 7)) ]'
 keys g g
 wait_for 'sort GPU PSS, 7 processes|sort GPU PSS$'
 
