@@ -98,4 +98,27 @@ static inline uint64_t gm_add_sat(uint64_t a, uint64_t b)
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
 }
 
+/*
+ * total split in proportion to weights that add up to sum, one weight at a
+ * time: each part is floor(total * (acc + w) / sum) - floor(total * acc /
+ * sum), so the parts add up to total exactly and none wraps.
+ */
+struct gm_split {
+	uint64_t total, sum, acc;
+};
+
+static inline uint64_t gm_split_next(struct gm_split *sp, uint64_t w)
+{
+	__extension__ typedef unsigned __int128 u128;
+	uint64_t to = gm_add_sat(sp->acc, w), from = sp->acc;
+
+	if (!sp->sum)
+		return 0;
+	to = to < sp->sum ? to : sp->sum;
+	from = from < sp->sum ? from : sp->sum;
+	sp->acc = to;
+	return (uint64_t)((u128)sp->total * to / sp->sum) -
+	       (uint64_t)((u128)sp->total * from / sp->sum);
+}
+
 #endif

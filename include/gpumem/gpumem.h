@@ -125,6 +125,20 @@ struct gpumem_device {
 	/* total_bytes is a sum over clients and some holder was not
 	 * readable: the real total is at least total_bytes. */
 	bool total_partial;
+	/* total_bytes is a sum over clients that share bytes: an object in
+	 * several files is in it several times, so it is an upper bound. */
+	bool total_upper_bound;
+	/*
+	 * The clients' shares of total_bytes (docs/model.md, "GPU shares"):
+	 * shares_exact when the total is exact, every holder was read and
+	 * the clients' private bytes fit in it.  Then shared_pool_bytes is
+	 * what the clients' shared bytes are once (the total less their
+	 * private bytes, at most their shared bytes), and unattributed_bytes
+	 * what no readable file holds (kernel-held, handle-less objects).
+	 */
+	bool shares_exact;
+	uint64_t shared_pool_bytes;
+	uint64_t unattributed_bytes;
 };
 
 /* One DRM file (struct drm_file): counted once however many fds hold it. */
@@ -141,6 +155,10 @@ struct gpumem_client {
 	uint64_t bytes;			/* the client's memory, see docs */
 	uint64_t shared_bytes;
 	uint64_t resident_bytes;
+	/* Its part of the device total: private bytes plus a share of the
+	 * device's shared pool; an upper bound (bytes) unless share_exact. */
+	uint64_t share_bytes;
+	bool share_exact;
 	unsigned int nr_holders;	/* processes holding it */
 	unsigned int nr_regions;
 	unsigned int nr_engines;
@@ -179,6 +197,12 @@ struct gpumem_process {
 	unsigned int nr_readings;
 	uid_t uid;			/* read it with gpumem_process_uid() */
 	int cgroup;			/* see gpumem_process_cgroup() */
+	/* false: gpu_pss_bytes is an upper bound, not a PSS (a device total
+	 * is not known, or a holder of shared bytes could not be read) */
+	bool gpu_pss_exact;
+	/* false: gpu_total_bytes may count an object in several of its
+	 * files more than once; it is then an upper bound */
+	bool gpu_rss_exact;
 };
 
 /*
@@ -326,6 +350,11 @@ struct gpumem_process_device {
 	uint64_t by_kind[GPUMEM_KIND_COUNT];
 	unsigned int nr_clients;
 	unsigned int nr_unknown_clients;
+	bool pss_exact;			/* see gpumem_process.gpu_pss_exact */
+	bool rss_exact;			/* see gpumem_process.gpu_rss_exact */
+	/* rss_bytes is the collector's gpu_mem_total for (card, pid): each
+	 * object once however many of the process's files hold it */
+	bool rss_from_tp;
 };
 
 const struct gpumem_process_device *

@@ -57,7 +57,7 @@ static void count_clients(struct gpumem_snapshot *s)
 		}
 		d->clients_bytes = gm_add_sat(d->clients_bytes, c->bytes);
 		d->clients_shared_bytes = gm_add_sat(d->clients_shared_bytes,
-						     c->shared_bytes);
+						     gm_client_shared(c));
 	}
 }
 
@@ -81,11 +81,7 @@ void gm_finish_devices(struct gpumem_snapshot *s)
 	}
 }
 
-/*
- * fdinfo knows a process's GPU memory only when every client of it reports
- * memory; a process with no DRM client is known to hold 0 there.  The
- * figures shown stay fdinfo's; the tracepoint's is kept beside them.
- */
+/* The tracepoint's per-process figure, summed over GPUs, kept beside. */
 void gm_finish_readings(struct gpumem_snapshot *s)
 {
 	size_t i;
@@ -100,8 +96,5 @@ void gm_finish_readings(struct gpumem_snapshot *s)
 			p->tp_known = true;
 			p->tp_bytes = p->readings[r].bytes;
 		}
-		if (!p->nr_unknown_clients)
-			gm_process_reading(p, GPUMEM_ORIGIN_FDINFO,
-					   p->gpu_total_bytes);
 	}
 }

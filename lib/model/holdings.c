@@ -23,41 +23,66 @@ static int cmp_proc(const void *a, const void *b, void *ctx)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-static void renumber(struct gm_refs *r, const uint32_t *where)
+/* Owner i of l becomes owner order[i]'s list. */
+static int list_permute(struct gm_list *l, size_t elem, const uint32_t *order,
+			size_t n)
 {
-	size_t i;
+	uint32_t *first = calloc(n + 2, sizeof(*first));
+	char *v = calloc((size_t)l->first[n] + 1, elem);
+	size_t i, at = 0;
 
-	for (i = 0; i < r->nr; i++)
-		r->v[i].proc = where[r->v[i].proc];
+	if (!first || !v) {
+		free(first);
+		free(v);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		uint32_t a = l->first[order[i]], b = l->first[order[i] + 1];
+
+		memcpy(v + at * elem, (char *)l->v + (size_t)a * elem,
+		       (size_t)(b - a) * elem);
+		at += b - a;
+		first[i + 1] = (uint32_t)at;
+	}
+	free(l->first);
+	free(l->v);
+	l->first = first;
+	l->v = v;
+	return 0;
 }
 
-/* Largest PSS-like total first; ties by pid, so output is stable. */
-int gm_sort_procs(struct gpumem_snapshot *s, struct gm_refs *clients,
-		  struct gm_refs *bufs)
+/*
+ * Largest PSS-like total first; ties by pid, so output is stable.  After
+ * gm_holdings_build: the per-process lists move with their processes.
+ */
+int gm_sort_procs(struct gpumem_snapshot *s)
 {
+	struct gm_holdings *h = &s->hold;
 	size_t i, n = s->nr_procs;
 	uint32_t *order = calloc(n + 1, sizeof(*order));
-	uint32_t *where = calloc(n + 1, sizeof(*where));
 	struct gpumem_process *sorted = calloc(n + 1, sizeof(*sorted));
 	int err = -ENOMEM;
 
-	if (!order || !where || !sorted)
+	if (!order || !sorted)
 		goto out;
 	for (i = 0; i < n; i++)
 		order[i] = (uint32_t)i;
 	qsort_r(order, n, sizeof(*order), cmp_proc, s->procs);
-	for (i = 0; i < n; i++) {
-		where[order[i]] = (uint32_t)i;
+	for (i = 0; i < n; i++)
 		sorted[i] = s->procs[order[i]];
-	}
 	if (n)
 		memcpy(s->procs, sorted, n * sizeof(*sorted));
-	renumber(clients, where);
-	renumber(bufs, where);
-	err = 0;
+	err = list_permute(&h->proc_clients, sizeof(struct gpumem_holding),
+			   order, n);
+	if (!err)
+		err = list_permute(&h->proc_bufs, sizeof(struct gpumem_holding),
+				   order, n);
+	if (!err)
+		err = list_permute(&h->proc_devs,
+				   sizeof(struct gpumem_process_device), order,
+				   n);
 out:
 	free(order);
-	free(where);
 	free(sorted);
 	return err;
 }
@@ -117,8 +142,15 @@ static int lists_of(const struct gpumem_snapshot *s, const struct gm_refs *r,
 	return err;
 }
 
+/* What a process's clients on one device report, before the bounds. */
+struct dev_acc {
+	uint64_t priv, shared, max_shared;
+	uint64_t kinds[GPUMEM_KIND_COUNT], kinds_sum;
+};
+
 static struct gpumem_process_device *
-dev_entry(struct gpumem_process_device *first, unsigned int *nr, int device)
+dev_entry(struct gpumem_process_device *first, struct dev_acc *acc,
+	  unsigned int *nr, int device)
 {
 	unsigned int i;
 
@@ -127,29 +159,125 @@ dev_entry(struct gpumem_process_device *first, unsigned int *nr, int device)
 			return &first[i];
 	}
 	memset(&first[i], 0, sizeof(first[i]));
+	memset(&acc[i], 0, sizeof(acc[i]));
 	first[i].struct_size = sizeof(first[i]);
 	first[i].device = device;
+	first[i].pss_exact = true;
 	(*nr)++;
 	return &first[i];
 }
 
-static void add_client(struct gpumem_process_device *d,
+static void add_client(struct gpumem_process_device *d, struct dev_acc *a,
 		       const struct gpumem_client *c, uint64_t share)
 {
+	uint64_t v, shared = gm_client_shared(c);
 	unsigned int r;
-	uint64_t v;
 
 	d->nr_clients++;
 	if (!c->mem_known) {
 		d->nr_unknown_clients++;
 		return;
 	}
-	d->rss_bytes = gm_add_sat(d->rss_bytes, c->bytes);
 	d->pss_bytes = gm_add_sat(d->pss_bytes, share);
+	d->pss_exact &= c->share_exact;
+	a->priv = gm_add_sat(a->priv, c->bytes - shared);
+	a->shared = gm_add_sat(a->shared, shared);
+	a->max_shared = shared > a->max_shared ? shared : a->max_shared;
 	for (r = 0; r < c->nr_regions; r++) {
-		if (gm_region_bytes(&c->regions[r], &v))
-			d->by_kind[c->regions[r].kind] =
-				gm_add_sat(d->by_kind[c->regions[r].kind], v);
+		if (!gm_region_bytes(&c->regions[r], &v))
+			continue;
+		a->kinds[c->regions[r].kind] =
+			gm_add_sat(a->kinds[c->regions[r].kind], v);
+		a->kinds_sum = gm_add_sat(a->kinds_sum, v);
+	}
+}
+
+static int cmp_tp(const void *key, const void *elem)
+{
+	const struct gpumem_tp_total *k = key, *e = elem;
+
+	if (k->gpu_id != e->gpu_id)
+		return k->gpu_id < e->gpu_id ? -1 : 1;
+	return (k->pid > e->pid) - (k->pid < e->pid);
+}
+
+/* The collector's figure for (card, pid): each object once. */
+static const struct gpumem_tp_total *tp_of(const struct gpumem_snapshot *s,
+					   const struct gpumem_device *d,
+					   pid_t pid)
+{
+	struct gpumem_tp_total key = {
+		.gpu_id = (uint32_t)d->index, .pid = (uint32_t)pid,
+	};
+
+	if (s->tp.state != GPUMEM_TP_OK || !s->tp.nr || pid <= 0)
+		return NULL;
+	return bsearch(&key, s->tp.totals, s->tp.nr, sizeof(key), cmp_tp);
+}
+
+static uint64_t cap(uint64_t v, uint64_t most)
+{
+	return v < most ? v : most;
+}
+
+/*
+ * The process's shared bytes on the device are at least its largest
+ * client's and at most all of them, or the device's pool; the whole is at
+ * most the device total.  Exact when the two ends meet, or from the
+ * collector.  by_kind is the regions' split of that.  Returns fdinfo's
+ * figure, the collector's aside.
+ */
+static uint64_t dev_bounds(const struct gpumem_snapshot *s, pid_t pid,
+			   struct gpumem_process_device *pd,
+			   const struct dev_acc *a)
+{
+	const struct gpumem_device *d = pd->device >= 0 ?
+		&s->devs.dev[pd->device] : NULL;
+	const struct gpumem_tp_total *tp = d ? tp_of(s, d, pid) : NULL;
+	uint64_t shared = a->shared, lower, fdinfo;
+	struct gm_split sp;
+	int k;
+
+	if (d && d->shares_exact)
+		shared = cap(shared, d->shared_pool_bytes);
+	pd->rss_bytes = gm_add_sat(a->priv, shared);
+	lower = gm_add_sat(a->priv, a->max_shared);
+	pd->rss_exact = lower >= pd->rss_bytes;
+	fdinfo = pd->rss_bytes;
+	if (tp) {
+		pd->rss_bytes = tp->bytes;
+		pd->rss_exact = pd->rss_from_tp = true;
+	}
+	if (d && gm_total_exact(d)) {
+		pd->rss_bytes = cap(pd->rss_bytes, d->total_bytes);
+		pd->pss_bytes = cap(pd->pss_bytes, d->total_bytes);
+	}
+	sp = (struct gm_split){ .total = pd->rss_bytes, .sum = a->kinds_sum };
+	for (k = 0; k < GPUMEM_KIND_COUNT; k++)
+		pd->by_kind[k] = gm_split_next(&sp, a->kinds[k]);
+	return d && gm_total_exact(d) ? cap(fdinfo, d->total_bytes) : fdinfo;
+}
+
+/*
+ * fdinfo knows a process's GPU memory only when every client of it reports
+ * memory; a process with no DRM client is known to hold 0 there.
+ */
+static void proc_sums(struct gpumem_process *p,
+		      const struct gpumem_process_device *pd, unsigned int nr,
+		      uint64_t fdinfo)
+{
+	unsigned int i;
+
+	if (!p->nr_unknown_clients)
+		gm_process_reading(p, GPUMEM_ORIGIN_FDINFO, fdinfo);
+	p->gpu_rss_exact = p->gpu_pss_exact = true;
+	for (i = 0; i < nr; i++) {
+		p->gpu_total_bytes = gm_add_sat(p->gpu_total_bytes,
+						pd[i].rss_bytes);
+		p->gpu_pss_bytes = gm_add_sat(p->gpu_pss_bytes,
+					      pd[i].pss_bytes);
+		p->gpu_rss_exact &= pd[i].rss_exact;
+		p->gpu_pss_exact &= pd[i].pss_exact;
 	}
 }
 
@@ -158,28 +286,39 @@ static int devices_of(struct gpumem_snapshot *s)
 {
 	struct gm_holdings *h = &s->hold;
 	const struct gpumem_holding *hv = h->proc_clients.v;
+	size_t p, n = 0, most = h->proc_clients.first[s->nr_procs] + 1;
 	struct gpumem_process_device *dv;
-	size_t p, n = 0;
+	struct dev_acc *acc = calloc(most, sizeof(*acc));
 
 	h->proc_devs.first = calloc(s->nr_procs + 2, sizeof(uint32_t));
-	dv = calloc(h->proc_clients.first[s->nr_procs] + 1, sizeof(*dv));
+	dv = calloc(most, sizeof(*dv));
 	h->proc_devs.v = dv;
-	if (!h->proc_devs.first || !dv)
+	if (!h->proc_devs.first || !dv || !acc) {
+		free(acc);
 		return -ENOMEM;
+	}
 	for (p = 0; p < s->nr_procs; p++) {
-		unsigned int nr = 0;
+		unsigned int nr = 0, e;
+		uint64_t fdinfo = 0;
 		uint32_t i;
 
 		for (i = h->proc_clients.first[p];
 		     i < h->proc_clients.first[p + 1]; i++) {
 			const struct gpumem_client *c = &s->clients[hv[i].index];
+			struct gpumem_process_device *pd;
 
-			add_client(dev_entry(dv + n, &nr, c->device), c,
-				   hv[i].share_bytes);
+			pd = dev_entry(dv + n, acc + n, &nr, c->device);
+			add_client(pd, acc + (pd - dv), c, hv[i].share_bytes);
 		}
+		for (e = 0; e < nr; e++)
+			fdinfo = gm_add_sat(fdinfo, dev_bounds(s, s->procs[p].pid,
+							       &dv[n + e],
+							       &acc[n + e]));
+		proc_sums(&s->procs[p], dv + n, nr, fdinfo);
 		n += nr;
 		h->proc_devs.first[p + 1] = (uint32_t)n;
 	}
+	free(acc);
 	return 0;
 }
 

@@ -75,14 +75,19 @@ void gm_finish_readings(struct gpumem_snapshot *s);
 bool gm_readings_disagree(const struct gpumem_reading *r, unsigned int nr);
 
 void gm_sample_info(struct gpumem_sample_info *info, int procfd);
+/* What the sources gave, turned into totals, shares and lists. */
+int gm_finish_model(struct gpumem_snapshot *s, struct gm_refs *clients,
+		    struct gm_refs *bufs);
 int gm_walk_sources(struct gm_source_ctx *ctx, enum gm_use use,
 		    struct gpumem_source_status *st);
 
+/* Needs the device totals (gm_finish_devices) first. */
 int gm_shares_clients(struct gpumem_snapshot *s, struct gm_refs *r);
+bool gm_total_exact(const struct gpumem_device *d);
+uint64_t gm_client_shared(const struct gpumem_client *c);
 int gm_shares_dmabufs(struct gpumem_snapshot *s, struct gm_refs *r);
-/* Sorts the processes (gpumem_processes()) and renumbers the references. */
-int gm_sort_procs(struct gpumem_snapshot *s, struct gm_refs *clients,
-		  struct gm_refs *bufs);
+/* The lists, each process's GPU figures (from its devices), then the sort. */
+int gm_sort_procs(struct gpumem_snapshot *s);
 int gm_holdings_build(struct gpumem_snapshot *s, const struct gm_refs *clients,
 		      const struct gm_refs *bufs);
 /* -p: process i becomes the only one (i < 0: one that holds nothing). */

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Who holds what, and each holder's share.  Every (object, process) pair
- * is one reference; each gets the full size (RSS-like) and an equal share
- * (PSS-like), the remainder of the division going one byte each to the
- * first holders, so that the PSS-like figures add up exactly to the totals.
+ * is one reference; each gets an equal share of the object (PSS-like), the
+ * remainder of the division going one byte each to the first holders, so
+ * that the PSS-like figures add up exactly to the totals.  A DRM client's
+ * size for that is its part of the device (docs/model.md, "GPU shares").
  * The references are then turned into per-process and per-object lists.
  */
 #include <errno.h>
@@ -56,6 +57,95 @@ static int give_shares(struct gm_refs *r, size_t nr_objs,
 	return 0;
 }
 
+uint64_t gm_client_shared(const struct gpumem_client *c)
+{
+	return c->shared_bytes < c->bytes ? c->shared_bytes : c->bytes;
+}
+
+/* Each object once: a driver counter, the tracepoint, or unshared clients. */
+bool gm_total_exact(const struct gpumem_device *d)
+{
+	return d->origin == GPUMEM_ORIGIN_TRACEPOINT ||
+	       d->origin == GPUMEM_ORIGIN_SYSFS ||
+	       (d->origin == GPUMEM_ORIGIN_DERIVED && !d->clients_shared_bytes);
+}
+
+/*
+ * fdinfo has no object identity, but a client's private bytes (total less
+ * drm-shared) are its own.  What the device holds beyond all private bytes
+ * is its shared objects once, plus what no readable file holds; the pool is
+ * that, at most the shared bytes the clients report.  Every holder must be
+ * known for it: an unread one's bytes would be taken for the pool.  A sum
+ * that saturated is no figure to split.
+ */
+static int device_pools(struct gpumem_snapshot *s)
+{
+	uint64_t *priv = calloc(s->devs.nr + 1, sizeof(*priv));
+	size_t i;
+
+	if (!priv)
+		return -ENOMEM;
+	for (i = 0; i < s->nr_clients; i++) {
+		const struct gpumem_client *c = &s->clients[i];
+
+		if (c->device >= 0 && c->mem_known)
+			priv[c->device] = gm_add_sat(priv[c->device], c->bytes -
+						     gm_client_shared(c));
+	}
+	for (i = 0; i < s->devs.nr; i++) {
+		struct gpumem_device *d = &s->devs.dev[i];
+		uint64_t shared = d->clients_shared_bytes, rest;
+
+		d->total_upper_bound = d->origin == GPUMEM_ORIGIN_DERIVED &&
+				       shared;
+		d->shares_exact = gm_total_exact(d) &&
+				  priv[i] <= d->total_bytes &&
+				  priv[i] < UINT64_MAX && shared < UINT64_MAX &&
+				  !d->nr_unknown_clients &&
+				  !s->stats.unreadable_processes;
+		if (!d->shares_exact)
+			continue;
+		rest = d->total_bytes - priv[i];
+		d->shared_pool_bytes = rest < shared ? rest : shared;
+		d->unattributed_bytes = rest - d->shared_pool_bytes;
+	}
+	free(priv);
+	return 0;
+}
+
+/*
+ * A client's part of its device: its private bytes, plus the pool split
+ * in proportion to the shared bytes each client reports.  Where the pool
+ * is not known, its whole size: an upper bound.
+ */
+static int client_shares(struct gpumem_snapshot *s)
+{
+	struct gm_split *sp = calloc(s->devs.nr + 1, sizeof(*sp));
+	size_t i;
+
+	if (!sp)
+		return -ENOMEM;
+	for (i = 0; i < s->devs.nr; i++)
+		sp[i] = (struct gm_split){
+			.total = s->devs.dev[i].shared_pool_bytes,
+			.sum = s->devs.dev[i].clients_shared_bytes,
+		};
+	for (i = 0; i < s->nr_clients; i++) {
+		struct gpumem_client *c = &s->clients[i];
+		uint64_t shared = gm_client_shared(c);
+		bool pool = c->device >= 0 &&
+			    s->devs.dev[c->device].shares_exact;
+
+		c->share_exact = c->mem_known && (!shared || pool);
+		c->share_bytes = !c->mem_known ? 0 :
+				 !shared || !pool ? c->bytes :
+				 c->bytes - shared +
+				 gm_split_next(&sp[c->device], shared);
+	}
+	free(sp);
+	return 0;
+}
+
 int gm_shares_clients(struct gpumem_snapshot *s, struct gm_refs *r)
 {
 	unsigned int *holders = calloc(s->nr_clients + 1, sizeof(*holders));
@@ -65,20 +155,19 @@ int gm_shares_clients(struct gpumem_snapshot *s, struct gm_refs *r)
 
 	if (!holders || !sizes)
 		goto out;
-	for (i = 0; i < s->nr_clients; i++)
-		sizes[i] = s->clients[i].mem_known ? s->clients[i].bytes : 0;
-	err = give_shares(r, s->nr_clients, sizes, holders);
+	err = device_pools(s);
+	if (!err)
+		err = client_shares(s);
+	for (i = 0; !err && i < s->nr_clients; i++)
+		sizes[i] = s->clients[i].share_bytes;
+	if (!err)
+		err = give_shares(r, s->nr_clients, sizes, holders);
 	for (i = 0; !err && i < r->nr; i++) {
 		const struct gpumem_client *c = &s->clients[r->v[i].obj];
 		struct gpumem_process *p = &s->procs[r->v[i].proc];
 
 		p->nr_clients++;
-		if (!c->mem_known) {
-			p->nr_unknown_clients++;
-			continue;
-		}
-		p->gpu_total_bytes = gm_add_sat(p->gpu_total_bytes, c->bytes);
-		p->gpu_pss_bytes = gm_add_sat(p->gpu_pss_bytes, r->v[i].share);
+		p->nr_unknown_clients += !c->mem_known;
 	}
 	for (i = 0; !err && i < s->nr_clients; i++)
 		s->clients[i].nr_holders = holders[i];

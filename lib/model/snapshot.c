@@ -407,25 +407,26 @@ static void set_sizes(struct gpumem_snapshot *s)
 		s->procs[i].struct_size = sizeof(s->procs[i]);
 }
 
-static int finish(struct builder *b)
+int gm_finish_model(struct gpumem_snapshot *s, struct gm_refs *clients,
+		    struct gm_refs *bufs)
 {
-	struct gpumem_snapshot *s = b->s;
 	int err;
 
-	err = gm_shares_clients(s, &b->client_refs);
+	gm_finish_devices(s);
+	err = gm_shares_clients(s, clients);
 	if (!err)
-		err = gm_shares_dmabufs(s, &b->buf_refs);
+		err = gm_shares_dmabufs(s, bufs);
 	if (err)
 		return err;
 	finish_bufs(s);
-	gm_finish_devices(s);
+	err = gm_holdings_build(s, clients, bufs);
+	if (!err)
+		err = gm_sort_procs(s);
+	if (err)
+		return err;
 	gm_finish_readings(s);
-	err = gm_sort_procs(s, &b->client_refs, &b->buf_refs);
-	if (!err)
-		err = gm_holdings_build(s, &b->client_refs, &b->buf_refs);
-	if (!err)
-		set_sizes(s);
-	return err;
+	set_sizes(s);
+	return 0;
 }
 
 /*
@@ -597,7 +598,7 @@ static int scan(struct builder *b, const struct gpumem_opts *opts,
 	if (sc)
 		sc->indexed = ctx.refresh ? !ctx.stale : !err;
 	if (!err)
-		err = finish(b);
+		err = gm_finish_model(b->s, &b->client_refs, &b->buf_refs);
 	if (!err)
 		sources_status(s);
 	if (!err && opts && opts->pid)

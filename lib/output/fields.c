@@ -101,21 +101,22 @@ void gm_put_signed(struct gm_out *o, const struct gm_field *fl, int64_t v)
 }
 
 void gm_put_size_some(struct gm_out *o, const struct gm_field *fl, uint64_t v,
-		      bool some_unknown)
+		      bool some_unknown, enum gm_bound bound)
 {
 	char num[32], buf[40];
 
 	if (listed(o, fl))
 		return;
 	if (in_json(o, fl))
-		set(o, fl, gm_json_bytes(v));
+		set(o, fl, bound == GM_NOT_PSS ? json_null() : gm_json_bytes(v));
 	if (!in_table(o, fl))
 		return;
 	gm_fmt_size(num, sizeof(num), false, v, o->flags);
 	if (some_unknown && !v)
 		gm_strlcpy(buf, "unknown", sizeof(buf));
 	else
-		snprintf(buf, sizeof(buf), "%s%s", num, some_unknown ? "+?" : "");
+		snprintf(buf, sizeof(buf), "%s%s%s", bound ? "<= " : "", num,
+			 some_unknown ? "+?" : "");
 	cell(o, fl, buf);
 }
 

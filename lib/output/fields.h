@@ -51,9 +51,15 @@ struct gm_out {
 /* A size; known false: JSON null, table "unknown".  prefix: e.g. ">= ". */
 void gm_put_size(struct gm_out *o, const struct gm_field *fl, bool known,
 		 uint64_t v, const char *prefix);
-/* A size that leaves some out: the table says "+?" (JSON: the integer). */
+/*
+ * A size that leaves some out: the table says "+?" (JSON: the integer).
+ * One that is only a bound (docs/model.md, "GPU shares") gets "<=" in the
+ * table; GM_NOT_PSS also makes it null in the JSON, where a figure with its
+ * name must be the real one.
+ */
+enum gm_bound { GM_EXACT, GM_AT_MOST, GM_NOT_PSS };
 void gm_put_size_some(struct gm_out *o, const struct gm_field *fl, uint64_t v,
-		      bool some_unknown);
+		      bool some_unknown, enum gm_bound bound);
 void gm_put_int(struct gm_out *o, const struct gm_field *fl, long long v);
 /* A signed byte figure (explain's unexplained may be below zero). */
 void gm_put_signed(struct gm_out *o, const struct gm_field *fl, int64_t v);

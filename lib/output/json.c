@@ -7,7 +7,7 @@
 
 #include "fields.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static json_t *sources_json(const struct gpumem_snapshot *s)
 {

@@ -101,6 +101,29 @@ static void device_counters(struct gm_out *o, const struct gpumem_device *d)
 		 "gtt_used_bytes of capacity.gtt_bytes");
 }
 
+/* A partial sum is a lower bound, a sum with shared bytes an upper one. */
+static const char *total_mark(const struct gpumem_device *d)
+{
+	if (d->total_partial && d->total_upper_bound)
+		return "~ ";
+	if (d->total_partial)
+		return ">= ";
+	return d->total_upper_bound ? "<= " : NULL;
+}
+
+static void device_shares(struct gm_out *o, const struct gpumem_device *d)
+{
+	static const char why[] = "the processes' GPU PSS split it";
+
+	gm_put_bool(o, GM_JSON_ONLY("total_upper_bound", "TOTAL prints <="),
+		    d->total_upper_bound);
+	gm_put_bool(o, GM_JSON_ONLY("shares_exact", why), d->shares_exact);
+	gm_put_size(o, GM_JSON_ONLY("shared_pool_bytes", why),
+		    d->shares_exact, d->shared_pool_bytes, NULL);
+	gm_put_size(o, GM_JSON_ONLY("unattributed_bytes", why),
+		    d->shares_exact, d->unattributed_bytes, NULL);
+}
+
 static void device_ids(struct gm_out *o, const struct gpumem_device *d)
 {
 	char card[16], id[16];
@@ -126,7 +149,7 @@ void gm_device_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 	device_ids(o, d);
 	gm_put_size(o, GM_FIELD("total_bytes", "TOTAL", 14),
 		    d->origin != GPUMEM_ORIGIN_NONE, d->total_bytes,
-		    d->total_partial ? ">= " : NULL);
+		    total_mark(d));
 	gm_put_str(o, GM_FIELD("total_origin", "SOURCE", -8),
 		   gpumem_origin_name(d->origin));
 	gm_put_size(o, GM_JSON_ONLY("clients_bytes", detail), true,
@@ -147,6 +170,7 @@ void gm_device_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 				    "one chosen"), d->readings_disagree);
 	gm_put_bool(o, GM_JSON_ONLY("total_partial", "TOTAL prints >="),
 		    d->total_partial);
+	device_shares(o, d);
 	gm_out_end_row(o);
 }
 
@@ -158,7 +182,12 @@ static json_t *gpu_device_json(const struct gpumem_snapshot *s,
 
 	json_object_set_new(o, "card", gm_card_json(s, pd->device));
 	json_object_set_new(o, "rss_bytes", gm_json_bytes(pd->rss_bytes));
-	json_object_set_new(o, "pss_bytes", gm_json_bytes(pd->pss_bytes));
+	json_object_set_new(o, "rss_exact", json_boolean(pd->rss_exact));
+	json_object_set_new(o, "rss_origin", json_string(pd->rss_from_tp ?
+			    "tracepoint" : "fdinfo"));
+	json_object_set_new(o, "pss_bytes", pd->pss_exact ?
+			    gm_json_bytes(pd->pss_bytes) : json_null());
+	json_object_set_new(o, "pss_upper_bytes", gm_json_bytes(pd->pss_bytes));
 	for (k = 0; k < GPUMEM_KIND_COUNT; k++)
 		json_object_set_new(kinds, gpumem_kind_name(k),
 				    gm_json_bytes(pd->by_kind[k]));
@@ -225,9 +254,15 @@ void gm_process_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 	gm_put_int(o, GM_FIELD("pid", "PID", 7), p->pid);
 	gm_put_str(o, GM_FIELD("comm", "COMM", -16), p->comm);
 	gm_put_size_some(o, GM_FIELD("gpu_total_bytes", "GPU", 14),
-			 p->gpu_total_bytes, unknown);
+			 p->gpu_total_bytes, unknown,
+			 p->gpu_rss_exact ? GM_EXACT : GM_AT_MOST);
+	gm_put_bool(o, GM_JSON_ONLY("gpu_rss_exact", "GPU prints <="),
+		    p->gpu_rss_exact);
 	gm_put_size_some(o, GM_FIELD("gpu_pss_bytes", "GPU PSS", 14),
-			 p->gpu_pss_bytes, unknown);
+			 p->gpu_pss_bytes, unknown,
+			 p->gpu_pss_exact ? GM_EXACT : GM_NOT_PSS);
+	gm_put_size(o, GM_JSON_ONLY("gpu_pss_upper_bytes", "GPU PSS prints "
+				    "<= it"), true, p->gpu_pss_bytes, NULL);
 	gm_put_size(o, GM_FIELD("dmabuf_rss_bytes", "DMABUF", 14), true,
 		    p->dmabuf_rss_bytes, NULL);
 	gm_put_size(o, GM_FIELD("dmabuf_pss_bytes", "DMABUF PSS", 14), true,
@@ -351,6 +386,10 @@ void gm_client_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 		    c->shared_bytes, NULL);
 	gm_put_size(o, GM_JSON_ONLY("resident_bytes", detail_only), true,
 		    c->resident_bytes, NULL);
+	gm_put_size(o, GM_JSON_ONLY("share_bytes", detail_only), c->mem_known,
+		    c->share_bytes, NULL);
+	gm_put_bool(o, GM_JSON_ONLY("share_exact", detail_only),
+		    c->share_exact);
 	gm_put_int(o, GM_JSON_ONLY("holders", detail_only), c->nr_holders);
 	gm_put_json(o, GM_JSON_ONLY("holders_pids", detail_only), pids_json,
 		    s, c);

@@ -14,21 +14,23 @@ static const char *fmt_bytes(char *buf, size_t size, uint64_t v,
 	return gm_fmt_size(buf, size, false, v, flags);
 }
 
-/* A table of objects: their fields, and which rows need the footnote. */
+/* A row's marks, each with its footnote under the table. */
+enum { MARK_A = 1u << 0, MARK_B = 1u << 1 };
+
+/* A table of objects: their fields, and which rows need which footnote. */
 struct rows {
 	gm_fields_fn *fields;
-	bool (*marked)(const void *obj);
+	unsigned int (*marks)(const void *obj);
 	size_t elem;
 	const void *blank;	/* stands in for the head when there are none */
 };
 
-/* The head line, then a row per object; returns how many are marked. */
-static unsigned int print_rows(const struct gpumem_snapshot *s, FILE *f,
-			       unsigned int flags, const struct rows *r,
-			       const void *arr, size_t nr)
+/* The head line, then a row per object; n[b]: the rows with mark 1 << b. */
+static void print_rows(const struct gpumem_snapshot *s, FILE *f,
+		       unsigned int flags, const struct rows *r,
+		       const void *arr, size_t nr, unsigned int n[2])
 {
 	struct gm_out o = { .mode = GM_OUT_HEAD, .f = f, .flags = flags };
-	unsigned int n = 0;
 	size_t i;
 
 	/* Widths from what the rows print: a long name moves no column. */
@@ -41,29 +43,40 @@ static unsigned int print_rows(const struct gpumem_snapshot *s, FILE *f,
 	for (i = 0; i < nr; i++) {
 		const void *obj = (const char *)arr + i * r->elem;
 
+		unsigned int m;
+
 		r->fields(&o, s, obj);
-		n += r->marked(obj);
+		m = r->marks(obj);
+		n[0] += !!(m & MARK_A);
+		n[1] += !!(m & MARK_B);
 	}
-	return n;
 }
 
-static bool device_partial(const void *obj)
+/* A: a lower bound (a holder unread); B: an upper one (shared bytes). */
+static unsigned int device_marks(const void *obj)
 {
-	return ((const struct gpumem_device *)obj)->total_partial;
+	const struct gpumem_device *d = obj;
+
+	return (d->total_partial ? MARK_A : 0) |
+	       (d->total_upper_bound ? MARK_B : 0);
 }
 
-static bool process_differs(const void *obj)
+/* A: the tracepoint disagrees; B: a figure is only a bound. */
+static unsigned int process_marks(const void *obj)
 {
-	return gpumem_process_tp_differs(obj);
+	const struct gpumem_process *p = obj;
+
+	return (gpumem_process_tp_differs(p) ? MARK_A : 0) |
+	       (!p->gpu_pss_exact || !p->gpu_rss_exact ? MARK_B : 0);
 }
 
 static const struct rows device_rows = {
-	gm_device_fields, device_partial, sizeof(struct gpumem_device),
+	gm_device_fields, device_marks, sizeof(struct gpumem_device),
 	&(const struct gpumem_device){ 0 },
 };
 
 static const struct rows process_rows = {
-	gm_process_fields, process_differs, sizeof(struct gpumem_process),
+	gm_process_fields, process_marks, sizeof(struct gpumem_process),
 	&(const struct gpumem_process){ 0 },
 };
 
@@ -72,11 +85,16 @@ static void print_devices(const struct gpumem_snapshot *s, FILE *f,
 {
 	size_t nr;
 	const void *devs = gpumem_devices(s, &nr);
-	unsigned int partial = print_rows(s, f, flags, &device_rows, devs, nr);
+	unsigned int n[2] = { 0 };
 
+	print_rows(s, f, flags, &device_rows, devs, nr, n);
 	if (!nr)
 		fprintf(f, "(no DRM devices)\n");
-	if (partial)
+	if (n[1])
+		fprintf(f, "<= : a total summed over clients counts a buffer "
+			"shared by several files once per file: an upper "
+			"bound\n");
+	if (n[0])
 		fprintf(f, ">= : %u process%s could not be read, so a total "
 			"summed over clients is a lower bound (run as root)\n",
 			gpumem_scan_stats(s)->unreadable_processes,
@@ -114,10 +132,16 @@ static void print_processes(const struct gpumem_snapshot *s, FILE *f,
 {
 	size_t nr;
 	const void *procs = gpumem_processes(s, &nr);
-	unsigned int differ;
+	unsigned int n[2] = { 0 }, differ;
 
 	fputc('\n', f);
-	differ = print_rows(s, f, flags, &process_rows, procs, nr);
+	print_rows(s, f, flags, &process_rows, procs, nr, n);
+	differ = n[0];
+	if (n[1])
+		fprintf(f, "<= : %u process%s: where a shared buffer's place is "
+			"not known (no exact device total, or a holder not "
+			"read), GPU and GPU PSS are upper bounds\n", n[1],
+			n[1] == 1 ? "" : "es");
 	if (differ)
 		fprintf(f, "* %u process%s: the tracepoint and fdinfo disagree "
 			"(both shown; see gpumem(1))\n", differ,

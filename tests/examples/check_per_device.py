@@ -36,7 +36,8 @@ for pid, e in sorted(exp["processes"].items()):
     check("pid %s: rss over devices = gpu_total_bytes" % pid,
           got[0] == e["gpu_total_bytes"], "%d != %d" % (got[0], e["gpu_total_bytes"]))
     check("pid %s: pss over devices = gpu_pss_bytes" % pid,
-          got[1] == e["gpu_pss_bytes"], "%d != %d" % (got[1], e["gpu_pss_bytes"]))
+          got[1] == e["gpu_pss_upper_bytes"],
+          "%d != %d" % (got[1], e["gpu_pss_upper_bytes"]))
 
 
 # The game's VRAM on card0, as its fdinfo says (amdgpu's legacy keys, KiB).

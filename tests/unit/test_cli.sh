@@ -140,9 +140,9 @@ jq_is() {
 
 jq_is "json top-level keys" 'keys_unsorted' \
 	'["schema_version","gpumem_version","kernel_release","time","devices","processes","clients","dmabufs","dmabuf","unreadable_processes","scan","tracepoint","sources"]'
-jq_is "json schema_version" '.schema_version' '1'
+jq_is "json schema_version" '.schema_version' '2'
 jq_is "json device keys" '.devices[0] | keys_unsorted' \
-	'["card","minor","render_minor","driver","pdev","pci_id","total_bytes","total_origin","clients_bytes","clients_shared_bytes","clients","unknown_clients","vram_used_bytes","vram_total_bytes","gtt_used_bytes","gtt_total_bytes","name","capacity","readings","readings_disagree","total_partial"]'
+	'["card","minor","render_minor","driver","pdev","pci_id","total_bytes","total_origin","clients_bytes","clients_shared_bytes","clients","unknown_clients","vram_used_bytes","vram_total_bytes","gtt_used_bytes","gtt_total_bytes","name","capacity","readings","readings_disagree","total_partial","total_upper_bound","shares_exact","shared_pool_bytes","unattributed_bytes"]'
 jq_is "json device figures" \
 	'.devices[0] | [.card, .render_minor, .driver, .pci_id, .total_bytes, .total_origin]' \
 	'["card1",129,"i915","8086:56a0",1001,"derived"]'
@@ -152,7 +152,7 @@ jq_is "json one client, two holders" \
 jq_is "json client region" '.clients[0].regions.local0' \
 	'{"total_bytes":1001,"resident_bytes":1001,"legacy":false,"kind":"vram"}'
 jq_is "json process keys" '.processes[0] | keys_unsorted' \
-	'["pid","comm","gpu_total_bytes","gpu_pss_bytes","dmabuf_rss_bytes","dmabuf_pss_bytes","clients","unknown_clients","dmabufs","tracepoint_bytes","sources_disagree","gpu_devices","owner","cgroup"]'
+	'["pid","comm","gpu_total_bytes","gpu_rss_exact","gpu_pss_bytes","gpu_pss_upper_bytes","dmabuf_rss_bytes","dmabuf_pss_bytes","clients","unknown_clients","dmabufs","tracepoint_bytes","sources_disagree","gpu_devices","owner","cgroup"]'
 jq_is "json PSS adds up" '[.processes[].gpu_pss_bytes] | add' '1001'
 jq_is "json dma-buf PSS adds up" '[.processes[].dmabuf_pss_bytes] | add' \
 	'8192'
