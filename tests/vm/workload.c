@@ -361,6 +361,12 @@ static uint64_t truth_gpu(int gpu, int p)
 	return sum;
 }
 
+/* Whether the kernel counts b as shared in fdinfo (drm-shared-*). */
+static int bo_shared(const struct bo *b)
+{
+	return b->nhandles > 1 || b->dma_buf;
+}
+
 /* drm-total-memory of client c: the objects with a handle in it. */
 static uint64_t client_bytes(int c)
 {
@@ -384,7 +390,7 @@ static void truth_client(int c)
 			continue;
 		if (b->dma_buf < 0 && b->nhandles == 1)
 			unknown = 1;
-		if (b->nhandles > 1 || b->dma_buf)
+		if (bo_shared(b))
 			shared += b->size;
 	}
 	printf("truth step=%u client pid=%d fd=%d gpu=%d total=%llu shared=%lld\n",
@@ -453,18 +459,91 @@ static void share_add(struct share *s, int p, unsigned int held,
 	s->spare += bytes % n != 0;
 }
 
+static uint64_t client_shared(int c)
+{
+	uint64_t shared = 0;
+	int i;
+
+	for (i = 0; i < m.nbos; i++)
+		shared += m.bos[i].handle[c] && bo_shared(&m.bos[i]) ?
+			  m.bos[i].size : 0;
+	return shared;
+}
+
+/* The shared pool of a GPU: its total less every file's private bytes. */
+struct pool {
+	uint64_t total, priv, shared, bytes;
+};
+
+static struct pool gpu_pool(int gpu)
+{
+	struct pool pl = { .total = truth_gpu(gpu, -1) };
+	uint64_t rest;
+	int c;
+
+	for (c = 0; c < m.nclients; c++) {
+		if (!m.clients[c].open || m.clients[c].gpu != gpu)
+			continue;
+		pl.shared += client_shared(c);
+		pl.priv += client_bytes(c) - client_shared(c);
+	}
+	rest = pl.total > pl.priv ? pl.total - pl.priv : 0;
+	pl.bytes = rest < pl.shared ? rest : pl.shared;
+	return pl;
+}
+
 /*
- * gpumem's model: a DRM file counted once (drm-total-memory), a dma-buf
- * once, each split equally among the processes holding it.  The remainder
- * of a division goes, a byte each, to holders the workload cannot name
- * (gpumem's /proc order): pss is rounded down, spare says by how many
- * bytes it may be short.
+ * Process p on gpu in gpumem's model (docs/model.md, GPU shares): with an
+ * exact device total (rss, pss) and without one (the bounds), and the
+ * collector's figure.  A client's share is its private bytes plus the pool
+ * split by its shared bytes, rounded either way, then split among its
+ * holders: spare counts the bytes gpumem may give p above the floor.
+ */
+static void truth_gpushare(int p, int gpu)
+{
+	struct pool pl = gpu_pool(gpu);
+	struct share x = { 0 }, b = { 0 };
+	uint64_t priv = 0, shared = 0, share, rss;
+	int c;
+
+	for (c = 0; c < m.nclients; c++) {
+		unsigned int held = m.clients[c].held;
+		uint64_t sh = client_shared(c);
+
+		if (!m.clients[c].open || m.clients[c].gpu != gpu ||
+		    !(held & 1u << p))
+			continue;
+		share = client_bytes(c) - sh;
+		if (sh)
+			share += (uint64_t)((unsigned __int128)pl.bytes * sh /
+					    pl.shared);
+		share_add(&x, p, held, share);
+		x.spare += sh ? 1 : 0;
+		share_add(&b, p, held, client_bytes(c));
+		priv += client_bytes(c) - sh;
+		shared += sh;
+	}
+	rss = priv + (shared < pl.bytes ? shared : pl.bytes);
+	printf("truth step=%u gpushare pid=%d gpu=%d rss=%llu pss=%llu "
+	       "spare=%u rss_bound=%llu pss_bound=%llu spare_bound=%u "
+	       "rss_tp=%llu\n", m.step, (int)m.procs[p].pid, gpu,
+	       (unsigned long long)(rss < pl.total ? rss : pl.total),
+	       (unsigned long long)x.pss, x.spare,
+	       (unsigned long long)(priv + shared), (unsigned long long)b.pss,
+	       b.spare, (unsigned long long)truth_gpu(gpu, p));
+}
+
+/*
+ * gpumem's model of dma-bufs: each once, split equally among the processes
+ * holding it.  The remainder of a division goes, a byte each, to holders
+ * the workload cannot name (gpumem's /proc order): pss is rounded down,
+ * spare says by how many bytes it may be short.
  */
 static void truth_gpumem(void)
 {
 	static unsigned int dheld[MAX_DBUFS];
-	struct share g, d;
 	uint64_t clients = 0, dmabufs = 0;
+	struct share d;
 	int c, i, p;
 
 	for (c = 0; c < m.nclients; c++)
@@ -474,18 +553,13 @@ static void truth_gpumem(void)
 		dmabufs += dheld[i] ? m.dbufs[i].size : 0;
 	}
 	for (p = 0; p < m.nprocs; p++) {
-		g = d = (struct share){ 0 };
-		for (c = 0; c < m.nclients; c++) {
-			if (m.clients[c].open)
-				share_add(&g, p, m.clients[c].held, client_bytes(c));
-		}
+		d = (struct share){ 0 };
 		for (i = 0; i < m.ndbufs; i++)
 			share_add(&d, p, dheld[i], m.dbufs[i].size);
-		printf("truth step=%u gpumem pid=%d gpu_rss=%llu gpu_pss=%llu "
-		       "dmabuf_rss=%llu dmabuf_pss=%llu gpu_spare=%u dmabuf_spare=%u\n",
-		       m.step, (int)m.procs[p].pid, (unsigned long long)g.rss,
-		       (unsigned long long)g.pss, (unsigned long long)d.rss,
-		       (unsigned long long)d.pss, g.spare, d.spare);
+		printf("truth step=%u gpumem pid=%d dmabuf_rss=%llu "
+		       "dmabuf_pss=%llu dmabuf_spare=%u\n", m.step,
+		       (int)m.procs[p].pid, (unsigned long long)d.rss,
+		       (unsigned long long)d.pss, d.spare);
 	}
 	printf("truth step=%u gpumem-total dmabuf=%llu clients=%llu\n", m.step,
 	       (unsigned long long)dmabufs, (unsigned long long)clients);
@@ -512,10 +586,12 @@ static void truth_print(void)
 			continue;
 		printf("truth step=%u gpu=%d pid=0 bytes=%llu\n", m.step, gpu,
 		       (unsigned long long)truth_gpu(gpu, -1));
-		for (p = 0; p < m.nprocs; p++)
+		for (p = 0; p < m.nprocs; p++) {
 			printf("truth step=%u gpu=%d pid=%d bytes=%llu\n", m.step,
 			       gpu, (int)m.procs[p].pid,
 			       (unsigned long long)truth_gpu(gpu, p));
+			truth_gpushare(p, gpu);
+		}
 	}
 	for (c = 0; c < m.nclients; c++) {
 		if (m.clients[c].open)
@@ -1048,6 +1124,43 @@ static void scenario_prime(void)
 	step("holder exits");
 }
 
+/*
+ * One buffer in three files of one process and in a file of another: the
+ * demo's "process above its device" (docs/model.md, GPU shares).
+ */
+static void scenario_overlap(void)
+{
+	int h, c0, c1, c2, hc, b, d, hd;
+
+	h = wl_spawn();
+	c0 = wl_open(0, VM_CARD);
+	c1 = wl_open(0, VM_CARD);
+	c2 = wl_open(0, VM_RENDER);
+	hc = wl_open(h, VM_RENDER);
+	/* dumb buffers need the master; render nodes allow virtio-gpu's */
+	b = wl_create(c0, OP_DUMB, 512, 512);
+	wl_create(c2, OP_VIRTGPU, 256, 256);
+	wl_create(hc, OP_VIRTGPU, 128, 128);
+	step("private buffers in two processes");
+	d = wl_export(b, c0);
+	wl_import(d, c1);
+	wl_import(d, c2);
+	step("one buffer in three files of one process");
+	hd = wl_pass(d, h);
+	wl_import(hd, hc);
+	step("and in a file of another process");
+	wl_close_dfd(d);
+	wl_close_dfd(hd);
+	step("dma-buf fds closed, handles kept");
+	wl_close(c1);
+	step("one of the three files closed");
+	wl_exit(h);
+	step("the other process exits");
+	wl_close(c2);
+	wl_close(c0);
+	step("all closed");
+}
+
 struct worker {
 	pthread_t thread;
 	int client;
@@ -1561,6 +1674,7 @@ static const struct {
 } scenarios[] = {
 	{ "basic", scenario_basic },
 	{ "prime", scenario_prime },
+	{ "overlap", scenario_overlap },
 	{ "multi", scenario_multi },
 	{ "holders", scenario_holders },
 	{ "handoff", scenario_handoff },

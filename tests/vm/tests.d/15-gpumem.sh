@@ -9,6 +9,6 @@ if ! command -v gpumemcheck >/dev/null; then
 	echo "ok - gpumem # SKIP gpumemcheck not in the VM"
 	exit 0
 fi
-for scenario in basic prime multi holders handoff share dmabuf; do
+for scenario in basic prime overlap multi holders handoff share dmabuf; do
 	gpumemcheck "$scenario"
 done

@@ -121,6 +121,14 @@ for sc in basic holders prime gpus; do
 	say $? "bpf/$sc: maps equal the truth at all $CHECKED steps${BAD:+ (not at$BAD)}"
 done
 
+# With the collector, its per-(card, pid) totals are the processes' GPU RSS
+# (docs/model.md, GPU shares); 15-gpumem.sh runs the same without it.
+if command -v gpumemcheck >/dev/null; then
+	for sc in prime overlap; do
+		gpumemcheck --collector $sc
+	done
+fi
+
 gpumem bpf status > $T/status
 grep -q "^dropped (totals map full): 0$" $T/status
 say $? "bpf: nothing dropped below the map's size"
