@@ -45,24 +45,6 @@ static char *slurp(const char *path)
 	return buf;
 }
 
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	fx_init(f);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	fx_cleanup(*state);
-	free(*state);
-	return 0;
-}
-
 static void tree(struct fx *f, const char *sample)
 {
 	char path[512], *text;
@@ -424,31 +406,30 @@ static void test_7_1_gpu_active_short(void **state)
 	gpumem_explain_free(e);
 }
 
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_6_1, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_6_6, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_6_12, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_6_13, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_6_18_host, setup, teardown),
+		T(test_6_1),
+		T(test_6_6),
+		T(test_6_12),
+		T(test_6_13),
+		T(test_6_18_host),
 		cmocka_unit_test(test_kv_fields),
-		cmocka_unit_test_setup_teardown(test_bad_value, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_colon, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_duplicate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_no_memtotal, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_rollup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unreadable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_dmabuf_lines, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_7_1_gpu_pools, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_7_1_gpu_active_short,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_missing_fields, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_disagreeing_inputs, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_pid_denied, setup, teardown),
+		T(test_bad_value),
+		T(test_bad_colon),
+		T(test_duplicate),
+		T(test_empty),
+		T(test_no_memtotal),
+		T(test_bad_rollup),
+		T(test_unreadable),
+		T(test_dmabuf_lines),
+		T(test_7_1_gpu_pools),
+		T(test_7_1_gpu_active_short),
+		T(test_missing_fields),
+		T(test_disagreeing_inputs),
+		T(test_pid_denied),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

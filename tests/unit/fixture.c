@@ -92,6 +92,24 @@ void fx_cleanup(struct fx *f)
 	f->root[0] = '\0';
 }
 
+int fx_setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	fx_init(f);
+	*state = f;
+	return 0;
+}
+
+int fx_teardown(void **state)
+{
+	fx_cleanup(*state);
+	free(*state);
+	return 0;
+}
+
 /* root/path opened for writing, its parents made. */
 static FILE *create(struct fx *f, const char *path)
 {

@@ -19,6 +19,9 @@ struct fx {
 
 void fx_init(struct fx *f);
 void fx_cleanup(struct fx *f);
+/* cmocka setup and teardown: a fresh struct fx in *state. */
+int fx_setup(void **state);
+int fx_teardown(void **state);
 
 /* Writes root/path (parents created) with printf-formatted content. */
 void fx_write(struct fx *f, const char *path, const char *fmt, ...)

@@ -37,26 +37,6 @@
 #define VIRTIO_DEV "pci0000:00/0000:00:01.0/virtio0"
 #define VIRTIO_UEVENT "DRIVER=virtio_gpu\nMODALIAS=virtio:d00000010v00001AF4\n"
 
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	fx_init(f);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	fx_cleanup(f);
-	free(f);
-	return 0;
-}
-
 /* card1 + renderD129: an i915 whose total is derived from its clients. */
 static void add_i915(struct fx *f)
 {
@@ -824,7 +804,7 @@ static void test_empty_tree(void **state)
 	gpumem_snapshot_free(s);
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
 {

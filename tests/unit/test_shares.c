@@ -28,26 +28,6 @@
 #define I915_UEVENT "DRIVER=i915\nPCI_CLASS=30000\nPCI_ID=8086:56A0\n" \
 	"PCI_SLOT_NAME=0000:00:02.0\n"
 
-static int setup(void **state)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	fx_init(f);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	fx_cleanup(f);
-	free(f);
-	return 0;
-}
-
 /* card0: an amdgpu whose driver counters say vram_used bytes in all. */
 static void amdgpu(struct fx *f, uint64_t vram_used)
 {
@@ -226,7 +206,7 @@ static void test_random_graphs(void **state)
 	}
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
 {

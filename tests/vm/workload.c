@@ -1078,15 +1078,23 @@ static void scenario_basic(void)
 	step("close fd with buffers");
 }
 
+/* A holder h, and three files here: card twice, then render. */
+static int three_files(int *c0, int *c1, int *c2)
+{
+	int h = wl_spawn();
+
+	*c0 = wl_open(0, VM_CARD);
+	*c1 = wl_open(0, VM_CARD);
+	*c2 = wl_open(0, VM_RENDER);
+	return h;
+}
+
 /* PRIME export, import in other files and another process via SCM_RIGHTS. */
 static void scenario_prime(void)
 {
 	int h, c0, c1, c2, hc, b, d, hd;
 
-	h = wl_spawn();
-	c0 = wl_open(0, VM_CARD);
-	c1 = wl_open(0, VM_CARD);
-	c2 = wl_open(0, VM_RENDER);
+	h = three_files(&c0, &c1, &c2);
 	hc = wl_open(h, VM_CARD);
 	step("open");
 	b = wl_create(c0, OP_DUMB, 512, 512);
@@ -1132,10 +1140,7 @@ static void scenario_overlap(void)
 {
 	int h, c0, c1, c2, hc, b, d, hd;
 
-	h = wl_spawn();
-	c0 = wl_open(0, VM_CARD);
-	c1 = wl_open(0, VM_CARD);
-	c2 = wl_open(0, VM_RENDER);
+	h = three_files(&c0, &c1, &c2);
 	hc = wl_open(h, VM_RENDER);
 	/* dumb buffers need the master; render nodes allow virtio-gpu's */
 	b = wl_create(c0, OP_DUMB, 512, 512);
