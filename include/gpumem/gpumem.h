@@ -500,6 +500,9 @@ struct gpumem_group {
 	uint64_t dmabuf_pss_bytes;
 	unsigned int nr_unknown_clients;	/* left out of gpu_pss_bytes */
 	char id[16];			/* what a user's name points to */
+	/* processes whose gpu_pss_bytes is only an upper bound: when not 0,
+	 * so is the group's (gpumem_process.gpu_pss_exact) */
+	unsigned int nr_pss_bounds;
 };
 
 /* Largest gpu + dma-buf PSS first; free *out before s (names point in). */

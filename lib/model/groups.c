@@ -86,6 +86,7 @@ static void add(struct gpumem_group *g, const struct gpumem_process *p)
 	g->dmabuf_pss_bytes = gm_add_sat(g->dmabuf_pss_bytes,
 					 p->dmabuf_pss_bytes);
 	g->nr_unknown_clients += p->nr_unknown_clients;
+	g->nr_pss_bounds += !p->gpu_pss_exact;
 }
 
 static uint64_t weight(const struct gpumem_group *g)

@@ -433,6 +433,7 @@ void gm_group_sum(const struct gpumem_group *g, size_t nr,
 		sum->dmabuf_pss_bytes = gm_add_sat(sum->dmabuf_pss_bytes,
 						   g[i].dmabuf_pss_bytes);
 		sum->nr_unknown_clients += g[i].nr_unknown_clients;
+		sum->nr_pss_bounds += g[i].nr_pss_bounds;
 	}
 }
 
@@ -444,7 +445,10 @@ void gm_group_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 	(void)s;
 	gm_put_int(o, GM_FIELD("processes", "PROCESSES", 9), g->nr_processes);
 	gm_put_size_some(o, GM_FIELD("gpu_pss_bytes", "GPU PSS", 14),
-			 g->gpu_pss_bytes, g->nr_unknown_clients);
+			 g->gpu_pss_bytes, g->nr_unknown_clients,
+			 g->nr_pss_bounds ? GM_NOT_PSS : GM_EXACT);
+	gm_put_size(o, GM_JSON_ONLY("gpu_pss_upper_bytes", "GPU PSS prints "
+				    "<= it"), true, g->gpu_pss_bytes, NULL);
 	gm_put_size(o, GM_FIELD("dmabuf_pss_bytes", "DMABUF PSS", 14), true,
 		    g->dmabuf_pss_bytes, NULL);
 	gm_put_int(o, GM_JSON_ONLY("unknown_clients", "GPU PSS says +?"),

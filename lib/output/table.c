@@ -148,14 +148,14 @@ static void print_processes(const struct gpumem_snapshot *s, FILE *f,
 			differ == 1 ? "" : "es");
 }
 
-static bool never(const void *obj)
+/* B: the group's GPU PSS is only a bound. */
+static unsigned int group_marks(const void *obj)
 {
-	(void)obj;
-	return false;
+	return ((const struct gpumem_group *)obj)->nr_pss_bounds ? MARK_B : 0;
 }
 
 static const struct rows group_rows = {
-	gm_group_fields, never, sizeof(struct gpumem_group),
+	gm_group_fields, group_marks, sizeof(struct gpumem_group),
 	&(const struct gpumem_group){ 0 },
 };
 
@@ -165,6 +165,7 @@ int gpumem_print_groups_table(const struct gpumem_snapshot *s,
 			      unsigned int flags)
 {
 	struct gpumem_group *g, *rows;
+	unsigned int n[2] = { 0 };
 	size_t nr;
 	int err = gpumem_group(s, by, &g, &nr);
 
@@ -177,7 +178,11 @@ int gpumem_print_groups_table(const struct gpumem_snapshot *s,
 	}
 	memcpy(rows, g, nr * sizeof(*rows));
 	gm_group_sum(g, nr, &rows[nr]);
-	print_rows(s, f, flags, &group_rows, rows, nr + 1);
+	print_rows(s, f, flags, &group_rows, rows, nr + 1, n);
+	if (n[1])
+		fprintf(f, "<= : a group with a process whose GPU PSS is an "
+			"upper bound (see the process table) has an upper "
+			"bound\n");
 	free(rows);
 	gpumem_group_free(g);
 	return ferror(f) ? -EIO : 0;
