@@ -39,7 +39,7 @@ for f in frames:
         gpu = sum(int(r[i].rstrip('?')) for i in (2, 4))
         pss = sum(int(r[i].rstrip('?')) for i in (3, 5))
         assert gpu == p['gpu_total_bytes'], (pid, gpu, p)
-        assert pss == p['gpu_pss_bytes'], (pid, pss, p)
+        assert pss == p['gpu_pss_upper_bytes'], (pid, pss, p)
         assert int(r[6]) == p['dmabuf_rss_bytes'], (pid, r, p)
         assert int(r[7]) == p['dmabuf_pss_bytes'], (pid, r, p)
     order = [l.split()[0] for l in lines[h + 1:h + 1 + len(rows)]]

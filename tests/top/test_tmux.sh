@@ -91,20 +91,20 @@ wait_for 'sort PID \(reversed\)'
 check "r reverses it" '[ "$(rows)" = "$(order pid rev)" ]'
 keys r '>' '>' '>'
 wait_for 'sort GPU PSS'
-check "> moves the sort to GPU PSS" '[ "$(rows)" = "$(order gpu_pss_bytes)" ]'
+check "> moves the sort to GPU PSS" '[ "$(rows)" = "$(order gpu_pss_upper_bytes)" ]'
 
 keys / m p v Enter
 wait_for 'name ~ mpv'
 check "/mpv keeps only mpv" '[ "$(rows)" = "$(order pid no mpv)" ]'
 keys / Enter
 wait_for '7 shown'
-check "an empty filter shows all again" '[ "$(rows)" = "$(order gpu_pss_bytes)" ]'
+check "an empty filter shows all again" '[ "$(rows)" = "$(order gpu_pss_upper_bytes)" ]'
 # Processes with a client on card1, from the JSON's per-device figures.
 on_card1=$(python3 -c '
 import json, sys
 procs = json.load(open(sys.argv[1]))["processes"]
 on = [p for p in procs if any(d["card"] == "card1" for d in p["gpu_devices"])]
-on.sort(key=lambda p: (-p["gpu_pss_bytes"], p["pid"]))
+on.sort(key=lambda p: (-p["gpu_pss_upper_bytes"], p["pid"]))
 print(" ".join(str(p["pid"]) for p in on) + " ")' "$TMP/json")
 keys / d : c a r d 1 Enter
 wait_for 'device ~ card1'
