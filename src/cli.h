@@ -66,6 +66,7 @@ int cmd_bpf(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_sources(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_cgroups(int argc, char **argv);
 
 /* Says on stderr when root is a partial capture (its PARTIAL file). */
 void cli_warn_partial(const char *root);

@@ -17,6 +17,7 @@ static const struct cmd cmds[] = {
 	{ "trace", cmd_trace, "gpu_mem_total changes, live" },
 	{ "top", cmd_top, "a live view: devices, processes, leak hints" },
 	{ "sources", cmd_sources, "what can be read here, what is missing" },
+	{ "cgroups", cmd_cgroups, "device memory per cgroup (dmem controller)" },
 	{ NULL, NULL, NULL }
 };
 

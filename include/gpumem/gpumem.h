@@ -478,6 +478,41 @@ const char *gpumem_process_owner(const struct gpumem_snapshot *s,
 const char *gpumem_owner_kind_name(enum gpumem_owner_kind kind);
 
 /*
+ * The dmem cgroup controller (Linux 6.14+): device memory charged per
+ * cgroup and region ("drm/0000:03:00.0/vram0").  A pool is one cgroup's
+ * figures for one region; the root has current only.  GPUMEM_DMEM_MAX is
+ * the files' "max": no limit (for min and low: all of it protected).
+ * Without the controller, available is false and there are none.
+ */
+#define GPUMEM_DMEM_MAX UINT64_MAX
+
+struct gpumem_dmem_region {
+	uint32_t struct_size;
+	char name[GPUMEM_NAME_MAX];
+	uint64_t capacity_bytes;	/* the root's dmem.capacity */
+};
+
+struct gpumem_dmem_pool {
+	uint32_t struct_size;
+	const char *cgroup;		/* "/", "/system.slice/foo.service" */
+	unsigned int region;		/* index into gpumem_dmem_regions() */
+	uint64_t current_bytes;
+	uint64_t min_bytes, low_bytes, max_bytes;
+	bool limits;			/* min, low, max were read */
+};
+
+bool gpumem_dmem_available(const struct gpumem_snapshot *s);
+const struct gpumem_dmem_region *
+gpumem_dmem_regions(const struct gpumem_snapshot *s, size_t *nr);
+/* Each cgroup's pools together, parents before children. */
+const struct gpumem_dmem_pool *
+gpumem_dmem_pools(const struct gpumem_snapshot *s, size_t *nr);
+/* cg's pools (a process's: gpumem_process_cgroup()); NULL, 0: none. */
+const struct gpumem_dmem_pool *
+gpumem_cgroup_dmem(const struct gpumem_snapshot *s,
+		   const struct gpumem_cgroup *cg, size_t *nr);
+
+/*
  * The processes' PSS-like figures summed per group (gpumem --group).  Each
  * process is in one group, one that could not be read in "unknown", so the
  * groups add up exactly to the processes.
@@ -518,6 +553,10 @@ int gpumem_print_table(const struct gpumem_snapshot *s, FILE *f,
 		       unsigned int flags);
 /* The documented schema of docs/json-schema.md; one JSON document. */
 int gpumem_print_json(const struct gpumem_snapshot *s, FILE *f);
+/* gpumem cgroups: the dmem regions and pools, or why there are none. */
+int gpumem_print_cgroups_table(const struct gpumem_snapshot *s, FILE *f,
+			       unsigned int flags);
+int gpumem_print_cgroups_json(const struct gpumem_snapshot *s, FILE *f);
 /* gpumem --group: a table, a JSON document (docs/json-schema.md). */
 int gpumem_print_groups_table(const struct gpumem_snapshot *s,
 			      enum gpumem_group_by by, FILE *f,

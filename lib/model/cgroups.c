@@ -2,7 +2,7 @@
 /*
  * The snapshot's cgroups: each distinct one once, so that processes of one
  * service, container or pod point at one entry, and grouping by it is
- * grouping by an index.
+ * grouping by an index.  And what the dmem controller says of them.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -116,4 +116,59 @@ const char *gpumem_owner_kind_name(enum gpumem_owner_kind kind)
 	};
 
 	return (unsigned int)kind < GM_ARRAY_SIZE(names) ? names[kind] : "?";
+}
+
+void gm_dmem_free(struct gm_dmem *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->nr_paths; i++)
+		free(d->paths[i]);
+	free(d->paths);
+	free(d->regions);
+	free(d->pools);
+	memset(d, 0, sizeof(*d));
+}
+
+bool gpumem_dmem_available(const struct gpumem_snapshot *s)
+{
+	return s->dmem.available;
+}
+
+const struct gpumem_dmem_region *
+gpumem_dmem_regions(const struct gpumem_snapshot *s, size_t *nr)
+{
+	*nr = s->dmem.nr_regions;
+	return s->dmem.regions;
+}
+
+const struct gpumem_dmem_pool *
+gpumem_dmem_pools(const struct gpumem_snapshot *s, size_t *nr)
+{
+	*nr = s->dmem.nr_pools;
+	return s->dmem.pools;
+}
+
+/*
+ * Linear: a snapshot's processes are in few cgroups.  A v1 path is another
+ * hierarchy's, not the one dmem is in.
+ */
+const struct gpumem_dmem_pool *
+gpumem_cgroup_dmem(const struct gpumem_snapshot *s,
+		   const struct gpumem_cgroup *cg, size_t *nr)
+{
+	const struct gm_dmem *d = &s->dmem;
+	size_t i, n;
+
+	*nr = 0;
+	for (i = 0; cg && !cg->v1 && i < d->nr_pools; i++) {
+		if (strcmp(d->pools[i].cgroup, cg->path))
+			continue;
+		for (n = i; n < d->nr_pools && d->pools[n].cgroup ==
+		     d->pools[i].cgroup; n++)
+			;
+		*nr = n - i;
+		return &d->pools[i];
+	}
+	return NULL;
 }

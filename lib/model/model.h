@@ -49,6 +49,7 @@ struct gm_cgroups {
 int gm_cgroups_intern(struct gm_cgroups *c, const struct gpumem_cgroup *cg,
 		      uint32_t *idx);
 void gm_cgroups_free(struct gm_cgroups *c);
+void gm_dmem_free(struct gm_dmem *d);
 
 /* snapshot.c */
 struct gpumem_snapshot {
@@ -64,6 +65,7 @@ struct gpumem_snapshot {
 	struct gpumem_tp tp;		/* sources/bpf_pins.c */
 	struct gm_holdings hold;
 	struct gm_cgroups cgroups;
+	struct gm_dmem dmem;		/* sources/dmem_cgroup.c */
 	struct gpumem_sample_info info;
 	struct gpumem_source_status *sources;	/* one per gm_source_table */
 	size_t nr_sources;

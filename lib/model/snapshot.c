@@ -577,7 +577,8 @@ static int scan(struct builder *b, const struct gpumem_opts *opts,
 		.device_reading = on_device_reading,
 		.process_reading = on_process_reading,
 		.each_process = each_process,
-		.process_cgroup = on_process_cgroup, .tp = &s->tp, .ctx = b,
+		.process_cgroup = on_process_cgroup, .tp = &s->tp,
+		.dmem = &s->dmem, .ctx = b,
 	};
 	struct gm_source_ctx ctx = {
 		.stats = &s->stats, .feed = &feed, .sysfd = -1,
@@ -694,6 +695,7 @@ void gpumem_snapshot_free(struct gpumem_snapshot *s)
 	free(s->sources);
 	gm_holdings_free(&s->hold);
 	gm_cgroups_free(&s->cgroups);
+	gm_dmem_free(&s->dmem);
 	gpumem_tp_release(&s->tp);
 	free(s);
 }

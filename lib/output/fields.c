@@ -87,6 +87,21 @@ void gm_put_size(struct gm_out *o, const struct gm_field *fl, bool known,
 	cell(o, fl, known ? buf : "unknown");
 }
 
+void gm_put_limit(struct gm_out *o, const struct gm_field *fl, bool known,
+		  uint64_t v)
+{
+	char buf[32];
+
+	if (listed(o, fl))
+		return;
+	if (in_json(o, fl))
+		set(o, fl, !known ? json_null() : v == GPUMEM_DMEM_MAX ?
+		    json_string("max") : gm_json_bytes(v));
+	if (in_table(o, fl))
+		cell(o, fl, !known ? "-" : v == GPUMEM_DMEM_MAX ? "max" :
+		     gm_fmt_size(buf, sizeof(buf), false, v, o->flags));
+}
+
 void gm_put_signed(struct gm_out *o, const struct gm_field *fl, int64_t v)
 {
 	uint64_t mag = v < 0 ? -(uint64_t)v : (uint64_t)v;

@@ -60,6 +60,9 @@ void gm_put_size(struct gm_out *o, const struct gm_field *fl, bool known,
 enum gm_bound { GM_EXACT, GM_AT_MOST, GM_NOT_PSS };
 void gm_put_size_some(struct gm_out *o, const struct gm_field *fl, uint64_t v,
 		      bool some_unknown, enum gm_bound bound);
+/* A dmem limit: bytes, "max" (GPUMEM_DMEM_MAX), or not known (null, -). */
+void gm_put_limit(struct gm_out *o, const struct gm_field *fl, bool known,
+		  uint64_t v);
 void gm_put_int(struct gm_out *o, const struct gm_field *fl, long long v);
 /* A signed byte figure (explain's unexplained may be below zero). */
 void gm_put_signed(struct gm_out *o, const struct gm_field *fl, int64_t v);
@@ -86,6 +89,8 @@ typedef void gm_fields_fn(struct gm_out *o, const struct gpumem_snapshot *s,
 			  const void *obj);
 gm_fields_fn gm_device_fields, gm_process_fields, gm_client_fields,
 	gm_dmabuf_fields, gm_totals_fields, gm_stats_fields, gm_tp_fields;
+/* gpumem cgroups: a dmem region, a pool (s gives its region's name). */
+gm_fields_fn gm_dmem_region_fields, gm_dmem_pool_fields;
 /* A group of gpumem --group (struct gpumem_group). */
 gm_fields_fn gm_group_fields;
 /* The groups' sum, as a group called "total". */
@@ -93,6 +98,9 @@ void gm_group_sum(const struct gpumem_group *g, size_t nr,
 		  struct gpumem_group *sum);
 /* A line of gpumem explain (struct gpumem_xline); s is NULL. */
 gm_fields_fn gm_xline_fields;
+/* The status of the source called name; NULL when there is none. */
+const struct gpumem_source_status *
+gm_source_named(const struct gpumem_snapshot *s, const char *name);
 json_t *gm_card_json(const struct gpumem_snapshot *s, int device);
 
 #endif

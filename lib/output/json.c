@@ -101,3 +101,40 @@ int gpumem_print_groups_json(const struct gpumem_snapshot *s,
 	gpumem_group_free(g);
 	return gm_json_print(root, f);
 }
+
+static json_t *array_of(const struct gpumem_snapshot *s, const void *arr,
+			size_t nr, size_t elem, gm_fields_fn *fields)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; i < nr; i++)
+		json_array_append_new(a, fields_json(s, (const char *)arr +
+						     i * elem, fields));
+	return a;
+}
+
+/* gpumem cgroups (docs/json-schema.md): absent is said, never an error. */
+int gpumem_print_cgroups_json(const struct gpumem_snapshot *s, FILE *f)
+{
+	const struct gpumem_source_status *st = gm_source_named(s,
+								"dmem-cgroup");
+	json_t *root = gm_json_doc(SCHEMA_VERSION, gpumem_sample_info(s));
+	const void *arr;
+	size_t nr;
+
+	json_object_set_new(root, "dmem", json_pack("{s:b, s:s, s:o}",
+			    "available", gpumem_dmem_available(s), "state",
+			    gpumem_source_state_name(st ? st->state :
+						     GPUMEM_SOURCE_MISSING),
+			    "detail", gm_json_name(st ? st->detail : "")));
+	arr = gpumem_dmem_regions(s, &nr);
+	json_object_set_new(root, "regions", array_of(s, arr, nr,
+			    sizeof(struct gpumem_dmem_region),
+			    gm_dmem_region_fields));
+	arr = gpumem_dmem_pools(s, &nr);
+	json_object_set_new(root, "cgroups", array_of(s, arr, nr,
+			    sizeof(struct gpumem_dmem_pool),
+			    gm_dmem_pool_fields));
+	return gm_json_print(root, f);
+}

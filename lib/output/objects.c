@@ -227,6 +227,33 @@ static json_t *cgroup_json(const void *a, const void *b)
 			 "pod_uid", gm_json_name(cg->pod_uid));
 }
 
+static json_t *pools_json(const struct gpumem_snapshot *s,
+			  const struct gpumem_cgroup *cg)
+{
+	const struct gpumem_dmem_pool *p;
+	json_t *arr = json_array();
+	size_t i, nr;
+
+	p = gpumem_cgroup_dmem(s, cg, &nr);
+	for (i = 0; i < nr; i++) {
+		struct gm_out o = { .mode = GM_OUT_JSON, .obj = json_object() };
+
+		gm_dmem_pool_fields(&o, s, &p[i]);
+		json_array_append_new(arr, o.obj);
+	}
+	return arr;
+}
+
+static json_t *process_dmem_json(const void *a, const void *b)
+{
+	return pools_json(a, gpumem_process_cgroup(a, b));
+}
+
+static json_t *group_dmem_json(const void *a, const void *b)
+{
+	return pools_json(a, ((const struct gpumem_group *)b)->cgroup);
+}
+
 static void process_tp(struct gm_out *o, const struct gpumem_snapshot *s,
 		       const struct gpumem_process *p)
 {
@@ -278,6 +305,8 @@ void gm_process_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 		   gpumem_process_owner(s, p));
 	gm_put_json(o, GM_JSON_ONLY("cgroup", "OWNER is its readable name"),
 		    cgroup_json, s, p);
+	gm_put_json(o, GM_JSON_ONLY("dmem", "gpumem cgroups shows dmem"),
+		    process_dmem_json, s, p);
 	gm_out_end_row(o);
 }
 
@@ -419,6 +448,47 @@ void gm_dmabuf_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 		    d->size_from_vma);
 }
 
+void gm_dmem_region_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+			   const void *obj)
+{
+	const struct gpumem_dmem_region *r = obj;
+
+	(void)s;
+	gm_put_size(o, GM_FIELD("capacity_bytes", "CAPACITY", 14), true,
+		    r->capacity_bytes, NULL);
+	gm_put_str(o, GM_FIELD("name", "REGION", 0), r->name);
+	gm_out_end_row(o);
+}
+
+static const char *region_name(const struct gpumem_snapshot *s,
+			       unsigned int region)
+{
+	const struct gpumem_dmem_region *r;
+	size_t nr;
+
+	r = gpumem_dmem_regions(s, &nr);
+	return region < nr ? r[region].name : "";
+}
+
+void gm_dmem_pool_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+			 const void *obj)
+{
+	const struct gpumem_dmem_pool *p = obj;
+
+	gm_put_size(o, GM_FIELD("current_bytes", "CURRENT", 14), true,
+		    p->current_bytes, NULL);
+	gm_put_limit(o, GM_FIELD("min_bytes", "MIN", 14), p->limits,
+		     p->min_bytes);
+	gm_put_limit(o, GM_FIELD("low_bytes", "LOW", 14), p->limits,
+		     p->low_bytes);
+	gm_put_limit(o, GM_FIELD("max_bytes", "MAX", 14), p->limits,
+		     p->max_bytes);
+	gm_put_str(o, GM_FIELD("region", "REGION", -24),
+		   region_name(s, p->region));
+	gm_put_str(o, GM_FIELD("cgroup", "CGROUP", 0), p->cgroup);
+	gm_out_end_row(o);
+}
+
 void gm_group_sum(const struct gpumem_group *g, size_t nr,
 		  struct gpumem_group *sum)
 {
@@ -454,6 +524,8 @@ void gm_group_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 	gm_put_int(o, GM_JSON_ONLY("unknown_clients", "GPU PSS says +?"),
 		   g->nr_unknown_clients);
 	gm_put_str(o, GM_FIELD("name", "GROUP", 0), g->name);
+	gm_put_json(o, GM_JSON_ONLY("dmem", "gpumem cgroups shows dmem"),
+		    group_dmem_json, s, g);
 	gm_out_end_row(o);
 }
 
@@ -541,4 +613,19 @@ void gm_tp_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 	gm_put_size(o, GM_JSON_ONLY("dropped_ringbuf", in_status), true,
 		    tp->dropped_ringbuf, NULL);
 	gm_put_bool(o, GM_JSON_ONLY("streaming", in_status), tp->streaming);
+}
+
+/* A source's own words, e.g. why dmem is not available. */
+const struct gpumem_source_status *
+gm_source_named(const struct gpumem_snapshot *s, const char *name)
+{
+	const struct gpumem_source_status *st;
+	size_t i, nr;
+
+	st = gpumem_sources(s, &nr);
+	for (i = 0; i < nr; i++) {
+		if (!strcmp(st[i].name, name))
+			return &st[i];
+	}
+	return NULL;
 }

@@ -188,6 +188,46 @@ int gpumem_print_groups_table(const struct gpumem_snapshot *s,
 	return ferror(f) ? -EIO : 0;
 }
 
+static unsigned int no_marks(const void *obj)
+{
+	(void)obj;
+	return 0;
+}
+
+static const struct rows region_rows = {
+	gm_dmem_region_fields, no_marks, sizeof(struct gpumem_dmem_region),
+	&(const struct gpumem_dmem_region){ 0 },
+};
+
+static const struct rows pool_rows = {
+	gm_dmem_pool_fields, no_marks, sizeof(struct gpumem_dmem_pool),
+	&(const struct gpumem_dmem_pool){ 0 },
+};
+
+int gpumem_print_cgroups_table(const struct gpumem_snapshot *s, FILE *f,
+			       unsigned int flags)
+{
+	const struct gpumem_source_status *st = gm_source_named(s,
+								"dmem-cgroup");
+	unsigned int n[2] = { 0 };
+	const void *arr;
+	size_t nr;
+
+	if (!gpumem_dmem_available(s)) {
+		fprintf(f, "dmem cgroup controller: %s\n",
+			st ? st->detail : "not available");
+		return ferror(f) ? -EIO : 0;
+	}
+	arr = gpumem_dmem_regions(s, &nr);
+	print_rows(s, f, flags, &region_rows, arr, nr, n);
+	if (!nr)
+		fprintf(f, "(no region: no driver registered one)\n");
+	fputc('\n', f);
+	arr = gpumem_dmem_pools(s, &nr);
+	print_rows(s, f, flags, &pool_rows, arr, nr, n);
+	return ferror(f) ? -EIO : 0;
+}
+
 int gpumem_print_table(const struct gpumem_snapshot *s, FILE *f,
 		       unsigned int flags)
 {

@@ -172,6 +172,28 @@ int gm_cgroup_parse(const char *text, size_t len, struct gm_cgroup_line *cg,
 /* o->path's owner: kind, unit, runtime, container_id, pod_uid, owner. */
 void gm_cgroup_owner(struct gpumem_cgroup *o);
 
+/* dmem_cgroup.c: "NAME VALUE" lines; VALUE "max" is GPUMEM_DMEM_MAX */
+typedef int (*gm_dmem_fn)(const char *name, size_t len, uint64_t v,
+			  void *ctx);
+int gm_dmem_parse(const char *text, size_t len, gm_dmem_fn fn, void *ctx,
+		  unsigned int *malformed);
+
+enum gm_dmem_file { GM_DMEM_CURRENT, GM_DMEM_MIN, GM_DMEM_LOW, GM_DMEM_MAX,
+		    GM_DMEM_NR };
+
+/* What the dmem source read: regions, and each cgroup's pools in a row. */
+struct gm_dmem {
+	bool available;
+	struct gpumem_dmem_region *regions;
+	size_t nr_regions, cap_regions;
+	struct gpumem_dmem_pool *pools;
+	size_t nr_pools, cap_pools;
+	char **paths;			/* the pools' cgroups, owned */
+	size_t nr_paths, cap_paths;
+	unsigned int cgroups;		/* with dmem files, read */
+	unsigned int unreadable;
+};
+
 /* zoneinfo.c: pages on the per-cpu free lists */
 int gm_zoneinfo_pcp_pages(const char *text, size_t len, uint64_t *pages,
 			  unsigned int *bad_line);
@@ -241,6 +263,7 @@ struct gm_feed {
 	int (*process_cgroup)(void *ctx, pid_t pid,
 			      const struct gpumem_cgroup *cg);
 	struct gpumem_tp *tp;			/* the tracepoint's own view */
+	struct gm_dmem *dmem;			/* the dmem controller's */
 	struct gm_explain_in *explain;		/* explain's inputs */
 	void *ctx;
 };
