@@ -96,8 +96,8 @@ int gpumem_print_groups_json(const struct gpumem_snapshot *s,
 	json_object_set_new(root, "groups", arr);
 	json_object_set_new(root, "total", fields_json(s, &sum,
 						       gm_group_fields));
-	json_object_set_new(root, "unreadable_processes",
-			    json_integer(gpumem_scan_stats(s)->unreadable_processes));
+	json_object_set_new(root, "unreadable_processes", json_integer(
+			    gpumem_scan_stats(s)->unreadable_processes));
 	gpumem_group_free(g);
 	return gm_json_print(root, f);
 }

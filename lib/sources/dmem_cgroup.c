@@ -34,6 +34,7 @@ int gm_dmem_parse(const char *text, size_t len, gm_dmem_fn fn, void *ctx,
 	int err;
 
 	while (gm_next_line(text, len, &pos, &line, &llen)) {
+		size_t vlen;
 		bool max;
 
 		sp = llen ? memrchr(line, ' ', llen) : NULL;
@@ -42,9 +43,9 @@ int gm_dmem_parse(const char *text, size_t len, gm_dmem_fn fn, void *ctx,
 			*malformed += llen != 0;
 			continue;
 		}
-		max = line + llen - sp - 1 == 3 && !memcmp(sp + 1, "max", 3);
-		if (!max && gm_parse_u64_all(sp + 1, (size_t)(line + llen - sp - 1),
-					     &v)) {
+		vlen = (size_t)(line + llen - sp - 1);
+		max = vlen == 3 && !memcmp(sp + 1, "max", 3);
+		if (!max && gm_parse_u64_all(sp + 1, vlen, &v)) {
 			(*malformed)++;
 			continue;
 		}
@@ -307,9 +308,9 @@ static int read_dmem(struct gm_source_ctx *ctx, struct gpumem_source_status *st)
 		close(root);
 		gm_text_free(&w.text);
 		if (err == -ENOENT)
-			gm_source_say(st, GPUMEM_SOURCE_MISSING, "not available:"
-				      " no dmem controller (Linux 6.14+, "
-				      "CONFIG_CGROUP_DMEM)");
+			gm_source_say(st, GPUMEM_SOURCE_MISSING,
+				      "not available: no dmem controller "
+				      "(Linux 6.14+, CONFIG_CGROUP_DMEM)");
 		else
 			gm_source_err(st, err, "dmem.capacity");
 		return err == -ENOMEM ? err : 0;

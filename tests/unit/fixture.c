@@ -314,3 +314,18 @@ const struct gpumem_device *fx_device(const struct gpumem_snapshot *s,
 	fail_msg("no device card%d", card);
 	return NULL;
 }
+
+const struct gpumem_source_status *fx_source(const struct gpumem_snapshot *s,
+					     const char *name)
+{
+	const struct gpumem_source_status *st;
+	size_t i, nr;
+
+	st = gpumem_sources(s, &nr);
+	for (i = 0; i < nr; i++) {
+		if (!strcmp(st[i].name, name))
+			return &st[i];
+	}
+	fail_msg("no source %s", name);
+	return NULL;
+}

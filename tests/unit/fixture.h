@@ -69,5 +69,7 @@ const struct gpumem_dmabuf *fx_buf(const struct gpumem_snapshot *s,
 				   uint64_t ino);
 const struct gpumem_device *fx_device(const struct gpumem_snapshot *s,
 				      int card);
+const struct gpumem_source_status *fx_source(const struct gpumem_snapshot *s,
+					     const char *name);
 
 #endif

@@ -238,21 +238,6 @@ static void holder(struct fx *f, pid_t pid, const char *cgroup)
 		fx_write(f, path, "%s", cgroup);
 }
 
-static const struct gpumem_source_status *
-cgroup_status(const struct gpumem_snapshot *s)
-{
-	const struct gpumem_source_status *st;
-	size_t i, nr;
-
-	st = gpumem_sources(s, &nr);
-	for (i = 0; i < nr; i++) {
-		if (!strcmp(st[i].name, "proc-cgroup"))
-			return &st[i];
-	}
-	fail_msg("no proc-cgroup source");
-	return NULL;
-}
-
 static void test_snapshot_cgroups(void **state)
 {
 	struct fx f;
@@ -283,7 +268,7 @@ static void test_snapshot_cgroups(void **state)
 	assert_string_equal(gpumem_process_owner(s, fx_proc(s, 103)),
 			    "unknown");
 	assert_null(gpumem_process_cgroup(s, fx_proc(s, 104)));
-	st = cgroup_status(s);
+	st = fx_source(s, "proc-cgroup");
 	assert_int_equal(st->state, GPUMEM_SOURCE_FOUND);
 	assert_string_equal(st->detail, "3 processes in cgroup v2, 0 in v1 "
 			    "name=systemd, 1 of neither, 0 not readable");
@@ -305,7 +290,8 @@ static void test_snapshot_no_cgroups(void **state)
 	s = fx_snapshot(&f, 0, 0);
 	gpumem_processes(s, &nr);
 	assert_int_equal(nr, 2);
-	assert_int_equal(cgroup_status(s)->state, GPUMEM_SOURCE_MISSING);
+	assert_int_equal(fx_source(s, "proc-cgroup")->state,
+			 GPUMEM_SOURCE_MISSING);
 	gpumem_snapshot_free(s);
 	fx_cleanup(&f);
 }

@@ -21,6 +21,7 @@
 
 #define XE SOURCE_DIR "/fixtures/dmem-xe"
 #define VRAM0 "drm/0000:03:00.0/vram0"
+#define DMEM(s) fx_source(s, "dmem-cgroup")
 
 struct seen {
 	char names[4][GPUMEM_NAME_MAX];
@@ -79,21 +80,6 @@ static void test_parse_malformed(void **state)
 	assert_int_equal(bad, 2);
 }
 
-static const struct gpumem_source_status *
-status_of(const struct gpumem_snapshot *s)
-{
-	const struct gpumem_source_status *st;
-	size_t i, nr;
-
-	st = gpumem_sources(s, &nr);
-	for (i = 0; i < nr; i++) {
-		if (!strcmp(st[i].name, "dmem-cgroup"))
-			return &st[i];
-	}
-	fail_msg("no dmem-cgroup source");
-	return NULL;
-}
-
 static struct gpumem_snapshot *take(const char *root)
 {
 	struct gpumem_opts o = { .root = root };
@@ -129,9 +115,9 @@ static void test_walk(void **state)
 	assert_false(p[0].limits);
 	assert_int_equal(p[0].current_bytes, 6442450944ull);
 	assert_string_equal(p[2].cgroup, "/init.scope");
-	assert_string_equal(status_of(s)->detail,
+	assert_string_equal(DMEM(s)->detail,
 			    "2 regions, 5 cgroups read, 0 not readable");
-	assert_int_equal(status_of(s)->state, GPUMEM_SOURCE_FOUND);
+	assert_int_equal(DMEM(s)->state, GPUMEM_SOURCE_FOUND);
 	gpumem_snapshot_free(s);
 }
 
@@ -174,8 +160,8 @@ static void test_not_available(void **state)
 	assert_false(gpumem_dmem_available(s));
 	gpumem_dmem_pools(s, &nr);
 	assert_int_equal(nr, 0);
-	assert_int_equal(status_of(s)->state, GPUMEM_SOURCE_MISSING);
-	assert_non_null(strstr(status_of(s)->detail, "no dmem controller"));
+	assert_int_equal(DMEM(s)->state, GPUMEM_SOURCE_MISSING);
+	assert_non_null(strstr(DMEM(s)->detail, "no dmem controller"));
 	gpumem_snapshot_free(s);
 	fx_cleanup(&f);
 	/* No cgroup v2 hierarchy at all (a v1 host, a tree without one). */
@@ -183,7 +169,7 @@ static void test_not_available(void **state)
 	fx_dir(&f, "sys");
 	s = take(f.root);
 	assert_false(gpumem_dmem_available(s));
-	assert_non_null(strstr(status_of(s)->detail, "not available"));
+	assert_non_null(strstr(DMEM(s)->detail, "not available"));
 	gpumem_snapshot_free(s);
 	fx_cleanup(&f);
 }
