@@ -11,13 +11,11 @@
 #include "../cli.h"
 #include "top.h"
 
-/* A full walk (new processes, new fds) every this many samples. */
-#define TOP_FULL_EVERY 10
-
 struct args {
 	struct cli_common c;	/* first: the common setters cast to it */
 	struct top_ui ui;
 	bool batch;
+	double full_every;
 	unsigned long count;	/* 0: until stopped */
 	unsigned int width;
 };
@@ -32,6 +30,9 @@ static const char usage_text[] =
 "      --batch           plain text frames to stdout, no terminal needed\n"
 "  -n, --iterations N    stop after N frames (default: until interrupted)\n"
 "  -w, --width COLUMNS   of a --batch frame (default $COLUMNS, else 200)\n"
+"      --full-every SECONDS  a full walk of /proc (new processes, new fds)\n"
+"                        at most this far apart; 0: every sample (default:\n"
+"                        as often as 0.5%% of the time allows, 10 s at most)\n"
 "  -s, --sort COLUMN     pid, user, gpu, gpupss, dmabuf, dmapss, delta,\n"
 "                        cgroup, command (default gpu)\n"
 "  -g, --group HOW       none, tree, user, cgroup\n"
@@ -138,6 +139,19 @@ static int set_group(void *a, const char *s)
 	return g < 0 ? -EINVAL : 0;
 }
 
+static int set_full_every(void *a, const char *s)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 86400)
+		return -EINVAL;
+	((struct args *)a)->full_every = v;
+	return 0;
+}
+
 static int set_filter(void *a, const char *s)
 {
 	top_filter_parse(&((struct args *)a)->ui.set, s);
@@ -172,14 +186,43 @@ static const struct cli_opt options[] = {
 	{ "filter", 'f', true, set_filter },
 	{ "delta", 257, true, set_delta },
 	{ "leak-window", 258, true, set_leak_window },
+	{ "full-every", 259, true, set_full_every },
 	CLI_OPT_PID, CLI_OPT_BYTES, CLI_OPT_ROOT,
 	{ NULL, 0, false, NULL }
 };
 
-int top_sample(struct gpumem_scanner *sc, unsigned long n,
-	       struct gpumem_snapshot **out)
+double top_now(void)
 {
-	return gpumem_scanner_sample(sc, n % TOP_FULL_EVERY != 0, out);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool full_due(const struct top_sampler *sm, double now)
+{
+	double since = now - sm->last_full;
+
+	if (!sm->started)
+		return true;
+	if (sm->full_every >= 0)
+		return since >= sm->full_every;
+	return since >= TOP_FULL_MAX_S ||
+	       sm->full_cost <= since * TOP_FULL_SHARE;
+}
+
+int top_sample(struct top_sampler *sm, struct gpumem_snapshot **out)
+{
+	double t0 = top_now();
+	bool full = full_due(sm, t0);
+	int err = gpumem_scanner_sample(sm->sc, !full, out);
+
+	if (err || !full)
+		return err;
+	sm->started = true;
+	sm->last_full = t0;
+	sm->full_cost = top_now() - t0;
+	return 0;
 }
 
 static void sleep_until(struct timespec *next, double interval_s)
@@ -193,7 +236,7 @@ static void sleep_until(struct timespec *next, double interval_s)
 		;
 }
 
-static int batch(struct gpumem_scanner *sc, struct top_view *v,
+static int batch(struct top_sampler *sm, struct top_view *v,
 		 struct args *a)
 {
 	struct top_text_sink *t = malloc(sizeof(*t));
@@ -208,7 +251,7 @@ static int batch(struct gpumem_scanner *sc, struct top_view *v,
 	for (n = 0; !a->count || n < a->count; n++) {
 		if (n)
 			sleep_until(&next, a->ui.interval_s);
-		err = top_sample(sc, n, &s);
+		err = top_sample(sm, &s);
 		if (!err)
 			err = top_view_update(v, s, &a->ui.set, true);
 		gpumem_snapshot_free(prev);
@@ -250,6 +293,7 @@ static void defaults(struct args *a)
 	unsigned long w;
 
 	a->ui.interval_s = 2.0;
+	a->full_every = -1;
 	a->ui.set.sort = TOP_COL_GPU;
 	a->ui.set.delta_samples = 5;
 	gpumem_leak_rule_default(&a->ui.set.rule);
@@ -260,7 +304,7 @@ static void defaults(struct args *a)
 int cmd_top(int argc, char **argv)
 {
 	struct args a = { 0 };
-	struct gpumem_scanner *sc;
+	struct top_sampler sm = { 0 };
 	struct top_view v = { 0 };
 	int ret, err;
 
@@ -280,17 +324,18 @@ int cmd_top(int argc, char **argv)
 	err = gpumem_history_new(TOP_HISTORY_BYTES, 0, &v.hist);
 	if (err)
 		return run_error(&a, err);
-	err = gpumem_scanner_new(&a.c.opts, &sc);
+	sm.full_every = a.full_every;
+	err = gpumem_scanner_new(&a.c.opts, &sm.sc);
 	if (err) {
 		gpumem_history_free(v.hist);
 		return run_error(&a, err);
 	}
 	if (a.c.opts.root)
 		cli_warn_partial(a.c.opts.root);
-	err = a.batch ? batch(sc, &v, &a) : top_tty_run(sc, &v, &a.ui);
+	err = a.batch ? batch(&sm, &v, &a) : top_tty_run(&sm, &v, &a.ui);
 	top_view_free(&v);
 	gpumem_history_free(v.hist);
-	gpumem_scanner_free(sc);
+	gpumem_scanner_free(sm.sc);
 	if (err == -EPIPE)
 		return EXIT_OK;
 	return err ? run_error(&a, err) : EXIT_OK;

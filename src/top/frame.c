@@ -153,8 +153,11 @@ static void title(struct top_sink *k, const struct top_view *v,
 
 	if (gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	top_putf(k, TOP_A_NONE, "gpumem top - %s UTC, every %.1fs, %zu processes, "
-	     "%zu shown, sort %s%s", when, ui->interval_s, v->nr_procs,
+	/* up: the sample's CLOCK_BOOTTIME, which tells a script (the VM
+	 * test) which step of a workload a frame was taken in */
+	top_putf(k, TOP_A_NONE, "gpumem top - %s UTC up %.3fs, every %.1fs, "
+	     "%zu processes, %zu shown, sort %s%s", when,
+	     (double)info->boottime_ns / 1e9, ui->interval_s, v->nr_procs,
 	     v->procs.nr, top_col_name(ui->set.sort),
 	     ui->set.reverse ? " (reversed)" : "");
 	if (ui->set.group)

@@ -193,14 +193,31 @@ bool top_utf8(void);
 const char *top_fmt_size(char *buf, size_t size, uint64_t v,
 			 unsigned int flags);
 
+/*
+ * cmd_top.c: samples.  A full walk of /proc sees new processes and fds; a
+ * refresh only re-reads the fds a full walk found, for a fifth of the
+ * cost.  full_every < 0: a full walk when the walks so far cost at most
+ * TOP_FULL_SHARE of the time, and at least every TOP_FULL_MAX_S.
+ */
+#define TOP_FULL_SHARE 0.005
+#define TOP_FULL_MAX_S 10.0
+
+struct top_sampler {
+	struct gpumem_scanner *sc;
+	double full_every;	/* seconds between full walks, < 0: adaptive */
+	double last_full;	/* CLOCK_MONOTONIC of the last one */
+	double full_cost;	/* what it took */
+	bool started;
+};
+
+int top_sample(struct top_sampler *sm, struct gpumem_snapshot **out);
+double top_now(void);
+
 /* tty.c: the interactive terminal */
-int top_tty_run(struct gpumem_scanner *sc, struct top_view *v,
+int top_tty_run(struct top_sampler *sm, struct top_view *v,
 		struct top_ui *ui);
 
 /* cmd_top.c: "0.5": seconds, 0.1 to a day */
 int top_parse_interval(const char *s, double *out);
-/* cmd_top.c: one sample: a full walk every so often, else a refresh. */
-int top_sample(struct gpumem_scanner *sc, unsigned long n,
-	       struct gpumem_snapshot **out);
 
 #endif

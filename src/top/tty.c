@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "top.h"
 
@@ -28,11 +27,10 @@ enum prompt {
 
 struct tty {
 	struct top_sink k;
-	struct gpumem_scanner *sc;
+	struct top_sampler *sm;
 	struct top_view *v;
 	struct top_ui *ui;
 	struct gpumem_snapshot *snap;
-	unsigned long n;		/* samples taken */
 	double next_s;			/* when the next sample is due */
 	enum prompt prompt;
 	size_t prompt_len;
@@ -77,26 +75,17 @@ static void tty_end_line(struct top_sink *k)
 	move((int)k->lines + 1, 0);
 }
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int take(struct tty *t)
 {
 	struct gpumem_snapshot *s;
-	int err = top_sample(t->sc, t->n, &s);
+	int err = top_sample(t->sm, &s);
 
 	if (err)
 		return err;
 	err = top_view_update(t->v, s, &t->ui->set, true);
 	gpumem_snapshot_free(t->snap);
 	t->snap = s;
-	t->n++;
-	t->next_s = now_s() + t->ui->interval_s;
+	t->next_s = top_now() + t->ui->interval_s;
 	return err;
 }
 
@@ -205,7 +194,7 @@ static void prompt_done(struct tty *t)
 		ui->list_scroll = 0;
 	} else if (!top_parse_interval(ui->prompt, &s)) {
 		ui->interval_s = s;
-		t->next_s = now_s() + s;
+		t->next_s = top_now() + s;
 	} else {
 		snprintf(ui->message, sizeof(ui->message), "not an interval "
 			 "(0.1 to 86400 seconds)");
@@ -319,7 +308,7 @@ static int key(struct tty *t, int ch)
 		ui->help = true;
 	} else if (ch == ' ' || ch == 'p') {
 		ui->paused = !ui->paused;
-		t->next_s = now_s() + ui->interval_s;
+		t->next_s = top_now() + ui->interval_s;
 	} else if (ch == '/' || ch == 'd') {
 		start_prompt(t, ch == '/' ? PROMPT_FILTER : PROMPT_INTERVAL);
 	} else if (arrange_key(t, ch)) {
@@ -351,7 +340,7 @@ static int loop(struct tty *t)
 	int err = take(t);
 
 	while (!err && !t->quit) {
-		double wait = t->next_s - now_s();
+		double wait = t->next_s - top_now();
 		int ch;
 
 		draw(t);
@@ -359,16 +348,16 @@ static int loop(struct tty *t)
 		ch = getch();
 		if (ch != ERR && ch != KEY_RESIZE)
 			err = key(t, ch);
-		else if (ch == ERR && !t->ui->paused && now_s() >= t->next_s)
+		else if (ch == ERR && !t->ui->paused && top_now() >= t->next_s)
 			err = take(t);
 	}
 	return err;
 }
 
-int top_tty_run(struct gpumem_scanner *sc, struct top_view *v,
+int top_tty_run(struct top_sampler *sm, struct top_view *v,
 		struct top_ui *ui)
 {
-	struct tty t = { .sc = sc, .v = v, .ui = ui };
+	struct tty t = { .sm = sm, .v = v, .ui = ui };
 	int err;
 
 	if (!newterm(NULL, stdout, stdin))
