@@ -123,7 +123,8 @@ void gm_put_size_some(struct gm_out *o, const struct gm_field *fl, uint64_t v,
 	if (listed(o, fl))
 		return;
 	if (in_json(o, fl))
-		set(o, fl, bound == GM_NOT_PSS ? json_null() : gm_json_bytes(v));
+		set(o, fl, bound == GM_NOT_PSS || (some_unknown && !v) ?
+			json_null() : gm_json_bytes(v));
 	if (!in_table(o, fl))
 		return;
 	gm_fmt_size(num, sizeof(num), false, v, o->flags);

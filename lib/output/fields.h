@@ -52,7 +52,8 @@ struct gm_out {
 void gm_put_size(struct gm_out *o, const struct gm_field *fl, bool known,
 		 uint64_t v, const char *prefix);
 /*
- * A size that leaves some out: the table says "+?" (JSON: the integer).
+ * A size that leaves some out: the table says "+?" (JSON: the integer);
+ * nothing but what is left out: "unknown" (JSON null), never a 0.
  * One that is only a bound (docs/model.md, "GPU shares") gets "<=" in the
  * table; GM_NOT_PSS also makes it null in the JSON, where a figure with its
  * name must be the real one.

@@ -178,16 +178,20 @@ static json_t *gpu_device_json(const struct gpumem_snapshot *s,
 			       const struct gpumem_process_device *pd)
 {
 	json_t *o = json_object(), *kinds = json_object();
+	bool none = pd->nr_unknown_clients == pd->nr_clients;
 	int k;
 
 	json_object_set_new(o, "card", gm_card_json(s, pd->device));
-	json_object_set_new(o, "rss_bytes", gm_json_bytes(pd->rss_bytes));
+
+	json_object_set_new(o, "rss_bytes", none ? json_null() :
+			    gm_json_bytes(pd->rss_bytes));
 	json_object_set_new(o, "rss_exact", json_boolean(pd->rss_exact));
 	json_object_set_new(o, "rss_origin", json_string(pd->rss_from_tp ?
 			    "tracepoint" : "fdinfo"));
-	json_object_set_new(o, "pss_bytes", pd->pss_exact ?
+	json_object_set_new(o, "pss_bytes", pd->pss_exact && !none ?
 			    gm_json_bytes(pd->pss_bytes) : json_null());
-	json_object_set_new(o, "pss_upper_bytes", gm_json_bytes(pd->pss_bytes));
+	json_object_set_new(o, "pss_upper_bytes", none ? json_null() :
+			    gm_json_bytes(pd->pss_bytes));
 	for (k = 0; k < GPUMEM_KIND_COUNT; k++)
 		json_object_set_new(kinds, gpumem_kind_name(k),
 				    gm_json_bytes(pd->by_kind[k]));
@@ -289,7 +293,8 @@ void gm_process_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 			 p->gpu_pss_bytes, unknown,
 			 p->gpu_pss_exact ? GM_EXACT : GM_NOT_PSS);
 	gm_put_size(o, GM_JSON_ONLY("gpu_pss_upper_bytes", "GPU PSS prints "
-				    "<= it"), true, p->gpu_pss_bytes, NULL);
+				    "<= it"), !unknown || p->gpu_pss_bytes,
+		    p->gpu_pss_bytes, NULL);
 	gm_put_size(o, GM_FIELD("dmabuf_rss_bytes", "DMABUF", 14), true,
 		    p->dmabuf_rss_bytes, NULL);
 	gm_put_size(o, GM_FIELD("dmabuf_pss_bytes", "DMABUF PSS", 14), true,

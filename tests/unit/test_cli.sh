@@ -160,6 +160,22 @@ jq_is "json dmabuf" '.dmabufs[0] | [.ino, .size_bytes, .holders, .mapped, .fd_he
 	'[55,8192,2,true,true]'
 jq_is "json dmabuf totals" '.dmabuf' \
 	'{"total_bytes":8192,"gpu_overlap_bytes":0,"userspace_bytes":8192,"kernel_bytes":null,"buffers":1,"sysfs":false,"kernel_bytes_unknown":"no /sys/kernel/dmabuf/buffers","total_partial":false}'
+# A client with engine keys only (msm before memory stats): unknown, not 0.
+R2=$TMP/root2
+cp -a "$R" "$R2"
+ln -s /dev/dri/renderD129 "$R2/proc/300/fd/4"
+printf 'pos:\t0\nflags:\t02\nmnt_id:\t26\nino:\t1072\ndrm-driver:\ti915\ndrm-client-id:\t9\ndrm-engine-render:\t7 ns\n' \
+	>"$R2/proc/300/fdinfo/4"
+"$GPUMEM" --root "$R2" --json >"$TMP/json2" 2>/dev/null
+"$GPUMEM" --root "$R2" >"$TMP/table2" 2>/dev/null
+got=$(jq -c '.processes[] | select(.pid == 300) | [.gpu_total_bytes, .gpu_pss_bytes, .gpu_pss_upper_bytes, .unknown_clients, .gpu_devices[0].rss_bytes]' "$TMP/json2" 2>&1)
+if [ "$got" = "[null,null,null,1,null]" ] &&
+	grep -Eq '^ +300 idle +unknown +unknown ' "$TMP/table2"; then
+	ok "memory a client does not report is unknown (null), never 0"
+else
+	echo "# got $got; table: $(grep ' 300 ' "$TMP/table2")"
+	not_ok "memory a client does not report is unknown (null), never 0"
+fi
 jq_is "json scan keys" '.scan | keys_unsorted' \
 	'["listed","processes","vanished","malformed_lines","unresolved_fds","refreshed"]'
 
