@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -43,7 +42,6 @@
 struct cap {
 	int out;			/* the capture directory */
 	int out_proc;			/* out/proc */
-	bool no_openat2;		/* ENOSYS once: walk by components */
 	uint64_t used, max;		/* bytes of contents and link targets */
 	bool live;
 	const char *root;
@@ -122,32 +120,23 @@ static int walk(int base, const char *path, bool create)
 	return cur == base ? -EINVAL : cur;
 }
 
-/* An existing directory below base: openat2 does it in one call. */
-static int open_beneath(struct cap *c, int base, const char *path)
+/*
+ * An existing directory below base: openat2 does it in one call.  No
+ * O_NOFOLLOW: a link as the last component would be ENOTDIR;
+ * RESOLVE_NO_SYMLINKS says ELOOP for every one.
+ */
+static int open_beneath(int base, const char *path)
 {
-	struct open_how how = {
-		/* No O_NOFOLLOW: a link as the last component would be
-		 * ENOTDIR; RESOLVE_NO_SYMLINKS says ELOOP for every one. */
-		.flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
-		.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS,
-	};
-	long fd;
+	int fd = gm_openat2(base, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+			    RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
 
-	if (!c->no_openat2) {
-		fd = syscall(SYS_openat2, base, path, &how, sizeof(how));
-		if (fd >= 0)
-			return (int)fd;
-		if (errno != ENOSYS)
-			return -errno;
-		c->no_openat2 = true;
-	}
-	return walk(base, path, false);
+	return fd == -ENOSYS ? walk(base, path, false) : fd;
 }
 
 /* The directory base/path, made (0700) where missing. */
-static int out_dir(struct cap *c, int base, const char *path)
+static int out_dir(int base, const char *path)
 {
-	int fd = open_beneath(c, base, path);
+	int fd = open_beneath(base, path);
 
 	return fd == -ENOENT ? walk(base, path, true) : fd;
 }
@@ -648,14 +637,14 @@ static int capture_device(struct cap *c, int out_sys, const char *node,
 {
 	int to, err;
 
-	to = open_beneath(c, out_sys, rel);
+	to = open_beneath(out_sys, rel);
 	if (to >= 0) {
 		close(to);
 		return 0;	/* the card's render node: one device */
 	}
 	if (to != -ENOENT)
 		return to;
-	to = out_dir(c, out_sys, rel);
+	to = out_dir(out_sys, rel);
 	if (to < 0)
 		return to;
 	err = copy_device(c, node, to);
@@ -669,7 +658,7 @@ static int capture_node(struct cap *c, int out_sys, int out_drm,
 	char rel[PATH_MAX], target[PATH_MAX + 16];
 	int to, err;
 
-	to = out_dir(c, out_drm, node);
+	to = out_dir(out_drm, node);
 	if (to < 0)
 		return to;
 	c->nodes++;
@@ -695,7 +684,7 @@ static int capture_nodes(struct cap *c, int out_sys)
 	err = gm_opendir_at(c->sysfd, "class/drm", &dir);
 	if (err)
 		return err == -ENOENT ? 0 : err;
-	out_drm = out_dir(c, out_sys, "class/drm");
+	out_drm = out_dir(out_sys, "class/drm");
 	err = out_drm < 0 ? out_drm : 0;
 	while (!err && (de = readdir(dir))) {
 		if (node_name(de->d_name))
@@ -717,7 +706,7 @@ static int capture_buffer(struct cap *c, int from, int out_bufs,
 		     O_CLOEXEC);
 	if (src < 0)
 		return gm_is_gone(-errno) ? 0 : -errno;	/* freed meanwhile */
-	to = out_dir(c, out_bufs, ino);
+	to = out_dir(out_bufs, ino);
 	err = to < 0 ? to : copy_file(c, src, "size", to);
 	if (!err)
 		err = copy_file(c, src, "exporter_name", to);
@@ -739,7 +728,7 @@ static int capture_buffers(struct cap *c, int out_sys)
 	err = gm_opendir_at(c->sysfd, "kernel/dmabuf/buffers", &dir);
 	if (err)
 		return gm_is_gone(err) || gm_is_denied(err) ? 0 : err;
-	out_bufs = out_dir(c, out_sys, "kernel/dmabuf/buffers");
+	out_bufs = out_dir(out_sys, "kernel/dmabuf/buffers");
 	err = out_bufs < 0 ? out_bufs : 0;
 	while (!err && (de = readdir(dir))) {
 		if (all_digits(de->d_name))
@@ -886,11 +875,11 @@ static int capture(struct cap *c)
 	int out_sys = -1, err = 0;
 	size_t i;
 
-	c->out_proc = out_dir(c, c->out, "proc");
+	c->out_proc = out_dir(c->out, "proc");
 	if (c->out_proc < 0)
 		return c->out_proc;
 	if (c->sysfd >= 0) {
-		out_sys = out_dir(c, c->out, "sys");
+		out_sys = out_dir(c->out, "sys");
 		err = out_sys < 0 ? out_sys : 0;
 	}
 	for (i = 0; !err && i < gm_nr_sources; i++)

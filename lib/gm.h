@@ -45,6 +45,17 @@ struct gm_text {
  */
 #define GM_READ_KERNEL 0x1u
 int gm_open_file_at(int dirfd, const char *path, unsigned int flags);
+/*
+ * openat2(dirfd, path, flags, resolve): the fd, -errno, or -ENOSYS when the
+ * kernel (before 5.6) or a seccomp filter has no openat2.
+ */
+int gm_openat2(int dirfd, const char *path, int flags, uint64_t resolve);
+/*
+ * openat() that stays below dirfd, for a tree anyone may have written: no
+ * absolute link, no ".." above dirfd, no /proc magic link on the way
+ * (-EXDEV, -ELOOP).  Without openat2, only O_NOFOLLOW's last component.
+ */
+int gm_open_beneath(int dirfd, const char *path, int flags);
 int gm_read_record_flags_at(int dirfd, const char *path, struct gm_text *t,
 			    unsigned int flags);
 int gm_read_at(int dirfd, const char *path, struct gm_text *t);

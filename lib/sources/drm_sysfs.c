@@ -121,15 +121,15 @@ static void read_amd_counters(int devfd, struct gpumem_device *d,
  * gpumem's kernel series (kernel/patches 0004) keeps the device's GEM total,
  * each object once, in cardN/gpu_mem/total: better than any sum of clients.
  */
-static void read_gem_total(int classfd, const char *name,
+static void read_gem_total(int sysfd, const char *name,
 			   struct gpumem_device *d, struct gm_text *t,
 			   unsigned int *malformed)
 {
 	char path[300];
 	uint64_t v;
 
-	snprintf(path, sizeof(path), "%s/gpu_mem/total", name);
-	if (gm_read_record_at(classfd, path, t))
+	snprintf(path, sizeof(path), "class/drm/%s/gpu_mem/total", name);
+	if (gm_read_record_at(sysfd, path, t))
 		return;
 	if (gm_parse_u64_all(t->buf, t->len, &v)) {
 		(*malformed)++;
@@ -138,7 +138,11 @@ static void read_gem_total(int classfd, const char *name,
 	gm_device_reading(d, GPUMEM_ORIGIN_SYSFS, v);
 }
 
-static int add_card(struct gm_devices *devs, int classfd, const char *name,
+/*
+ * Paths from sysfd: sysfs's links (class/drm/card0 -> ../../devices/...)
+ * stay below it, so a --root tree's may not leave it.
+ */
+static int add_card(struct gm_devices *devs, int sysfd, const char *name,
 		    struct node *n, struct gm_text *t, unsigned int *malformed)
 {
 	char path[300];
@@ -146,8 +150,9 @@ static int add_card(struct gm_devices *devs, int classfd, const char *name,
 	struct stat st;
 	int devfd, err;
 
-	snprintf(path, sizeof(path), "%s/device", name);
-	devfd = openat(classfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "class/drm/%s/device", name);
+	devfd = gm_open_beneath(sysfd, path, O_RDONLY | O_DIRECTORY |
+				O_CLOEXEC);
 	if (devfd < 0)
 		return 0;	/* a virtual node without a parent device */
 	if (fstat(devfd, &st)) {
@@ -174,7 +179,7 @@ static int add_card(struct gm_devices *devs, int classfd, const char *name,
 		gm_uevent_parse(t->buf, t->len, d, malformed);
 	read_amd_counters(devfd, d, t, malformed);
 	close(devfd);
-	read_gem_total(classfd, name, d, t, malformed);
+	read_gem_total(sysfd, name, d, t, malformed);
 	return 0;
 }
 
@@ -214,12 +219,11 @@ int gm_drm_sysfs_scan(int sysfd, struct gm_devices *devs,
 	size_t nr = 0, cap = 0;
 	struct dirent *de;
 	DIR *dir;
-	int fd, err;
+	int err;
 
 	err = gm_opendir_at(sysfd, "class/drm", &dir);
 	if (err)
 		return err == -ENOENT ? 0 : err;
-	fd = dirfd(dir);
 	while (!err && (de = readdir(dir))) {
 		struct node n = { 0 };
 
@@ -227,7 +231,8 @@ int gm_drm_sysfs_scan(int sysfd, struct gm_devices *devs,
 			continue;
 		err = gm_grow((void **)&nodes, &cap, nr + 1, sizeof(*nodes));
 		if (!err)
-			err = add_card(devs, fd, de->d_name, &n, &t, malformed);
+			err = add_card(devs, sysfd, de->d_name, &n, &t,
+				       malformed);
 		if (!err)
 			nodes[nr++] = n;
 	}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -253,6 +254,52 @@ static void test_pid_symlinks(void **state)
 }
 
 /*
+ * A link on the way, not only at the end: fdinfo/ of 100 is a link to a
+ * directory outside the tree, that of 101 climbs out with "..", and card0's
+ * device is outside too.  None of it may be read.
+ */
+static void test_links_out_of_the_tree(void **state)
+{
+	struct fx *f = *state;
+	char out[4200], path[4300];
+	struct gpumem_snapshot *s;
+	FILE *planted;
+	size_t nr;
+
+	snprintf(out, sizeof(out), "%s.outside", f->root);
+	assert_int_equal(mkdir(out, 0755), 0);
+	snprintf(path, sizeof(path), "%s/3", out);
+	planted = fopen(path, "w");
+	assert_non_null(planted);
+	fputs(DMABUF_FDINFO("77", "1099511627776"), planted);
+	fclose(planted);
+	bystander(f);
+	fx_process(f, 100, "attacker");
+	fx_symlink(f, "proc/100/fd/3", "/dmabuf:");
+	snprintf(path, sizeof(path), "%s/proc/100/fdinfo", f->root);
+	assert_int_equal(rmdir(path), 0);
+	fx_symlink(f, "proc/100/fdinfo", out);
+	fx_process(f, 101, "climber");
+	fx_symlink(f, "proc/101/fd/3", "/dmabuf:");
+	snprintf(path, sizeof(path), "%s/proc/101/fdinfo", f->root);
+	assert_int_equal(rmdir(path), 0);
+	snprintf(path, sizeof(path), "../../../%s", strrchr(out, '/') + 1);
+	fx_symlink(f, "proc/101/fdinfo", path);
+	fx_symlink(f, "sys/class/drm/card0/device", out);
+	s = fx_snapshot(f, 0, 0);
+	assert_false(has_proc(s, 100));
+	assert_false(has_proc(s, 101));
+	assert_true(has_proc(s, 200));
+	assert_int_equal(gpumem_scan_stats(s)->unreadable_processes, 2);
+	gpumem_devices(s, &nr);
+	assert_int_equal(nr, 0);
+	gpumem_snapshot_free(s);
+	snprintf(path, sizeof(path), "%s/3", out);
+	unlink(path);
+	rmdir(out);
+}
+
+/*
  * 254 MB of maps is possible (65,000 mappings of a long path): the scan
  * must neither fail nor hold it, and must still see the dma-buf after it.
  * A sparse file: 65 MiB of zeros (no newline) and a mapping at the end.
@@ -389,6 +436,7 @@ int main(void)
 		T(test_maps_is_a_link),
 		T(test_fd_is_a_file),
 		T(test_pid_symlinks),
+		T(test_links_out_of_the_tree),
 		T(test_huge_maps),
 		T(test_maps_across_chunks),
 		T(test_names_counted_once),
