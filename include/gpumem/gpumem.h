@@ -87,6 +87,7 @@ enum gpumem_origin {
 	GPUMEM_ORIGIN_DERIVED,		/* sum over the device's DRM clients */
 	GPUMEM_ORIGIN_TRACEPOINT,	/* gpu_mem_total pid 0, via BPF */
 	GPUMEM_ORIGIN_FDINFO,		/* a process's DRM clients */
+	GPUMEM_ORIGIN_NVML,		/* NVIDIA's NVML: used memory */
 };
 
 /*
@@ -139,6 +140,8 @@ struct gpumem_device {
 	bool shares_exact;
 	uint64_t shared_pool_bytes;
 	uint64_t unattributed_bytes;
+	/* NVML: memory the driver reserves, inside vram_total; 0 unknown. */
+	uint64_t vram_reserved;
 };
 
 /* One DRM file (struct drm_file): counted once however many fds hold it. */

@@ -3,13 +3,14 @@
  * Device totals and process figures from the readings the sources gave.
  * The order of preference is stated once, here: for a device the
  * tracepoint (each object once, exact at every change), then the driver's
- * own counters in sysfs, then the sum of its clients (derived, which only
+ * own counters in sysfs (or NVML's, for NVIDIA's driver), then the sum of its clients (derived, which only
  * holds when every client reports memory).
  */
 #include "model.h"
 
 static const enum gpumem_origin device_order[] = {
-	GPUMEM_ORIGIN_TRACEPOINT, GPUMEM_ORIGIN_SYSFS, GPUMEM_ORIGIN_DERIVED,
+	GPUMEM_ORIGIN_TRACEPOINT, GPUMEM_ORIGIN_SYSFS, GPUMEM_ORIGIN_NVML,
+	GPUMEM_ORIGIN_DERIVED,
 };
 
 bool gm_readings_disagree(const struct gpumem_reading *r, unsigned int nr)

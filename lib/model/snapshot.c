@@ -277,6 +277,42 @@ static int on_drm_fd(void *ctx, pid_t pid, int minor, int fd,
 	return err ? err : gm_refs_add(&b->client_refs, idx, proc);
 }
 
+/* A process's memory on a device from its driver's API (NVML). */
+static int on_gpu_process(void *ctx, pid_t pid, int dev, uint64_t bytes,
+			  bool known)
+{
+	struct builder *b = ctx;
+	struct gpumem_snapshot *s = b->s;
+	const struct gpumem_device *d = &s->devs.dev[dev];
+	struct gpumem_client *c;
+	uint32_t idx, proc;
+	int err = proc_index(b, pid, &proc);
+
+	if (!err)
+		err = gm_grow((void **)&s->clients, &s->cap_clients,
+			      s->nr_clients + 1, sizeof(*s->clients));
+	if (err)
+		return err;
+	c = &s->clients[s->nr_clients];
+	memset(c, 0, sizeof(*c));
+	c->device = dev;
+	c->minor = d->index;
+	gm_strlcpy(c->driver, d->driver, sizeof(c->driver));
+	gm_strlcpy(c->pdev, d->pdev, sizeof(c->pdev));
+	c->mem_known = known;
+	if (known) {
+		c->bytes = c->resident_bytes = bytes;
+		c->nr_regions = 1;
+		gm_strlcpy(c->regions[0].name, "vram",
+			   sizeof(c->regions[0].name));
+		c->regions[0].bytes[GPUMEM_STAT_TOTAL] = bytes;
+		c->regions[0].present = 1u << GPUMEM_STAT_TOTAL;
+		c->regions[0].kind = GPUMEM_KIND_VRAM;
+	}
+	err = add_client(b, &idx);
+	return err ? err : gm_refs_add(&b->client_refs, idx, proc);
+}
+
 static int buf_get(struct builder *b, uint64_t ino, uint32_t *idx)
 {
 	struct gpumem_snapshot *s = b->s;
@@ -576,7 +612,7 @@ static int scan(struct builder *b, const struct gpumem_opts *opts,
 		.all_buffers = on_all_buffers,
 		.device_reading = on_device_reading,
 		.process_reading = on_process_reading,
-		.each_process = each_process,
+		.each_process = each_process, .gpu_process = on_gpu_process,
 		.process_cgroup = on_process_cgroup, .tp = &s->tp,
 		.dmem = &s->dmem, .ctx = b,
 	};
@@ -808,7 +844,7 @@ const char *gpumem_stat_name(enum gpumem_stat stat)
 const char *gpumem_origin_name(enum gpumem_origin origin)
 {
 	static const char *const names[] = { "unknown", "sysfs", "derived",
-					      "tracepoint", "fdinfo" };
+					      "tracepoint", "fdinfo", "nvml" };
 
 	return (unsigned int)origin < GM_ARRAY_SIZE(names) ? names[origin] : "?";
 }

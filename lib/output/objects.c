@@ -9,11 +9,17 @@
 
 #include "fields.h"
 
-/* A device's name everywhere: "card<primary minor>". */
+/*
+ * A device's name everywhere: "card<primary minor>"; an NVIDIA GPU without
+ * a DRM node (no nvidia-drm), "nvidia<NVML index>".
+ */
 static const char *card_name(char *buf, size_t size,
 			     const struct gpumem_device *d)
 {
-	snprintf(buf, size, "card%d", d->index);
+	if (d->index < 0)
+		snprintf(buf, size, "nvidia%d", -1 - d->index);
+	else
+		snprintf(buf, size, "card%d", d->index);
 	return buf;
 }
 
@@ -95,6 +101,9 @@ static void device_counters(struct gm_out *o, const struct gpumem_device *d)
 		    NULL);
 	gm_put_size(o, GM_JSON_ONLY("gtt_total_bytes", why), true,
 		    d->gtt_total, NULL);
+	gm_put_size(o, GM_JSON_ONLY("vram_reserved_bytes", "a detail of "
+				    "VRAM USED/CAP (NVML)"), true,
+		    d->vram_reserved, NULL);
 	put_used(o, "VRAM USED/CAP", d->vram_used, d->vram_total,
 		 "vram_used_bytes of capacity.vram_bytes");
 	put_used(o, "GTT USED/CAP", d->gtt_used, d->gtt_total,
@@ -126,7 +135,7 @@ static void device_shares(struct gm_out *o, const struct gpumem_device *d)
 
 static void device_ids(struct gm_out *o, const struct gpumem_device *d)
 {
-	char card[16], id[16];
+	char card[24], id[16];
 
 	snprintf(id, sizeof(id), "%04x:%04x", d->vendor_id, d->device_id);
 	gm_put_str(o, GM_FIELD("card", "DEVICE", -8),

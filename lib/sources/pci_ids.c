@@ -33,7 +33,8 @@ void gm_pci_names(struct gpumem_device *devs, size_t nr)
 		char buf[256];
 		const char *n;
 
-		if (!d->vendor_id)
+		/* A name the driver gave (NVML) is its own, kept. */
+		if (!d->vendor_id || d->name[0])
 			continue;
 		n = pci_lookup_name(pacc, buf, sizeof(buf), PCI_LOOKUP_VENDOR |
 				    PCI_LOOKUP_DEVICE | PCI_LOOKUP_NO_NUMBERS,

@@ -259,6 +259,14 @@ struct gm_feed {
 	 */
 	int (*each_process)(void *ctx, int (*fn)(void *arg, pid_t pid),
 			    void *arg);
+	/*
+	 * Process pid's memory on device dev (an index into devs) as its
+	 * driver's own API tells it, not fdinfo (NVML): one client of its
+	 * own; known false: the API has no figure.  -ENOENT: no such process
+	 * in the model yet (add it with holders->process).
+	 */
+	int (*gpu_process)(void *ctx, pid_t pid, int dev, uint64_t bytes,
+			   bool known);
 	/* Process pid's cgroup; the model copies what it keeps of cg. */
 	int (*process_cgroup)(void *ctx, pid_t pid,
 			      const struct gpumem_cgroup *cg);

@@ -16,7 +16,7 @@ extern const struct gm_source gm_src_drm_sysfs, gm_src_proc_walk,
 	gm_src_bpf_pins, gm_src_dmabuf_sysfs, gm_src_pci_ids,
 	gm_src_proc_version, gm_src_meminfo, gm_src_zoneinfo,
 	gm_src_smaps_rollup, gm_src_capture_manifest, gm_src_proc_status,
-	gm_src_proc_cgroup, gm_src_dmem_cgroup;
+	gm_src_proc_cgroup, gm_src_dmem_cgroup, gm_src_nvml;
 
 const struct gm_source *const gm_source_table[] = {
 	&gm_src_drm_sysfs,
@@ -27,6 +27,7 @@ const struct gm_source *const gm_source_table[] = {
 	&gm_src_dmabuf_fdinfo,
 	&gm_src_proc_maps,
 	&gm_src_bpf_pins,
+	&gm_src_nvml,			/* may add processes */
 	&gm_src_proc_cgroup,		/* of every process found above */
 	&gm_src_dmem_cgroup,
 	&gm_src_dmabuf_sysfs,

@@ -142,7 +142,7 @@ jq_is "json top-level keys" 'keys_unsorted' \
 	'["schema_version","gpumem_version","kernel_release","time","devices","processes","clients","dmabufs","dmabuf","unreadable_processes","scan","tracepoint","sources"]'
 jq_is "json schema_version" '.schema_version' '2'
 jq_is "json device keys" '.devices[0] | keys_unsorted' \
-	'["card","minor","render_minor","driver","pdev","pci_id","total_bytes","total_origin","clients_bytes","clients_shared_bytes","clients","unknown_clients","vram_used_bytes","vram_total_bytes","gtt_used_bytes","gtt_total_bytes","name","capacity","readings","readings_disagree","total_partial","total_upper_bound","shares_exact","shared_pool_bytes","unattributed_bytes"]'
+	'["card","minor","render_minor","driver","pdev","pci_id","total_bytes","total_origin","clients_bytes","clients_shared_bytes","clients","unknown_clients","vram_used_bytes","vram_total_bytes","gtt_used_bytes","gtt_total_bytes","vram_reserved_bytes","name","capacity","readings","readings_disagree","total_partial","total_upper_bound","shares_exact","shared_pool_bytes","unattributed_bytes"]'
 jq_is "json device figures" \
 	'.devices[0] | [.card, .render_minor, .driver, .pci_id, .total_bytes, .total_origin]' \
 	'["card1",129,"i915","8086:56a0",1001,"derived"]'
