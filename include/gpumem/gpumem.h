@@ -475,6 +475,15 @@ const struct gpumem_cgroup *gpumem_cgroups(const struct gpumem_snapshot *s,
 const struct gpumem_cgroup *
 gpumem_process_cgroup(const struct gpumem_snapshot *s,
 		      const struct gpumem_process *p);
+/*
+ * The command line of process pid under root (NULL or "/": the live
+ * system), its arguments joined by spaces and cut to size: read when
+ * called, not part of any sample.  The process's own text: escape it
+ * before a terminal.  -ENODATA for an empty one (a kernel thread, a
+ * zombie); -ENOENT, -EACCES as the file says.
+ */
+int gpumem_process_cmdline(const char *root, pid_t pid, char *buf,
+			   size_t size);
 /* Its cgroup's owner, "unknown" when the cgroup could not be read. */
 const char *gpumem_process_owner(const struct gpumem_snapshot *s,
 				 const struct gpumem_process *p);

@@ -65,6 +65,10 @@ bool gm_is_gpu_exporter(const struct gm_devices *devs, const char *exporter);
 bool gm_gem_in_shmem(const char *driver);
 bool gm_gem_in_ttm(const char *driver);
 
+/* proc_cmdline.c: NUL-separated arguments (as /proc/PID/cmdline) joined
+ * by spaces into out, cut to size; returns strlen(out). */
+size_t gm_cmdline_join(const char *text, size_t len, char *out, size_t size);
+
 /* Mid-scan errors that are normal: the process exited; it is not ours. */
 static inline bool gm_is_gone(int err)
 {

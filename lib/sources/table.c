@@ -16,7 +16,8 @@ extern const struct gm_source gm_src_drm_sysfs, gm_src_proc_walk,
 	gm_src_bpf_pins, gm_src_dmabuf_sysfs, gm_src_pci_ids,
 	gm_src_proc_version, gm_src_meminfo, gm_src_zoneinfo,
 	gm_src_smaps_rollup, gm_src_capture_manifest, gm_src_proc_status,
-	gm_src_proc_cgroup, gm_src_dmem_cgroup, gm_src_nvml;
+	gm_src_proc_cgroup, gm_src_dmem_cgroup, gm_src_nvml,
+	gm_src_proc_cmdline;
 
 const struct gm_source *const gm_source_table[] = {
 	&gm_src_drm_sysfs,
@@ -36,6 +37,7 @@ const struct gm_source *const gm_source_table[] = {
 	&gm_src_meminfo,
 	&gm_src_zoneinfo,
 	&gm_src_smaps_rollup,
+	&gm_src_proc_cmdline,
 };
 
 const size_t gm_nr_sources = GM_ARRAY_SIZE(gm_source_table);

@@ -38,6 +38,7 @@ static const char usage_text[] =
 "  -g, --group HOW       none, tree, user, cgroup\n"
 "  -f, --filter TEXT     TEXT in the name, u:USER, d:cardN or driver,\n"
 "                        c:CGROUP (as the / key)\n"
+"  -c, --command-line    COMMAND shows command lines, not comm (the c key)\n"
 "      --delta N         the DELTA column: change over N samples (default 5)\n"
 "      --leak-window K   the leak rule's window, K >= 3 samples (default 10;\n"
 "                        docs/leaks.md)\n"
@@ -152,6 +153,13 @@ static int set_full_every(void *a, const char *s)
 	return 0;
 }
 
+static int set_cmdline(void *a, const char *s)
+{
+	(void)s;
+	((struct args *)a)->ui.set.cmdline = true;
+	return 0;
+}
+
 static int set_filter(void *a, const char *s)
 {
 	top_filter_parse(&((struct args *)a)->ui.set, s);
@@ -187,6 +195,7 @@ static const struct cli_opt options[] = {
 	{ "delta", 257, true, set_delta },
 	{ "leak-window", 258, true, set_leak_window },
 	{ "full-every", 259, true, set_full_every },
+	{ "command-line", 'c', false, set_cmdline },
 	CLI_OPT_PID, CLI_OPT_BYTES, CLI_OPT_ROOT,
 	{ NULL, 0, false, NULL }
 };
@@ -319,6 +328,7 @@ int cmd_top(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	v.live = !a.c.opts.root || !strcmp(a.c.opts.root, "/");
+	v.root = a.c.opts.root;
 	/* No interval: it changes with the d key and with pauses, and the
 	 * rates come from each point's own time. */
 	err = gpumem_history_new(TOP_HISTORY_BYTES, 0, &v.hist);

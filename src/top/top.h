@@ -111,6 +111,7 @@ struct top_view {
 	unsigned int nr_leaks;	/* rows and devices with a hint */
 	struct gpumem_leak_hint dev_leak[TOP_MAX_DEVICES];
 	bool live;		/* the running system: user names from passwd */
+	const char *root;	/* --root, for the command lines */
 };
 
 /* sample: s is a new sample (it joins the history), else the same one

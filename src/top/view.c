@@ -180,6 +180,18 @@ static void row_owner(struct top_row *r, const struct gpumem_snapshot *s,
 	r->cgroup_path = cg ? cg->path : NULL;
 }
 
+/* The command line when asked for and there is one (a kernel thread, a
+ * zombie or a capture has none: then comm).  Read for every process, not
+ * only those shown: a filter by name sees what the column shows. */
+static void row_name(struct top_row *r, const struct top_view *v,
+		     const struct gpumem_process *p,
+		     const struct top_settings *set)
+{
+	if (!set->cmdline || gpumem_process_cmdline(v->root, p->pid, r->name,
+						    sizeof(r->name)))
+		snprintf(r->name, sizeof(r->name), "%s", p->comm);
+}
+
 static int add_procs(struct top_view *v, const struct gpumem_snapshot *s,
 		     const struct top_settings *set)
 {
@@ -199,7 +211,7 @@ static int add_procs(struct top_view *v, const struct gpumem_snapshot *s,
 		r->nr_procs = 1;
 		row_user(r, v->live);
 		row_owner(r, s, p);
-		snprintf(r->name, sizeof(r->name), "%s", p->comm);
+		row_name(r, v, p, set);
 		row_figures(r, s, p);
 		if (passes(r, s, p, set)) {
 			row_series(v, r, &r->pid, 1, set);

@@ -104,6 +104,12 @@ hostile_tree "$TMP/hostile" "$(dirname "$0")/.."
 "$GPUMEM" top --batch -n 1 --root "$TMP/hostile" >"$TMP/h" 2>"$TMP/err"
 check "hostile names: no ESC, no control character but newline" \
 	'python3 -c "import sys, unicodedata as u; t = open(sys.argv[1], \"rb\").read().decode(); sys.exit(any(u.category(c) == \"Cc\" and c != \"\n\" for c in t))" "$TMP/h"'
+printf 'evil\0--opt\0\033]52;c;aGk=\007\0' >"$TMP/hostile/proc/101/cmdline"
+"$GPUMEM" top --batch -n 1 -c -s pid --root "$TMP/hostile" >"$TMP/c" 2>"$TMP/err"
+check "-c: the command line, its arguments joined and escaped" \
+	'grep -qE "^ +101 .* evil --opt \\\\x1b\]52;c;aGk=\\\\x07$" "$TMP/c"'
+check "-c: comm where there is no command line" \
+	'grep -qE "^ +102 .* \\\\x1b\]52;c;aGk=\\\\x07$" "$TMP/c"'
 check "hostile names shown escaped" \
 	'grep -qF "\\x1b]52;c;aGk=\\x07" "$TMP/h" && grep -qF "two\\x0alines" "$TMP/h"'
 

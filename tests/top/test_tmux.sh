@@ -214,6 +214,13 @@ check "names start at the COMMAND column in every row" \
 	'python3 "$TMP/align.py" "$TMP/screen" >"$TMP/err" 2>&1'
 check "the driver's escape shown escaped" \
 	'grep -qF "ev\\x1b[31mil" "$TMP/screen"'
+printf 'evil\0--opt\0\033[2J\0' >"$TMP/hostile/proc/101/cmdline"
+keys c
+wait_for 'evil --opt'
+check "c shows command lines, escaped" 'grep -qF "evil --opt \\x1b[2J" "$TMP/screen"'
+keys c
+wait_for '^ +101 .*\\x1b\[2J$'
+check "c again: comm" '! grep -q "evil --opt" "$TMP/screen"'
 keys q
 wait_for '^TOP-EXIT=[0-9]'
 check "quits with status 0 after hostile names" \
