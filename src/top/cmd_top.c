@@ -249,7 +249,7 @@ static int batch(struct top_sampler *sm, struct top_view *v,
 		 struct args *a)
 {
 	struct top_text_sink *t = malloc(sizeof(*t));
-	struct gpumem_snapshot *s = NULL, *prev = NULL;
+	struct gpumem_snapshot *s;
 	struct timespec next;
 	unsigned long n;
 	int err = 0;
@@ -261,21 +261,25 @@ static int batch(struct top_sampler *sm, struct top_view *v,
 		if (n)
 			sleep_until(&next, a->ui.interval_s);
 		err = top_sample(sm, &s);
-		if (!err)
-			err = top_view_update(v, s, &a->ui.set, true);
-		gpumem_snapshot_free(prev);
-		prev = s;
-		if (err)
-			break;
-		top_text_sink_init(t, stdout, a->width);
-		top_frame(&t->k, v, &a->ui);
-		fputc('\n', stdout);
-		if (fflush(stdout)) {
-			err = -errno;
+		/* A replayed series (--root of captures) that has ended. */
+		if (err == -ENODATA && n) {
+			err = 0;
 			break;
 		}
+		if (err)
+			break;
+		err = top_view_update(v, s, &a->ui.set, true);
+		if (!err) {
+			top_text_sink_init(t, stdout, a->width);
+			top_frame(&t->k, v, &a->ui);
+			fputc('\n', stdout);
+			if (fflush(stdout))
+				err = -errno;
+		}
+		gpumem_snapshot_free(s);
+		if (err)
+			break;
 	}
-	gpumem_snapshot_free(prev);
 	free(t);
 	return err;
 }

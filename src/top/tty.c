@@ -80,6 +80,14 @@ static int take(struct tty *t)
 	struct gpumem_snapshot *s;
 	int err = top_sample(t->sm, &s);
 
+	/* A replayed series (--root of captures) has ended: its last frame
+	 * stays, to look at. */
+	if (err == -ENODATA && t->snap) {
+		t->ui->paused = true;
+		snprintf(t->ui->message, sizeof(t->ui->message), "the replayed "
+			 "series has ended (q quits)");
+		return 0;
+	}
 	if (err)
 		return err;
 	err = top_view_update(t->v, s, &t->ui->set, true);
