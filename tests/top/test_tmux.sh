@@ -182,6 +182,31 @@ done
 check "the terminal is restored: the same stty settings" \
 	'cmp "$TMP/stty.before" "$TMP/stty.after" >"$TMP/err" 2>&1'
 
+# A replayed series (tests/fixtures/series-leak, its README): pid 100
+# leaks 16 MiB a sample, 200 is a sawtooth, 300 steady.
+SERIES=$FIX/../series-leak
+if [ -d "$SERIES" ]; then
+	start 200 50 --root "$SERIES" -d 0.3
+	wait_for '^ +100 .* L +[^ ].* leaky$'
+	check "replay: the leak gets its L, the sawtooth and the steady one not" \
+		'grep -qE "^ +100 .* L +[^ ].* leaky$" "$TMP/screen" && ! grep -qE "^ +(200|300) .* L +[^ ].*$" "$TMP/screen"'
+	keys / l e a k y Enter j Enter
+	wait_for '^Leak hint: '
+	check "its detail: the growth and its rate" \
+		'grep -qE "^Leak hint: grew from [0-9.]+M to [0-9.]+M in [0-9.]+ s, [0-9.]+[KMG]/s, over the last 10 samples" "$TMP/screen"'
+	check "its detail: a sparkline" 'grep -qE "^GPU \+ DMABUF [▁▂▃▄▅▆▇█]{10,}" "$TMP/screen"'
+	keys Escape
+	wait_for 'the replayed series has ended'
+	check "the end of the series: the last frame stays, paused" \
+		'grep -q "\[paused\]" "$TMP/screen" && grep -qE "^ +100 " "$TMP/screen"'
+	keys q
+	wait_for '^TOP-EXIT=[0-9]'
+	check "then q quits with status 0" 'grep -q "^TOP-EXIT=0" "$TMP/screen"'
+else
+	echo "ok - replay in a terminal # SKIP no tests/fixtures/series-leak"
+	N=$((N + 1))
+fi
+
 # Colour: there with a colour terminal, gone with NO_COLOR.
 start 200 50 --root "$FIX"
 $T capture-pane -e -p -t top >"$TMP/colour"
