@@ -27,6 +27,8 @@ check "no cgroup without the controller, no link followed" \
 	'[ "$(jq "[.cgroups[] | select(.cgroup | test(\"user|loop\"))] | length" "$TMP/json")" = 0 ]'
 check "the process carries its cgroup's pools" \
 	'"$gpumem" --root "$xe" --json | jq -e ".processes[0].dmem | map(.region) == [\"drm/0000:03:00.0/vram0\", \"drm/0000:03:00.0/vram1\"]" >/dev/null'
+check "its client's drm-client-name (6.13+) is kept" \
+	'"$gpumem" --root "$xe" --json | jq -e ".clients[0].name == \"ollama-runner\"" >/dev/null'
 check "so does its --group cgroup group" \
 	'"$gpumem" --root "$xe" --group cgroup --json | jq -e ".groups[0].dmem[0].max_bytes == 8589934592" >/dev/null'
 
