@@ -16,7 +16,6 @@ struct args {
 	struct top_ui ui;
 	bool batch;
 	double full_every;
-	unsigned long count;	/* 0: until stopped */
 	unsigned int width;
 };
 
@@ -28,7 +27,8 @@ static const char usage_text[] =
 "\n"
 "  -d, --delay SECONDS   between samples (default 2, at least 0.1)\n"
 "      --batch           plain text frames to stdout, no terminal needed\n"
-"  -n, --iterations N    stop after N frames (default: until interrupted)\n"
+"  -n, --iterations N    stop after N samples (default: until q, or\n"
+"                        interrupted)\n"
 "  -w, --width COLUMNS   of a --batch frame (default $COLUMNS, else 200)\n"
 "      --full-every SECONDS  a full walk of /proc (new processes, new fds)\n"
 "                        at most this far apart; 0: every sample (default:\n"
@@ -91,7 +91,7 @@ static int set_batch(void *a, const char *s)
 
 static int set_count(void *a, const char *s)
 {
-	return parse_uint(s, 1, 1ul << 31, &((struct args *)a)->count);
+	return parse_uint(s, 1, 1ul << 31, &((struct args *)a)->ui.count);
 }
 
 static int set_width(void *a, const char *s)
@@ -257,7 +257,7 @@ static int batch(struct top_sampler *sm, struct top_view *v,
 	if (!t)
 		return -ENOMEM;
 	clock_gettime(CLOCK_MONOTONIC, &next);
-	for (n = 0; !a->count || n < a->count; n++) {
+	for (n = 0; !a->ui.count || n < a->ui.count; n++) {
 		if (n)
 			sleep_until(&next, a->ui.interval_s);
 		err = top_sample(sm, &s);

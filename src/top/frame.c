@@ -262,8 +262,9 @@ static void header(struct top_sink *k, const struct top_view *v,
 	     top_fmt_size(a, sizeof(a), t->total_bytes, flags), t->nr_buffers,
 	     top_fmt_size(b, sizeof(b), t->gpu_overlap_bytes, flags));
 	if (st->unreadable_processes)
-		top_putf(k, TOP_A_LEAK, "; %u processes not readable: figures are "
-		     "lower bounds", st->unreadable_processes);
+		top_putf(k, TOP_A_LEAK, "; %u process%s not readable: figures "
+			 "are lower bounds", st->unreadable_processes,
+			 st->unreadable_processes == 1 ? "" : "es");
 	if (v->nr_leaks)
 		top_putf(k, TOP_A_LEAK, "; %u leak hint%s", v->nr_leaks,
 		     v->nr_leaks == 1 ? "" : "s");

@@ -94,6 +94,13 @@ struct top_settings {
 };
 
 /* view.c: the rows of one sample, filtered, grouped and sorted. */
+#define TOP_USERS 64		/* uids whose names are kept */
+
+struct top_user {
+	uid_t uid;
+	char name[64];
+};
+
 struct top_rows {
 	struct top_row *v;
 	size_t nr, cap;
@@ -112,6 +119,8 @@ struct top_view {
 	struct gpumem_leak_hint dev_leak[TOP_MAX_DEVICES];
 	bool live;		/* the running system: user names from passwd */
 	const char *root;	/* --root, for the command lines */
+	struct top_user users[TOP_USERS];
+	size_t nr_users;
 };
 
 /* sample: s is a new sample (it joins the history), else the same one
@@ -160,6 +169,7 @@ struct top_ui {
 	bool help;
 	char prompt[160];	/* "" or what is being typed, shown last */
 	char message[160];
+	unsigned long count;	/* -n: samples to take, 0: until quit */
 };
 
 void top_frame(struct top_sink *k, const struct top_view *v,

@@ -31,6 +31,7 @@ struct tty {
 	struct top_view *v;
 	struct top_ui *ui;
 	struct gpumem_snapshot *snap;
+	unsigned long taken;
 	double next_s;			/* when the next sample is due */
 	enum prompt prompt;
 	size_t prompt_len;
@@ -93,6 +94,7 @@ static int take(struct tty *t)
 	err = top_view_update(t->v, s, &t->ui->set, true);
 	gpumem_snapshot_free(t->snap);
 	t->snap = s;
+	t->taken++;
 	t->next_s = top_now() + t->ui->interval_s;
 	return err;
 }
@@ -356,6 +358,8 @@ static int loop(struct tty *t)
 		ch = getch();
 		if (ch != ERR && ch != KEY_RESIZE)
 			err = key(t, ch);
+		else if (ch == ERR && t->ui->count && t->taken >= t->ui->count)
+			t->quit = true;
 		else if (ch == ERR && !t->ui->paused && top_now() >= t->next_s)
 			err = take(t);
 	}

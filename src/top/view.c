@@ -70,18 +70,38 @@ static int reserve(struct top_rows *r, size_t n)
 
 /* A user's name from this system's passwd, and only on this system: the
  * uids of a --root tree are another machine's. */
-static void row_user(struct top_row *r, bool live)
+static void user_name(uid_t uid, bool live, char *out, size_t size)
 {
 	struct passwd pw, *res = NULL;
 	char buf[1024];
 
-	if (r->uid == GPUMEM_UID_UNKNOWN)
-		snprintf(r->user, sizeof(r->user), "?");
-	else if (live && !getpwuid_r(r->uid, &pw, buf, sizeof(buf), &res) &&
-		 res)
-		snprintf(r->user, sizeof(r->user), "%s", pw.pw_name);
+	if (uid == GPUMEM_UID_UNKNOWN)
+		snprintf(out, size, "?");
+	else if (live && !getpwuid_r(uid, &pw, buf, sizeof(buf), &res) && res)
+		snprintf(out, size, "%s", pw.pw_name);
 	else
-		snprintf(r->user, sizeof(r->user), "%u", (unsigned int)r->uid);
+		snprintf(out, size, "%u", (unsigned int)uid);
+}
+
+/* A lookup reads the passwd file: once per uid and run, not per row and
+ * sample (a user renamed meanwhile keeps the old name until restart). */
+static void row_user(struct top_view *v, struct top_row *r)
+{
+	struct top_user *u = v->users;
+	size_t i;
+
+	for (i = 0; i < v->nr_users; i++) {
+		if (u[i].uid == r->uid) {
+			snprintf(r->user, sizeof(r->user), "%s", u[i].name);
+			return;
+		}
+	}
+	user_name(r->uid, v->live, r->user, sizeof(r->user));
+	if (v->nr_users < TOP_USERS) {
+		u[v->nr_users].uid = r->uid;
+		snprintf(u[v->nr_users].name, sizeof(u->name), "%s", r->user);
+		v->nr_users++;
+	}
 }
 
 static void row_figures(struct top_row *r, const struct gpumem_snapshot *s,
@@ -209,7 +229,7 @@ static int add_procs(struct top_view *v, const struct gpumem_snapshot *s,
 		r->pid = p->pid;
 		r->uid = gpumem_process_uid(p);
 		r->nr_procs = 1;
-		row_user(r, v->live);
+		row_user(v, r);
 		row_owner(r, s, p);
 		row_name(r, v, p, set);
 		row_figures(r, s, p);

@@ -207,6 +207,12 @@ else
 	N=$((N + 1))
 fi
 
+# -n in a terminal: that many samples, then out, the terminal restored.
+start 100 30 --root "$FIX" -d 0.2 -n 3
+wait_for '^TOP-EXIT=[0-9]'
+check "-n 3 in a terminal: three samples, then status 0" \
+	'grep -q "^TOP-EXIT=0" "$TMP/screen" && grep -q "^BEFORE-TOP" "$TMP/screen"'
+
 # Colour: there with a colour terminal, gone with NO_COLOR.
 start 200 50 --root "$FIX"
 $T capture-pane -e -p -t top >"$TMP/colour"
