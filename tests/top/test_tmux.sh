@@ -160,6 +160,8 @@ check "d sets the interval" 'grep -q "every 0.7s" "$TMP/screen"'
 
 $T resize-window -t top -x 80 -y 24
 wait_for '^ +PID USER +GPU +GPUPSS'
+# the rows of the redrawn screen too, not only its heads
+wait_for '^ +[0-9]+ .* witcher3.exe'
 check "80x24: one GPU pair, no CGROUP, the command still shown" \
 	'! grep -q CGROUP "$TMP/screen" && grep -qE "^ +[0-9]+ .* witcher3.exe" "$TMP/screen"'
 check "80x24: no line wider than 80" \
