@@ -174,8 +174,10 @@ keys q
 wait_for '^TOP-EXIT=[0-9]'
 check "q quits with status 0" \
 	'grep -q "^TOP-EXIT=0" "$TMP/screen" || { sed "s/^/# /" "$TMP/screen" "$TMP/err"; false; }'
+# (a resize may reflow the shell's lines: the echo's output ends a line,
+# the command that printed it has "BEFORE-TOP;")
 check "the terminal is restored: the screen from before" \
-	'grep -q "^BEFORE-TOP" "$TMP/screen" || { sed "s/^/# /" "$TMP/screen"; false; }'
+	'grep -q "BEFORE-TOP$" "$TMP/screen" || { sed "s/^/# /" "$TMP/screen"; false; }'
 i=0
 while [ ! -s "$TMP/stty.after" ] && [ $i -lt 100 ]; do
 	sleep 0.1
@@ -213,7 +215,7 @@ fi
 start 100 30 --root "$FIX" -d 0.2 -n 3
 wait_for '^TOP-EXIT=[0-9]'
 check "-n 3 in a terminal: three samples, then status 0" \
-	'grep -q "^TOP-EXIT=0" "$TMP/screen" && grep -q "^BEFORE-TOP" "$TMP/screen" || { grep -v "^$" "$TMP/screen" | sed "s/^/# /"; false; }'
+	'grep -q "^TOP-EXIT=0" "$TMP/screen" && grep -q "BEFORE-TOP$" "$TMP/screen" || { grep -v "^$" "$TMP/screen" | sed "s/^/# /"; false; }'
 
 # Colour: there with a colour terminal, gone with NO_COLOR.
 start 200 50 --root "$FIX"
