@@ -608,10 +608,10 @@ static int device_rel(struct cap *c, const char *node, char *rel,
 	if (!realpath(path, real))
 		return -errno;
 	n = strlen(sysreal);
-	if (!strncmp(real, sysreal, n) && real[n] == '/' && real[n + 1])
-		snprintf(rel, size, "%s", real + n + 1);
-	else	/* outside sys/: give it a place of its own */
-		snprintf(rel, size, "devices/gpumem-capture/%s", node);
+	/* outside sys/: the reader would not follow it, nor does a copy */
+	if (strncmp(real, sysreal, n) || real[n] != '/' || !real[n + 1])
+		return -EXDEV;
+	snprintf(rel, size, "%s", real + n + 1);
 	return 0;
 }
 
@@ -622,9 +622,10 @@ static int copy_device(struct cap *c, const char *node, int to)
 	int from, err;
 
 	snprintf(path, sizeof(path), "class/drm/%s/device", node);
-	from = openat(c->sysfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	from = gm_open_beneath(c->sysfd, path, O_RDONLY | O_DIRECTORY |
+			       O_CLOEXEC);
 	if (from < 0)
-		return -errno;
+		return from;
 	err = copy_file(c, from, "uevent", to);
 	for (i = 0; !err && i < GM_ARRAY_SIZE(amd_counters); i++)
 		err = copy_file(c, from, amd_counters[i], to);
@@ -663,7 +664,7 @@ static int capture_node(struct cap *c, int out_sys, int out_drm,
 		return to;
 	c->nodes++;
 	err = device_rel(c, node, rel, sizeof(rel));
-	if (gm_is_gone(err) || err == -ENOTDIR) {
+	if (gm_is_gone(err) || err == -ENOTDIR || err == -EXDEV) {
 		err = 0;	/* a virtual node without a parent device */
 	} else if (!err) {
 		err = capture_device(c, out_sys, node, rel);
@@ -845,7 +846,7 @@ static int open_root(const char *root, const char *sub, int *fd)
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", root, sub) >=
 	    sizeof(path))
 		return -ENAMETOOLONG;
-	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	*fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	return *fd < 0 ? -errno : 0;
 }
 

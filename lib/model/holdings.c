@@ -146,6 +146,7 @@ static int lists_of(const struct gpumem_snapshot *s, const struct gm_refs *r,
 struct dev_acc {
 	uint64_t priv, shared, max_shared;
 	uint64_t kinds[GPUMEM_KIND_COUNT], kinds_sum;
+	bool outside;		/* bytes the device total does not hold */
 };
 
 static struct gpumem_process_device *
@@ -167,7 +168,8 @@ dev_entry(struct gpumem_process_device *first, struct dev_acc *acc,
 	return &first[i];
 }
 
-static void add_client(struct gpumem_process_device *d, struct dev_acc *a,
+static void add_client(const struct gpumem_snapshot *s,
+		       struct gpumem_process_device *d, struct dev_acc *a,
 		       const struct gpumem_client *c, uint64_t share)
 {
 	uint64_t v, shared = gm_client_shared(c);
@@ -183,6 +185,9 @@ static void add_client(struct gpumem_process_device *d, struct dev_acc *a,
 	a->priv = gm_add_sat(a->priv, c->bytes - shared);
 	a->shared = gm_add_sat(a->shared, shared);
 	a->max_shared = shared > a->max_shared ? shared : a->max_shared;
+	if (c->device >= 0)
+		a->outside |= !gm_total_holds(&s->devs.dev[c->device],
+					      c->regions, c->nr_regions);
 	for (r = 0; r < c->nr_regions; r++) {
 		if (!gm_region_bytes(&c->regions[r], &v))
 			continue;
@@ -248,14 +253,15 @@ static uint64_t dev_bounds(const struct gpumem_snapshot *s, pid_t pid,
 		pd->rss_bytes = tp->bytes;
 		pd->rss_exact = pd->rss_from_tp = true;
 	}
-	if (d && gm_total_exact(d)) {
+	if (d && gm_total_exact(d) && !a->outside) {
 		pd->rss_bytes = cap(pd->rss_bytes, d->total_bytes);
 		pd->pss_bytes = cap(pd->pss_bytes, d->total_bytes);
 	}
 	sp = (struct gm_split){ .total = pd->rss_bytes, .sum = a->kinds_sum };
 	for (k = 0; k < GPUMEM_KIND_COUNT; k++)
 		pd->by_kind[k] = gm_split_next(&sp, a->kinds[k]);
-	return d && gm_total_exact(d) ? cap(fdinfo, d->total_bytes) : fdinfo;
+	return d && gm_total_exact(d) && !a->outside ?
+	       cap(fdinfo, d->total_bytes) : fdinfo;
 }
 
 /*
@@ -308,7 +314,8 @@ static int devices_of(struct gpumem_snapshot *s)
 			struct gpumem_process_device *pd;
 
 			pd = dev_entry(dv + n, acc + n, &nr, c->device);
-			add_client(pd, acc + (pd - dv), c, hv[i].share_bytes);
+			add_client(s, pd, acc + (pd - dv), c,
+				   hv[i].share_bytes);
 		}
 		for (e = 0; e < nr; e++)
 			fdinfo = gm_add_sat(fdinfo, dev_bounds(s, s->procs[p].pid,

@@ -86,6 +86,9 @@ int gm_walk_sources(struct gm_source_ctx *ctx, enum gm_use use,
 /* Needs the device totals (gm_finish_devices) first. */
 int gm_shares_clients(struct gpumem_snapshot *s, struct gm_refs *r);
 bool gm_total_exact(const struct gpumem_device *d);
+/* The device total holds every byte of these regions. */
+bool gm_total_holds(const struct gpumem_device *d,
+		    const struct gpumem_region *r, unsigned int nr);
 uint64_t gm_client_shared(const struct gpumem_client *c);
 int gm_shares_dmabufs(struct gpumem_snapshot *s, struct gm_refs *r);
 /* The lists, each process's GPU figures (from its devices), then the sort. */

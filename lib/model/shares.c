@@ -71,45 +71,100 @@ bool gm_total_exact(const struct gpumem_device *d)
 }
 
 /*
- * fdinfo has no object identity, but a client's private bytes (total less
- * drm-shared) are its own.  What the device holds beyond all private bytes
- * is its shared objects once, plus what no readable file holds; the pool is
- * that, at most the shared bytes the clients report.  Every holder must be
- * known for it: an unread one's bytes would be taken for the pool.  A sum
- * that saturated is no figure to split.
+ * amdgpu's counters (vram_used + gtt_used) leave out what its clients hold
+ * in system memory (drm-memory-cpu): a total that does not hold all of a
+ * client's bytes says nothing of where they are.
  */
-static int device_pools(struct gpumem_snapshot *s)
+bool gm_total_holds(const struct gpumem_device *d,
+		    const struct gpumem_region *r, unsigned int nr)
 {
-	uint64_t *priv = calloc(s->devs.nr + 1, sizeof(*priv));
+	unsigned int i;
+	uint64_t v;
+
+	if (d->origin != GPUMEM_ORIGIN_SYSFS || (!d->vram_total && !d->gtt_total))
+		return true;
+	for (i = 0; i < nr; i++) {
+		if (r[i].kind != GPUMEM_KIND_VRAM && r[i].kind != GPUMEM_KIND_GTT &&
+		    gm_region_bytes(&r[i], &v) && v)
+			return false;
+	}
+	return true;
+}
+
+/* What a device's clients report, before the pool. */
+struct dev_sums {
+	uint64_t priv, max_shared;
+	bool outside;		/* a client's bytes the total does not hold */
+};
+
+static void sum_clients(const struct gpumem_snapshot *s, struct dev_sums *ds)
+{
 	size_t i;
 
-	if (!priv)
-		return -ENOMEM;
 	for (i = 0; i < s->nr_clients; i++) {
 		const struct gpumem_client *c = &s->clients[i];
+		struct dev_sums *x;
+		uint64_t shared;
 
-		if (c->device >= 0 && c->mem_known)
-			priv[c->device] = gm_add_sat(priv[c->device], c->bytes -
-						     gm_client_shared(c));
+		if (c->device < 0 || !c->mem_known)
+			continue;
+		x = &ds[c->device];
+		shared = gm_client_shared(c);
+		x->priv = gm_add_sat(x->priv, c->bytes - shared);
+		x->max_shared = shared > x->max_shared ? shared : x->max_shared;
+		x->outside |= !gm_total_holds(&s->devs.dev[c->device],
+					      c->regions, c->nr_regions);
 	}
+}
+
+/*
+ * fdinfo has no object identity, but a client's private bytes (total less
+ * drm-shared) are its own.  What the device holds beyond all private bytes
+ * is its shared objects once, plus what no file holds (the kernel's own,
+ * handle-less buffers); the two cannot be told apart.  The shared objects
+ * once are at least the largest client's shared bytes and at most both
+ * that rest and all the shared bytes reported: the pool is known when
+ * those meet, and only then are the shares exact.  Every holder and every
+ * file must be known too: an unread one's bytes would be taken for the
+ * pool.  A sum that saturated is no figure to split.
+ */
+static bool pool_known(const struct gpumem_snapshot *s,
+		       const struct gpumem_device *d, const struct dev_sums *x,
+		       uint64_t *pool)
+{
+	uint64_t shared = d->clients_shared_bytes, rest;
+
+	if (!gm_total_exact(d) || x->priv > d->total_bytes || x->outside ||
+	    x->priv == UINT64_MAX || shared == UINT64_MAX ||
+	    d->nr_unknown_clients || s->stats.unreadable_processes ||
+	    s->stats.unresolved_fds)
+		return false;
+	rest = d->total_bytes - x->priv;
+	*pool = rest < shared ? rest : shared;
+	return *pool == x->max_shared;
+}
+
+static int device_pools(struct gpumem_snapshot *s)
+{
+	struct dev_sums *ds = calloc(s->devs.nr + 1, sizeof(*ds));
+	size_t i;
+
+	if (!ds)
+		return -ENOMEM;
+	sum_clients(s, ds);
 	for (i = 0; i < s->devs.nr; i++) {
 		struct gpumem_device *d = &s->devs.dev[i];
-		uint64_t shared = d->clients_shared_bytes, rest;
+		uint64_t pool;
 
 		d->total_upper_bound = d->origin == GPUMEM_ORIGIN_DERIVED &&
-				       shared;
-		d->shares_exact = gm_total_exact(d) &&
-				  priv[i] <= d->total_bytes &&
-				  priv[i] < UINT64_MAX && shared < UINT64_MAX &&
-				  !d->nr_unknown_clients &&
-				  !s->stats.unreadable_processes;
+				       d->clients_shared_bytes;
+		d->shares_exact = pool_known(s, d, &ds[i], &pool);
 		if (!d->shares_exact)
 			continue;
-		rest = d->total_bytes - priv[i];
-		d->shared_pool_bytes = rest < shared ? rest : shared;
-		d->unattributed_bytes = rest - d->shared_pool_bytes;
+		d->shared_pool_bytes = pool;
+		d->unattributed_bytes = d->total_bytes - ds[i].priv - pool;
 	}
-	free(priv);
+	free(ds);
 	return 0;
 }
 

@@ -546,7 +546,8 @@ static int open_dir(const char *root, const char *sub, int *fd)
 
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return -ENAMETOOLONG;
-	*fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* root is the caller's; its proc and sys are the tree's own */
+	*fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	return *fd < 0 ? -errno : 0;
 }
 

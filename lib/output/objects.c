@@ -204,6 +204,10 @@ static json_t *gpu_device_json(const struct gpumem_snapshot *s,
 	for (k = 0; k < GPUMEM_KIND_COUNT; k++)
 		json_object_set_new(kinds, gpumem_kind_name(k),
 				    gm_json_bytes(pd->by_kind[k]));
+	if (none) {
+		json_decref(kinds);
+		kinds = json_null();
+	}
 	json_object_set_new(o, "by_kind", kinds);
 	json_object_set_new(o, "clients", json_integer(pd->nr_clients));
 	json_object_set_new(o, "unknown_clients",

@@ -138,9 +138,9 @@ static void print_processes(const struct gpumem_snapshot *s, FILE *f,
 	print_rows(s, f, flags, &process_rows, procs, nr, n);
 	differ = n[0];
 	if (n[1])
-		fprintf(f, "<= : %u process%s: where a shared buffer's place is "
-			"not known (no exact device total, or a holder not "
-			"read), GPU and GPU PSS are upper bounds\n", n[1],
+		fprintf(f, "<= : %u process%s: fdinfo cannot tell where shared "
+			"buffers are (whose, and how many, against the device "
+			"total; see gpumem(1)): upper bounds\n", n[1],
 			n[1] == 1 ? "" : "es");
 	if (differ)
 		fprintf(f, "* %u process%s: the tracepoint and fdinfo disagree "

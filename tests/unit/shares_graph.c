@@ -142,7 +142,7 @@ static void add_tp(struct gpumem_snapshot *s, struct cursor *c)
 static bool want_shares_exact(const struct gpumem_snapshot *s,
 			      const struct gpumem_device *d, size_t di)
 {
-	uint64_t priv = 0;
+	uint64_t priv = 0, most = 0, pool;
 	size_t i;
 
 	if (!gm_total_exact(d) || d->nr_unknown_clients ||
@@ -150,12 +150,20 @@ static bool want_shares_exact(const struct gpumem_snapshot *s,
 		return false;
 	for (i = 0; i < s->nr_clients; i++) {
 		const struct gpumem_client *c = &s->clients[i];
+		uint64_t sh = gm_client_shared(c);
 
-		if (c->device == (int)di && c->mem_known)
-			priv = gm_add_sat(priv, c->bytes - gm_client_shared(c));
+		if (c->device != (int)di || !c->mem_known)
+			continue;
+		priv = gm_add_sat(priv, c->bytes - sh);
+		most = sh > most ? sh : most;
 	}
-	return priv <= d->total_bytes && priv < UINT64_MAX &&
-	       d->clients_shared_bytes < UINT64_MAX;
+	if (priv > d->total_bytes || priv == UINT64_MAX ||
+	    d->clients_shared_bytes == UINT64_MAX)
+		return false;
+	/* the shared objects once: between the largest and the rest */
+	pool = d->total_bytes - priv;
+	pool = pool < d->clients_shared_bytes ? pool : d->clients_shared_bytes;
+	return pool == most;
 }
 
 static int check_client(const struct gpumem_snapshot *s,

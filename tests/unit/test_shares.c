@@ -123,10 +123,15 @@ static void test_shared_with_another_process(void **state)
 	gpumem_snapshot_free(s);
 }
 
-/* More in the device than in any file: the rest is said, not shared out. */
-static void test_unattributed(void **state)
+/*
+ * More in the device than the files' private bytes and one copy of the
+ * buffer: the rest is 3 distinct shared buffers, or one and 2 MiB of the
+ * kernel's.  fdinfo cannot tell, so the figures are bounds, never above T.
+ */
+static void test_pool_not_known(void **state)
 {
 	struct fx *f = *state;
+	const struct gpumem_process *p;
 	const struct gpumem_device *d;
 	struct gpumem_snapshot *s;
 
@@ -134,11 +139,80 @@ static void test_unattributed(void **state)
 	one_buffer_three_files(f, "/dev/dri/renderD128", "amdgpu");
 	s = fx_snapshot(f, 0, 0);
 	d = fx_device(s, 0);
-	/* the pool is at most the shared bytes reported: 3 MiB */
-	assert_int_equal(d->shared_pool_bytes, 3 * MIB);
-	assert_int_equal(d->unattributed_bytes, 5 * MIB);
-	assert_int_equal(fx_proc(s, 70)->gpu_pss_bytes, 3 * MIB);
-	assert_true(fx_proc(s, 70)->gpu_pss_bytes <= d->total_bytes);
+	assert_false(d->shares_exact);
+	p = fx_proc(s, 70);
+	assert_false(p->gpu_pss_exact);
+	assert_int_equal(p->gpu_pss_bytes, 3 * MIB);
+	assert_true(p->gpu_pss_bytes <= d->total_bytes);
+	gpumem_snapshot_free(s);
+}
+
+/*
+ * Two processes with 20 MiB of their own and one 20 MiB buffer between
+ * them, on a device that holds 40 MiB more of its own: the pool is 20 MiB
+ * (one buffer) or 40 (two, or one and 20 MiB of the kernel's).  Bounds.
+ */
+static void test_kernel_bytes_are_not_shared_out(void **state)
+{
+	struct fx *f = *state;
+	struct gpumem_snapshot *s;
+
+	amdgpu(f, 100 * MIB);
+	fx_process(f, 100, "a");
+	client(f, 100, 5, "/dev/dri/renderD128", "amdgpu", 30, 40960, 20480);
+	fx_process(f, 200, "b");
+	client(f, 200, 5, "/dev/dri/renderD128", "amdgpu", 31, 40960, 20480);
+	s = fx_snapshot(f, 0, 0);
+	assert_false(fx_device(s, 0)->shares_exact);
+	assert_false(fx_proc(s, 100)->gpu_pss_exact);
+	assert_false(fx_proc(s, 200)->gpu_pss_exact);
+	gpumem_snapshot_free(s);
+}
+
+/* Without the kernel's 40 MiB the pool is the one buffer: exact. */
+static void test_one_buffer_between_two(void **state)
+{
+	struct fx *f = *state;
+	const struct gpumem_device *d;
+	struct gpumem_snapshot *s;
+
+	amdgpu(f, 60 * MIB);
+	fx_process(f, 100, "a");
+	client(f, 100, 5, "/dev/dri/renderD128", "amdgpu", 30, 40960, 20480);
+	fx_process(f, 200, "b");
+	client(f, 200, 5, "/dev/dri/renderD128", "amdgpu", 31, 40960, 20480);
+	s = fx_snapshot(f, 0, 0);
+	d = fx_device(s, 0);
+	assert_true(d->shares_exact);
+	assert_int_equal(d->shared_pool_bytes, 20 * MIB);
+	assert_int_equal(d->unattributed_bytes, 0);
+	assert_int_equal(fx_proc(s, 100)->gpu_pss_bytes, 30 * MIB);
+	assert_int_equal(fx_proc(s, 200)->gpu_pss_bytes, 30 * MIB);
+	gpumem_snapshot_free(s);
+}
+
+/*
+ * amdgpu's counters are VRAM and GTT; 50 MiB in drm-total-cpu are the
+ * client's own but not in them: no clipping to the counters, no pool.
+ */
+static void test_memory_outside_the_counters(void **state)
+{
+	struct fx *f = *state;
+	const struct gpumem_process *p;
+	struct gpumem_snapshot *s;
+
+	amdgpu(f, 10 * MIB);
+	fx_process(f, 90, "cpu");
+	fx_fd(f, 90, 5, "/dev/dri/renderD128", FD_HEAD "drm-driver:\tamdgpu\n"
+	      "drm-client-id:\t3\ndrm-total-vram:\t10240 KiB\n"
+	      "drm-shared-vram:\t0 KiB\ndrm-total-cpu:\t51200 KiB\n"
+	      "drm-shared-cpu:\t0 KiB\n");
+	s = fx_snapshot(f, 0, 0);
+	assert_false(fx_device(s, 0)->shares_exact);
+	p = fx_proc(s, 90);
+	assert_int_equal(p->gpu_total_bytes, 60 * MIB);
+	assert_int_equal(p->gpu_pss_bytes, 60 * MIB);
+	assert_int_equal(only_device(s, p)->by_kind[GPUMEM_KIND_VRAM], 10 * MIB);
 	gpumem_snapshot_free(s);
 }
 
@@ -213,7 +287,10 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_one_process_three_files),
 		T(test_shared_with_another_process),
-		T(test_unattributed),
+		T(test_pool_not_known),
+		T(test_kernel_bytes_are_not_shared_out),
+		T(test_one_buffer_between_two),
+		T(test_memory_outside_the_counters),
 		T(test_no_device_total_is_a_bound),
 		T(test_private_only_is_exact),
 		cmocka_unit_test(test_random_graphs),
