@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Build a small x86_64 bzImage for the gpumem QEMU rig from Debian's
-# linux-source-6.12 tarball, the patch series in kernel/patches/ and the
-# config fragment kernel/config.fragment.
+# linux-source-6.12 tarball, the patch series in kernel/patches/, the
+# rig-only patches in kernel/rig/ and the config fragment
+# kernel/config.fragment.
 #
 # Needs (Debian 12):
 #   apt-get install -y linux-source-6.12 build-essential flex bison bc \
@@ -68,6 +69,10 @@ if [ "$mode" = patched ]; then
 		esac
 	done
 	patches=("${patches[@]}")
+	# Rig-only changes (not part of the series): applied last.
+	shopt -s nullglob
+	patches+=("$here"/rig/*.patch)
+	shopt -u nullglob
 fi
 
 # ---- cache key -----------------------------------------------------------
