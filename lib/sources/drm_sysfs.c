@@ -118,8 +118,9 @@ static void read_amd_counters(int devfd, struct gpumem_device *d,
 }
 
 /*
- * gpumem's kernel series (kernel/patches 0004) keeps the device's GEM total,
- * each object once, in cardN/gpu_mem/total: better than any sum of clients.
+ * gpumem's kernel series (kernel/patches 0005) keeps the device's GEM total,
+ * the pages attached to its objects, each once and imports excluded, in
+ * cardN/gpu_mem/total: better than any sum of clients.
  */
 static void read_gem_total(int sysfd, const char *name,
 			   struct gpumem_device *d, struct gm_text *t,

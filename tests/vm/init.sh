@@ -12,6 +12,7 @@
 #                      gpumem.seed=N                  workload seed (default: time)
 #                      gpumem.stress_ops=N            stress operations (100000)
 #                      gpumem.only=NAME,NAME          run only these tests (no .sh)
+#                      gpumem.collector=1             gpumem bpf load before any test
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -50,6 +51,13 @@ dmesg -c
 echo "GPUMEM-DMESG-END"
 
 echo "GPUMEM: # kernel $(uname -r), patches: ${GPUMEM_PATCHES:-none}"
+# The kernel does not replay totals to a late reader: a collector that is
+# to see every change must be attached before the workload starts.
+if [ "$(param collector 0)" = 1 ]; then
+	mkdir -p /etc
+	grep -qs '^gpumem:' /etc/group || echo gpumem:x:1500: >>/etc/group
+	gpumem bpf load 2>&1 | sed 's/^/GPUMEM: # /'
+fi
 for t in /tests/*.sh; do
 	[ -e "$t" ] || continue
 	name=${t##*/}

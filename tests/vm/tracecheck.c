@@ -6,7 +6,7 @@
  *   - gpu_mem_total events (device total, pid 0, and per-process totals),
  *   - DRM fdinfo drm-total/shared/resident-memory and drm-client-id,
  *   - dma-buf fds (fdinfo size, ino) and mappings (/proc/PID/maps),
- *   - /sys/class/drm/card<gpu>/gpu_mem/{total,processes}, if present.
+ *   - /sys/class/drm/card<gpu>/gpu_mem/total, if present.
  *
  * After the workload exits, every total must be back to its baseline.
  * Prints TAP lines ("ok - NAME: ...") for vm/init, one per property.
@@ -14,9 +14,12 @@
  *   tracecheck [--late STEP] [--buffer-kb KB] [--settle-ms MS] CMD [ARGS...]
  *
  * --settle-ms MS (1000) is how long events may trail a step.
+ * The baseline is what a reader attaching now knows: the device totals of
+ * sysfs, replaced by any event that arrives after attaching.
  * --late STEP leaves the event disabled from the baseline until STEP, then
- * enables it: the totals re-emitted on registration (patch 0004) must equal
- * the truth of that step.
+ * enables it and starts over as such a reader: from then on, the device
+ * totals must equal the truth, and a process total must equal it once it
+ * changed (the kernel emits changes only, it does not replay).
  */
 #define _GNU_SOURCE
 #include "vmlib.h"
@@ -74,7 +77,8 @@ static struct state {
 	int per_process_seen;		/* any event with pid != 0 */
 	int fdinfo_seen;		/* any drm-total-memory key */
 	int sysfs_seen;			/* a gpu_mem/total file */
-	int reemitted;			/* events arrived when enabled late */
+	struct gpu_truth attached[MAX_TRUTH];	/* truth when enabled late */
+	int nattached;
 	int dry;			/* expect() only counts into dry_bad */
 	unsigned int dry_bad;
 	unsigned int settled;		/* steps whose events came late */
@@ -91,7 +95,7 @@ static struct state {
 		[C_PROCESS] = { "per-process totals (gpu_mem_total pid > 0) equal truth at every step" },
 		[C_FDINFO] = { "DRM fdinfo drm-*-memory of every client equals truth at every step" },
 		[C_DMABUF] = { "dma-buf fds (fdinfo) and mappings (maps) equal truth at every step" },
-		[C_LATE] = { "a late reader gets the current totals re-emitted" },
+		[C_LATE] = { "a late reader (sysfs snapshot, then events) equals truth at every step" },
 		[C_SYSFS] = { "sysfs totals equal truth at every step" },
 	},
 };
@@ -143,6 +147,22 @@ static int truth_names(unsigned int gpu, unsigned int pid)
 }
 
 /*
+ * What a late reader knows of a process no event named since it attached:
+ * nothing, which is right while the truth is still that of the attach.
+ * Enabled from the start, no event means 0.
+ */
+static unsigned long long attached_bytes(unsigned int gpu, unsigned int pid)
+{
+	int i;
+
+	for (i = 0; i < st.nattached; i++) {
+		if (st.attached[i].gpu == gpu && st.attached[i].pid == pid)
+			return st.attached[i].bytes;
+	}
+	return 0;
+}
+
+/*
  * Compare the latest event of every (gpu, pid) with the truth: device
  * totals under check dev, process totals under check proc (-1: skip them).
  */
@@ -155,7 +175,8 @@ static void check_trace(int dev, int proc, const char *what)
 	for (i = 0; i < (size_t)st.ngpus; i++) {
 		const struct gpu_truth *t = &st.gpus[i];
 
-		vm_trace_get(&st.trace, t->gpu, t->pid, &got);
+		if (!vm_trace_get(&st.trace, t->gpu, t->pid, &got) && t->pid)
+			got = attached_bytes(t->gpu, t->pid);
 		if (!t->pid)
 			expect(dev, got, t->bytes + base_of(t->gpu, 0), what,
 			       "gpu %u device total", t->gpu);
@@ -173,6 +194,25 @@ static void check_trace(int dev, int proc, const char *what)
 }
 
 static void drain(void);
+
+/*
+ * A late reader: the snapshot (sysfs device totals) for every key no event
+ * has set since it attached.  Keys an event sets later win.
+ */
+static void seed_from_sysfs(struct vm_trace *t)
+{
+	char path[96], buf[32];
+	unsigned int gpu;
+	uint64_t size;
+
+	for (gpu = 0; gpu < 64; gpu++) {
+		snprintf(path, sizeof(path), SYSFS_GPU_MEM "/total", gpu);
+		if (vm_read_file(path, buf, sizeof(buf)) < 0 ||
+		    vm_trace_get(t, gpu, 0, &size))
+			continue;
+		vm_trace_set(t, gpu, 0, strtoull(buf, NULL, 10));
+	}
+}
 
 /*
  * Events may trail the step: virtio-gpu commands in flight hold object
@@ -227,7 +267,7 @@ static void check_clients(const char *what)
 		const struct client_truth *t = &st.clients[i];
 
 		if (vm_fdinfo_u64(t->pid, t->fd, "drm-total-memory", &v))
-			return;		/* no drm-* keys: patch 0003 absent */
+			return;		/* no drm-* keys: patch 0010 absent */
 		st.fdinfo_seen = 1;
 		st.checks[C_FDINFO].steps += !i;
 		expect(C_FDINFO, v, t->total, what, "pid %d fd %d drm-total-memory",
@@ -344,68 +384,28 @@ static void check_dmabufs(const char *what)
 
 /* ---- sysfs ------------------------------------------------------------------ */
 
-/* Bytes of tgid in a gpu_mem/processes file ("<tgid> <bytes>" lines). */
-static unsigned long long sysfs_process(const char *buf, unsigned int tgid)
-{
-	unsigned long long bytes;
-	unsigned int pid;
-	const char *line;
-
-	for (line = buf; line && *line; line = strchr(line, '\n'), line += !!line) {
-		if (sscanf(line, "%u %llu", &pid, &bytes) == 2 && pid == tgid)
-			return bytes;
-	}
-	return 0;
-}
-
-/* Lines of a processes file naming a pid the truth does not name. */
-static void sysfs_strangers(const char *buf, unsigned int gpu, const char *what)
-{
-	unsigned long long bytes;
-	unsigned int pid;
-	const char *line;
-
-	for (line = buf; line && *line; line = strchr(line, '\n'), line += !!line) {
-		if (sscanf(line, "%u %llu", &pid, &bytes) == 2 &&
-		    !truth_names(gpu, pid))
-			expect(C_SYSFS, bytes, base_of(gpu, pid), what,
-			       "sysfs card%u pid %u (not the workload's)", gpu, pid);
-	}
-}
-
 /*
- * /sys/class/drm/card<gpu>/gpu_mem/total and .../processes (patch 0004)
- * against the truth, the device total plus the baseline.
+ * /sys/class/drm/card<gpu>/gpu_mem/total (patch 0005) against the truth,
+ * the device total plus the baseline.
  */
 static void check_sysfs(const char *what)
 {
-	char path[96], total[32], procs[8192];
-	unsigned int gpu = ~0u;
+	char path[96], total[32];
 	int i;
 
 	for (i = 0; i < st.ngpus; i++) {
 		const struct gpu_truth *t = &st.gpus[i];
 
-		if (t->gpu != gpu) {
-			gpu = t->gpu;
-			snprintf(path, sizeof(path), SYSFS_GPU_MEM "/total", gpu);
-			if (vm_read_file(path, total, sizeof(total)) < 0)
-				return;
-			snprintf(path, sizeof(path), SYSFS_GPU_MEM "/processes", gpu);
-			if (vm_read_file(path, procs, sizeof(procs)) < 0)
-				procs[0] = '\0';
-			st.sysfs_seen = 1;
-			st.checks[C_SYSFS].steps += !i;
-			sysfs_strangers(procs, gpu, what);
-		}
-		if (!t->pid)
-			expect(C_SYSFS, strtoull(total, NULL, 10),
-			       t->bytes + base_of(gpu, 0), what,
-			       "sysfs card%u gpu_mem/total", gpu);
-		else
-			expect(C_SYSFS, sysfs_process(procs, t->pid), t->bytes,
-			       what, "sysfs card%u gpu_mem/processes pid %u", gpu,
-			       t->pid);
+		if (t->pid)
+			continue;
+		snprintf(path, sizeof(path), SYSFS_GPU_MEM "/total", t->gpu);
+		if (vm_read_file(path, total, sizeof(total)) < 0)
+			return;
+		st.checks[C_SYSFS].steps += !st.sysfs_seen || !i;
+		st.sysfs_seen = 1;
+		expect(C_SYSFS, strtoull(total, NULL, 10),
+		       t->bytes + base_of(t->gpu, 0), what,
+		       "sysfs card%u gpu_mem/total", t->gpu);
 	}
 }
 
@@ -418,8 +418,7 @@ static void check_sysfs(const char *what)
  */
 static void end_step(const char *what)
 {
-	int procs = st.per_process_seen || vm_patch_listed("0002");
-	uint64_t before = st.trace.events;
+	int procs = st.per_process_seen || vm_patch_listed("0006");
 	int ret;
 
 	if (st.late_step == (int)st.steps && st.tracing) {
@@ -427,13 +426,15 @@ static void end_step(const char *what)
 		if (ret)
 			vm_fatal("enable gpu_mem_total", ret);
 		st.listening = 1;
+		st.trace.nkeys = 0;
+		seed_from_sysfs(&st.trace);
+		memcpy(st.attached, st.gpus, sizeof(st.gpus));
+		st.nattached = st.ngpus;
 	}
 	if (st.listening && st.late_step < 0)
 		check_trace_settled(C_DEVICE, C_PROCESS, what);
 	else if (st.listening)
 		check_trace_settled(C_LATE, procs ? C_LATE : -1, what);
-	if (st.late_step == (int)st.steps)
-		st.reemitted = st.trace.events > before;
 	check_clients(what);
 	check_dmabufs(what);
 	check_sysfs(what);
@@ -587,13 +588,13 @@ static void report(void)
 			 st.scenario);
 		vm_tap_feature(false, "0001", false, name);
 	} else if (st.late_step >= 0) {
-		report_check(C_LATE, st.reemitted, "0004");
+		report_check(C_LATE, st.sysfs_seen, "0005");
 	} else {
 		report_check(C_DEVICE, st.tracing, "0001");
-		report_check(C_PROCESS, st.per_process_seen, "0002");
+		report_check(C_PROCESS, st.per_process_seen, "0006");
 	}
-	report_check(C_FDINFO, st.fdinfo_seen, "0003");
-	report_check(C_SYSFS, st.sysfs_seen, "0004");
+	report_check(C_FDINFO, st.fdinfo_seen, "0010");
+	report_check(C_SYSFS, st.sysfs_seen, "0005");
 	vm_tap(!st.checks[C_DMABUF].failed, "%s: %s (%u steps)", st.scenario,
 	       st.checks[C_DMABUF].name, st.checks[C_DMABUF].steps);
 }
@@ -611,8 +612,8 @@ static void setup_trace(unsigned int buffer_kb)
 	if (ret)
 		vm_fatal("set up tracefs", ret);
 	st.listening = 1;
-	usleep(100000);		/* totals re-emitted on registration, if any */
 	drain();
+	seed_from_sysfs(&st.trace);
 	st.base = st.trace;
 	if (st.late_step >= 0) {
 		vm_trace_enable(false);

@@ -195,6 +195,21 @@ int vm_drm_gpu_index(int fd)
 	return index;
 }
 
+bool vm_gpu_is(int gpu, const char *name)
+{
+	char path[96], target[128];
+	const char *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/class/drm/card%d/device/driver", gpu);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return false;
+	target[n] = '\0';
+	base = strrchr(target, '/');
+	return !strcmp(base ? base + 1 : target, name);
+}
+
 int vm_dumb_create(int fd, uint32_t width, uint32_t height, uint32_t bpp,
 		   uint32_t *handle, uint64_t *size)
 {
@@ -511,6 +526,14 @@ int vm_trace_drain(struct vm_trace *t)
 		vm_trace_feed(t, buf, (size_t)n);
 	}
 	return (int)(t->events - before);
+}
+
+void vm_trace_set(struct vm_trace *t, uint32_t gpu, uint32_t pid, uint64_t size)
+{
+	struct vm_total *k = vm_trace_key(t, gpu, pid);
+
+	if (k)
+		k->size = size;
 }
 
 bool vm_trace_get(const struct vm_trace *t, uint32_t gpu, uint32_t pid,

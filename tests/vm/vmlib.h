@@ -24,6 +24,8 @@
 /* The second virtio-gpu device (tests/vm/run.sh boots two). */
 #define VM_CARD1 "/dev/dri/card1"
 #define VM_RENDER1 "/dev/dri/renderD129"
+/* vgem, built in and linked after virtio-gpu (kernel/rig/) */
+#define VM_VGEM "/dev/dri/card2"
 #define VM_TRACEFS "/sys/kernel/tracing"
 
 /* ---- output ------------------------------------------------------------ */
@@ -63,6 +65,8 @@ ssize_t vm_read_file(const char *path, char *buf, size_t len);
 int vm_drm_open(const char *path);
 /* DRM primary minor index (cardN) of the device behind a card or render fd. */
 int vm_drm_gpu_index(int fd);
+/* Whether the driver of /sys/class/drm/card<gpu> is called name. */
+bool vm_gpu_is(int gpu, const char *name);
 /* MODE_CREATE_DUMB, bpp bits per pixel; *size is the kernel's object size. */
 int vm_dumb_create(int fd, uint32_t width, uint32_t height, uint32_t bpp,
 		   uint32_t *handle, uint64_t *size);
@@ -123,6 +127,8 @@ int vm_trace_drain(struct vm_trace *t);
 /* Latest size reported for (gpu, pid); false if never reported. */
 bool vm_trace_get(const struct vm_trace *t, uint32_t gpu, uint32_t pid,
 		  uint64_t *size);
+/* Set the latest size of (gpu, pid), as a snapshot read by a late reader. */
+void vm_trace_set(struct vm_trace *t, uint32_t gpu, uint32_t pid, uint64_t size);
 /* Sum of the per-cpu "overrun" counters: events lost by the ring buffer. */
 uint64_t vm_trace_overruns(void);
 

@@ -176,26 +176,31 @@ static void __attribute__((noreturn)) holder_loop(int sock)
 struct proc {
 	pid_t pid;
 	int sock;		/* -1: the workload itself or a stress process */
+	int exited;
 };
 
 struct client {
 	int proc;		/* the process whose fd the model uses */
+	int owner;		/* drm_file->pid: who the kernel charges */
+	int master;		/* was DRM master: the owner never changes */
 	int fd;
 	int gpu;
 	int open;
 	unsigned int held;	/* bit per process holding an fd of the file */
+	int fdinfo;		/* the driver prints drm-* keys (not vgem) */
 };
 
 struct bo {
 	int gpu;
 	uint64_t size;
 	uint32_t handle[MAX_CLIENTS];	/* 0: no handle in that client */
-	int charged[MAX_CLIENTS];	/* process charged for that handle */
 	int nhandles;
 	int dma_buf;		/* the kernel's obj->dma_buf is set; -1: unknown */
 	int dbuf;		/* its dma-buf, -1 if never exported */
 	int nmaps;
 	int live;
+	int lazy;		/* vgem: pages attached only while mapped */
+	int import_of;		/* -1, or the foreign dma-buf it imports */
 };
 
 struct dbuf {
@@ -203,6 +208,7 @@ struct dbuf {
 	int bo;			/* -1: dma-heap or udmabuf */
 	int nfds;
 	int nmaps;
+	int nimports;		/* objects of other devices importing it */
 };
 
 struct dfd {
@@ -300,8 +306,10 @@ static void shuffle(int *v, int n, uint64_t *s)
 
 static int dbuf_held(const struct dbuf *d)
 {
-	return d->nfds + d->nmaps > 0;
+	return d->nfds + d->nmaps + d->nimports > 0;
 }
+
+static void dbuf_refresh(int d);
 
 /* The kernel frees a GEM object when no handle, mapping or dma-buf is left. */
 static void bo_refresh(struct bo *b)
@@ -321,6 +329,12 @@ static void bo_drop_handle(int b, int c)
 	bo->handle[c] = 0;
 	bo->nhandles--;
 	bo_refresh(bo);
+	/* an import holds its dma-buf until it is freed */
+	if (!bo->live && bo->import_of >= 0) {
+		m.dbufs[bo->import_of].nimports--;
+		dbuf_refresh(bo->import_of);
+		bo->import_of = -1;
+	}
 }
 
 static void dbuf_refresh(int d)
@@ -334,15 +348,15 @@ static void dbuf_refresh(int d)
 /* ---- truth ---------------------------------------------------------------- */
 
 /*
- * Whether process p is charged for b: a handle is charged to the process
- * that created it (the file's drm_file->pid then), until it is closed.
+ * Whether process p is charged for b: a file's handles are charged to the
+ * file's owner (drm_file->pid), and follow it when it changes.
  */
 static int bo_held_by(const struct bo *b, int p)
 {
 	int c;
 
 	for (c = 0; c < m.nclients; c++) {
-		if (b->handle[c] && b->charged[c] == p)
+		if (b->handle[c] && m.clients[c].owner == p)
 			return 1;
 	}
 	return 0;
@@ -353,10 +367,18 @@ static uint64_t truth_gpu(int gpu, int p)
 	uint64_t sum = 0;
 	int b;
 
+	/*
+	 * The device total is the pages attached to the device's objects; a
+	 * process total the native objects it holds.  Imports are neither:
+	 * their memory is the exporter's.
+	 */
 	for (b = 0; b < m.nbos; b++) {
-		if (m.bos[b].live && m.bos[b].gpu == gpu &&
-		    (p < 0 || bo_held_by(&m.bos[b], p)))
-			sum += m.bos[b].size;
+		const struct bo *o = &m.bos[b];
+
+		if (!o->live || o->gpu != gpu || o->import_of >= 0)
+			continue;
+		if (p < 0 ? !o->lazy || o->nmaps : bo_held_by(o, p))
+			sum += o->size;
 	}
 	return sum;
 }
@@ -565,6 +587,22 @@ static void truth_gpumem(void)
 	       (unsigned long long)dmabufs, (unsigned long long)clients);
 }
 
+/*
+ * An exited process whose pid another process of the scenario has now: the
+ * tracepoint's key is the live one's (the kernel stops emitting for the
+ * dead owner once its number is reused).
+ */
+static int pid_reused(int p)
+{
+	int q;
+
+	for (q = 0; m.procs[p].exited && q < m.nprocs; q++) {
+		if (q != p && !m.procs[q].exited && m.procs[q].pid == m.procs[p].pid)
+			return 1;
+	}
+	return 0;
+}
+
 static int gpu_known(int gpu, int upto)
 {
 	int c;
@@ -587,6 +625,8 @@ static void truth_print(void)
 		printf("truth step=%u gpu=%d pid=0 bytes=%llu\n", m.step, gpu,
 		       (unsigned long long)truth_gpu(gpu, -1));
 		for (p = 0; p < m.nprocs; p++) {
+			if (pid_reused(p))
+				continue;
 			printf("truth step=%u gpu=%d pid=%d bytes=%llu\n", m.step,
 			       gpu, (int)m.procs[p].pid,
 			       (unsigned long long)truth_gpu(gpu, p));
@@ -594,7 +634,7 @@ static void truth_print(void)
 		}
 	}
 	for (c = 0; c < m.nclients; c++) {
-		if (m.clients[c].open)
+		if (m.clients[c].open && m.clients[c].fdinfo)
 			truth_client(c);
 	}
 	for (p = 0; p < m.nprocs; p++)
@@ -649,6 +689,81 @@ static int wl_spawn(void)
 	return p;
 }
 
+/*
+ * Fork until a child gets the pid of exited process p, bounded by pid_max
+ * (the test lowers it), and make that child a holder.  The workload itself
+ * must hold no DRM or dma-buf fd: the child inherits its fds.
+ */
+static int wl_spawn_as(int p)
+{
+	pid_t want = m.procs[p].pid, pid = -1;
+	int sv[2], i, tries, q;
+	char max[16] = "";
+
+	for (i = 0; i < m.nclients; i++) {
+		if (m.clients[i].open && m.clients[i].held & 1u)
+			die("the workload holds a DRM file a child would inherit", -EBUSY);
+	}
+	for (i = 0; i < m.ndfds; i++) {
+		if (m.dfds[i].open && !m.dfds[i].proc)
+			die("the workload holds a dma-buf a child would inherit", -EBUSY);
+	}
+	if (!m.procs[p].exited)
+		die("the pid to reuse is still taken", -EBUSY);
+	vm_read_file("/proc/sys/kernel/pid_max", max, sizeof(max));
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		die("socketpair", -errno);
+	fflush(stdout);
+	for (tries = 0; tries < 2 * atoi(max) + 2 && pid != want; tries++) {
+		pid = fork();
+		if (pid < 0)
+			die("fork", -errno);
+		if (!pid && getpid() != want)
+			_exit(0);
+		if (!pid) {
+			close(sv[0]);
+			holder_loop(sv[1]);
+		}
+		if (pid != want && waitpid(pid, NULL, 0) < 0)
+			die("waitpid", -errno);
+	}
+	close(sv[1]);
+	if (pid != want)
+		die("the pid did not come back within 2 * pid_max forks", -EAGAIN);
+	printf("# pid %d came back after %d forks\n", (int)want, tries);
+	q = new_slot(&m.nprocs, MAX_PROCS);
+	m.procs[q] = (struct proc){ .pid = pid, .sock = sv[0] };
+	return q;
+}
+
+/* The first open of a primary node with no master becomes DRM master. */
+static int opens_master(int gpu, const char *path)
+{
+	int c;
+
+	if (!strstr(path, "/card"))
+		return 0;
+	for (c = 0; c < m.nclients; c++) {
+		if (m.clients[c].open && m.clients[c].gpu == gpu &&
+		    m.clients[c].master)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The process of client c issued an ioctl on it: drm_file_update_pid()
+ * makes it the file's owner, and the file's charges move with it, unless
+ * the file was ever DRM master.
+ */
+static void client_ioctl(int c)
+{
+	lock();
+	if (!m.clients[c].master)
+		m.clients[c].owner = m.clients[c].proc;
+	unlock();
+}
+
 static int wl_open(int p, const char *path)
 {
 	struct op op = { .kind = OP_OPEN };
@@ -667,8 +782,10 @@ static int wl_open(int p, const char *path)
 		die("gpu index", gpu);
 	lock();
 	c = new_slot(&m.nclients, MAX_CLIENTS);
-	m.clients[c] = (struct client){ .proc = p, .fd = r.fd, .gpu = gpu,
-					.open = 1, .held = 1u << p };
+	m.clients[c] = (struct client){ .proc = p, .owner = p, .fd = r.fd,
+					.gpu = gpu, .open = 1, .held = 1u << p,
+					.master = opens_master(gpu, path),
+					.fdinfo = !vm_gpu_is(gpu, "vgem") };
 	unlock();
 	return c;
 }
@@ -710,6 +827,7 @@ static int wl_create_op(int c, struct op *op, int *injected)
 
 	op->fd = m.clients[c].fd;
 	act(m.clients[c].proc, op, -1, &r);
+	client_ioctl(c);
 	if (injected)
 		*injected = r.injected;
 	if (r.ret)
@@ -719,9 +837,9 @@ static int wl_create_op(int c, struct op *op, int *injected)
 	lock();
 	b = new_slot(&m.nbos, MAX_BOS);
 	m.bos[b] = (struct bo){ .gpu = m.clients[c].gpu, .size = expected_size(op),
-				.nhandles = 1, .dbuf = -1, .live = 1 };
+				.nhandles = 1, .dbuf = -1, .live = 1,
+				.lazy = !m.clients[c].fdinfo, .import_of = -1 };
 	m.bos[b].handle[c] = r.handle;
-	m.bos[b].charged[c] = m.clients[c].proc;
 	unlock();
 	return b;
 }
@@ -749,6 +867,7 @@ static void wl_gem_close(int b, int c)
 	unlock();
 	if (act(m.clients[c].proc, &op, -1, &r))
 		die("gem close", r.ret);
+	client_ioctl(c);
 	lock();
 	bo_drop_handle(b, c);
 	unlock();
@@ -775,6 +894,7 @@ static int wl_export_op(int b, int c, unsigned int fail_nth, int *injected)
 	int i;
 
 	act(m.clients[c].proc, &op, -1, &r);
+	client_ioctl(c);
 	if (injected)
 		*injected = r.injected;
 	if (r.ret && r.injected && !bo->dma_buf)
@@ -802,6 +922,29 @@ static int wl_export(int b, int c)
 	return i;
 }
 
+/*
+ * The object a foreign dma-buf d became in client c: the same one for a
+ * second import into that file, else a new one, which holds d until it is
+ * freed.
+ */
+static int foreign_import(int d, int c, uint32_t handle)
+{
+	int b;
+
+	for (b = 0; b < m.nbos; b++) {
+		if (m.bos[b].live && m.bos[b].import_of == d &&
+		    m.bos[b].handle[c] == handle)
+			return b;
+	}
+	if (m.clients[c].fdinfo)
+		die("a foreign dma-buf was imported into virtio-gpu", -EPROTO);
+	b = new_slot(&m.nbos, MAX_BOS);
+	m.bos[b] = (struct bo){ .gpu = m.clients[c].gpu, .size = m.dbufs[d].size,
+				.dbuf = -1, .live = 1, .import_of = d };
+	m.dbufs[d].nimports++;
+	return b;
+}
+
 /* PRIME-import dma-buf fd i into client c (same process). */
 static int wl_import_op(int i, int c, unsigned int fail_nth, int *injected)
 {
@@ -813,19 +956,18 @@ static int wl_import_op(int i, int c, unsigned int fail_nth, int *injected)
 	struct reply r;
 
 	act(m.clients[c].proc, &op, -1, &r);
+	client_ioctl(c);
 	if (injected)
 		*injected = r.injected;
 	if (r.ret)
 		return r.ret;
-	if (b < 0)
-		die("a foreign dma-buf was imported into virtio-gpu", -EPROTO);
 	lock();
+	if (b < 0 || m.bos[b].gpu != m.clients[c].gpu)
+		b = foreign_import(m.dfds[i].dbuf, c, r.handle);
 	if (m.bos[b].handle[c] && m.bos[b].handle[c] != r.handle)
 		die("re-import returned a second handle", -EPROTO);
-	if (!m.bos[b].handle[c]) {
+	if (!m.bos[b].handle[c])
 		m.bos[b].nhandles++;
-		m.bos[b].charged[c] = m.clients[c].proc;
-	}
 	m.bos[b].handle[c] = r.handle;
 	m.bos[b].dma_buf = 1;
 	bo_refresh(&m.bos[b]);
@@ -857,8 +999,8 @@ static int wl_pass(int i, int p)
 
 /*
  * Hand DRM file c over to holder p (SCM_RIGHTS) and close the sender's fd:
- * handles created from now on are charged to p, the existing ones stay
- * charged to the sender until closed.
+ * the file and all its charges stay with the sender until p issues its
+ * first ioctl on it (drm_file_update_pid()), then they are p's.
  */
 static void wl_pass_client(int c, int p)
 {
@@ -944,6 +1086,7 @@ static int wl_map_bo(int b, int c)
 
 	if (act(m.clients[c].proc, &op, -1, &r))
 		die("map dumb", r.ret);
+	client_ioctl(c);
 	lock();
 	m.bos[b].nmaps++;
 	i = add_map(m.clients[c].proc, r.addr, op.size, b, -1);
@@ -1005,6 +1148,7 @@ static void wl_exit(int p)
 		die("holder exit", -errno);
 	close(m.procs[p].sock);
 	lock();
+	m.procs[p].exited = 1;
 	for (i = 0; i < m.nclients; i++) {
 		if (!m.clients[i].open || !(m.clients[i].held & 1u << p))
 			continue;
@@ -1314,6 +1458,126 @@ static void scenario_handoff(void)
 	wl_create(c, OP_VIRTGPU, 32, 32);
 	wl_exit(h);
 	step("holder exits");
+}
+
+/*
+ * vgem attaches pages when an object is mapped and releases them when the
+ * last mapping goes: the device total follows the mappings, the process
+ * totals the handles.
+ */
+static void scenario_vgem(void)
+{
+	int h, c, hc, a, mp;
+
+	h = wl_spawn();
+	c = wl_open(0, VM_VGEM);
+	hc = wl_open(h, VM_VGEM);
+	step("open vgem");
+	a = wl_create(c, OP_DUMB, 256, 64);
+	wl_create(c, OP_DUMB, 100, 100);
+	step("create: no pages yet");
+	mp = wl_map_bo(a, c);
+	step("map one: its pages are attached");
+	wl_map_bo(wl_create(hc, OP_DUMB, 64, 64), hc);
+	step("holder creates and maps");
+	wl_unmap(mp);
+	step("unmap: the pages go, the object stays");
+	wl_gem_close(a, c);
+	step("close the unmapped object");
+	wl_exit(h);
+	step("holder exits with its mapping");
+	wl_close(c);
+	step("close");
+}
+
+/*
+ * Foreign dma-bufs imported into vgem: a virtio-gpu buffer and a udmabuf.
+ * The imports count in neither vgem total, and they keep the exporter's
+ * buffer alive.
+ */
+static void scenario_import(void)
+{
+	int h, v, g, hg, b, d, u;
+
+	h = wl_spawn();
+	v = wl_open(0, VM_CARD);
+	g = wl_open(0, VM_VGEM);
+	hg = wl_open(h, VM_VGEM);
+	step("open virtio-gpu and vgem");
+	b = wl_create(v, OP_DUMB, 256, 256);
+	d = wl_export(b, v);
+	wl_import(d, g);
+	step("virtio-gpu buffer imported into vgem");
+	u = wl_dmabuf(0, OP_UDMABUF, 128 << 10);
+	wl_import(u, g);
+	step("udmabuf imported into vgem");
+	wl_import(wl_pass(u, h), hg);
+	step("holder imports the udmabuf into its vgem file");
+	wl_close_dfd(d);
+	wl_gem_close(b, v);
+	step("exporter lets go: the import keeps its buffer");
+	wl_close_dfd(u);
+	wl_exit(h);
+	step("holder exits");
+	wl_close(g);
+	step("close vgem: the virtio-gpu buffer is freed");
+	wl_close(v);
+	step("close");
+}
+
+/*
+ * The owner exits while the receiver of its file (SCM_RIGHTS; a forked
+ * child is the same to the kernel) keeps it: the charges stay with the
+ * dead owner until the receiver's first ioctl moves them.
+ */
+static void scenario_orphan(void)
+{
+	int a, b, c, x;
+
+	a = wl_spawn();
+	b = wl_spawn();
+	c = wl_open(a, VM_RENDER);
+	x = wl_create(c, OP_VIRTGPU, 128, 64);
+	wl_create(c, OP_VIRTGPU, 64, 64);
+	step("owner creates");
+	wl_pass_client(c, b);
+	step("file passed, the owner's fd closed");
+	wl_exit(a);
+	step("owner exits: its charges stay with the file");
+	wl_gem_close(x, c);
+	step("the receiver's first ioctl takes the file over");
+	wl_create(c, OP_VIRTGPU, 32, 32);
+	step("receiver creates");
+	wl_exit(b);
+	step("receiver exits");
+}
+
+/*
+ * A new process gets the pid of an owner that exited while its file lives
+ * on: it starts from 0, and the dead owner's charges never show under the
+ * number.
+ */
+static void scenario_reuse(void)
+{
+	int a, b, c, r;
+
+	a = wl_spawn();
+	b = wl_spawn();
+	c = wl_open(a, VM_RENDER);
+	wl_create(c, OP_VIRTGPU, 128, 64);
+	step("owner creates");
+	wl_pass_client(c, b);
+	wl_exit(a);
+	step("owner exits, the receiver keeps the file");
+	r = wl_spawn_as(a);
+	wl_create(wl_open(r, VM_RENDER), OP_VIRTGPU, 64, 32);
+	step("a new process with the owner's pid creates");
+	wl_create(c, OP_VIRTGPU, 32, 32);
+	step("the receiver takes the file over");
+	wl_exit(r);
+	step("the new process exits");
+	wl_exit(b);
+	step("receiver exits");
 }
 
 /*
@@ -1687,6 +1951,10 @@ static const struct {
 	{ "dmabuf", scenario_dmabuf },
 	{ "fail", scenario_fail },
 	{ "gpus", scenario_gpus },
+	{ "import", scenario_import },
+	{ "orphan", scenario_orphan },
+	{ "reuse", scenario_reuse },
+	{ "vgem", scenario_vgem },
 };
 
 static void usage(void)
