@@ -32,6 +32,6 @@ kernel=$(vm_kernel)
 vm_cc "$out/bin/workload" tests/vm/workload.c
 vm_initrd "$out/initrd.gz" "$out/root" \
 	"$out/bin/workload $PWD/build-static/src/gpumem" scripts/demo-vm.sh
-vm_boot "$kernel" "$out/initrd.gz" "$out/console.log" 300 "" ||
+vm_boot "$kernel" "$out/initrd.gz" "$out/console.log" 300 "gpumem.collector=1" ||
 	echo "demo: QEMU exited with status $?, see $out/console.log" >&2
 sed -n 's/^GPUMEM: //p' "$out/console.log" | grep -v '^# '
