@@ -1,0 +1,86 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# Handle churn under contention (bench/vm/churn.c) on the patched and the
+# unpatched kernel, 2 vCPUs, nobody listening to the tracepoint: N = 1, 2,
+# 4 threads of one process and N processes, each on its own vgem file,
+# creating and closing buffers (create), closing files that hold 64
+# buffers (close) and importing one shared buffer (import).  The kernels
+# boot GPUMEM_BENCH_BOOTS times each, alternating, so that drift of the
+# shared host does not bias one kernel.  Prints the median ns per pair per
+# kernel and case, and the ratios patched/unpatched measured in this run.
+# Asserts nothing: wall clock under TCG.
+#
+# Environment: GPUMEM_BENCH_PAIRS (2000), GPUMEM_BENCH_ROUNDS (5),
+#   GPUMEM_BENCH_BOOTS (2), GPUMEM_BENCH_OUT (/var/cache/gpumem/bench-churn)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../../tests/vm/lib.sh"
+
+pairs=${GPUMEM_BENCH_PAIRS:-2000}
+rounds=${GPUMEM_BENCH_ROUNDS:-5}
+boots=${GPUMEM_BENCH_BOOTS:-2}
+out=${GPUMEM_BENCH_OUT:-/var/cache/gpumem/bench-churn}
+mkdir -p "$out/bin"
+
+export VM_SMP=2
+declare -A kernel
+kernel[patched]=$(vm_kernel)
+kernel[unpatched]=$(vm_kernel --unpatched)
+vm_cc "$out/bin/churn" "$VM_ROOT/bench/vm/churn.c"
+cat > "$out/10-churn.sh" <<EOF
+#!/bin/sh
+for op in create close import; do
+	for mode in threads procs; do
+		for n in 1 2 4; do
+			churn \$op \$mode \$n $pairs $rounds || exit 1
+		done
+	done
+done
+EOF
+vm_initrd "$out/initrd.gz" "$out/root" "$out/bin/churn" "$out/10-churn.sh"
+
+results="$out/results.txt"
+: > "$results"
+echo "host load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for boot in $(seq "$boots"); do
+	for k in unpatched patched; do
+		log="$out/console-$k-$boot.log"
+		vm_note "boot $boot: $k kernel"
+		vm_boot "${kernel[$k]}" "$out/initrd.gz" "$log" 900 "" ||
+			vm_die "$k VM failed (see $log)"
+		grep -q GPUMEM-SUITE-END "$log" || vm_die "$k VM did not finish (see $log)"
+		sed -n "s/^GPUMEM: churn op=\([a-z]*\) mode=\([a-z]*\) n=\([0-9]*\) round=[0-9]* ns_per_pair=\([0-9]*\).*/$k \1 \2 \3 \4/p" \
+			"$log" >> "$results"
+	done
+done
+echo "host load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+awk -v rounds="$rounds" -v boots="$boots" '
+function median(key,    v, n, i, j, t) {
+	n = split(vals[key], v, " ")
+	for (i = 2; i <= n; i++)
+		for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	return n ? v[int((n + 1) / 2)] : 0
+}
+{ vals[$1 " " $2 " " $3 " " $4] = vals[$1 " " $2 " " $3 " " $4] " " $5 }
+END {
+	printf "%d boots per kernel, %d rounds each; median ns per pair (per worker)\n",
+	       boots, rounds
+	printf "%-7s %-8s %2s %12s %12s %8s\n", "op", "mode", "n", "unpatched",
+	       "patched", "ratio"
+	split("create close import", ops, " ")
+	split("threads procs", modes, " ")
+	for (o = 1; o <= 3; o++)
+		for (m = 1; m <= 2; m++)
+			for (n = 1; n <= 4; n *= 2) {
+				k = ops[o] " " modes[m] " " n
+				u = median("unpatched " k)
+				p = median("patched " k)
+				if (u && p)
+					printf "%-7s %-8s %2d %12d %12d %7.3fx\n",
+					       ops[o], modes[m], n, u, p, p / u
+			}
+	print "goal: <= 1.05x at n = 4, <= 1.02x at n = 1 (nobody listening)"
+}' "$results"
