@@ -195,19 +195,31 @@ int vm_drm_gpu_index(int fd)
 	return index;
 }
 
-bool vm_gpu_is(int gpu, const char *name)
+/* Whether the last component of the link at path is name. */
+static bool vm_link_is(const char *path, const char *name)
 {
-	char path[96], target[128];
+	char target[128];
 	const char *base;
 	ssize_t n;
 
-	snprintf(path, sizeof(path), "/sys/class/drm/card%d/device/driver", gpu);
 	n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0)
 		return false;
 	target[n] = '\0';
 	base = strrchr(target, '/');
 	return !strcmp(base ? base + 1 : target, name);
+}
+
+/* vgem's platform device has no driver bound: its device name is vgem. */
+bool vm_gpu_is(int gpu, const char *name)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/class/drm/card%d/device/driver", gpu);
+	if (vm_link_is(path, name))
+		return true;
+	snprintf(path, sizeof(path), "/sys/class/drm/card%d/device", gpu);
+	return vm_link_is(path, name);
 }
 
 int vm_dumb_create(int fd, uint32_t width, uint32_t height, uint32_t bpp,

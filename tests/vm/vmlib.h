@@ -65,7 +65,7 @@ ssize_t vm_read_file(const char *path, char *buf, size_t len);
 int vm_drm_open(const char *path);
 /* DRM primary minor index (cardN) of the device behind a card or render fd. */
 int vm_drm_gpu_index(int fd);
-/* Whether the driver of /sys/class/drm/card<gpu> is called name. */
+/* Whether the driver (or the device) of /sys/class/drm/card<gpu> is name. */
 bool vm_gpu_is(int gpu, const char *name);
 /* MODE_CREATE_DUMB, bpp bits per pixel; *size is the kernel's object size. */
 int vm_dumb_create(int fd, uint32_t width, uint32_t height, uint32_t bpp,

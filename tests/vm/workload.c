@@ -43,7 +43,7 @@
 enum op_kind {
 	OP_OPEN, OP_CLOSE, OP_DUMB, OP_VIRTGPU, OP_GEM_CLOSE, OP_EXPORT,
 	OP_IMPORT, OP_HEAP, OP_UDMABUF, OP_MAP_DUMB, OP_MAP_DMABUF, OP_UNMAP,
-	OP_TAKE_FD, OP_DUP, OP_EXIT,
+	OP_TAKE_FD, OP_GIVE_FD, OP_DUP, OP_EXIT,
 };
 
 struct op {
@@ -163,9 +163,9 @@ static void __attribute__((noreturn)) holder_loop(int sock)
 		memset(&r, 0, sizeof(r));
 		if (op.kind == OP_TAKE_FD)
 			r.fd = passed;
-		else
+		else if (op.kind != OP_GIVE_FD)
 			r.ret = op_exec(&op, &r);
-		if (vm_send(sock, &r, sizeof(r), -1))
+		if (vm_send(sock, &r, sizeof(r), op.kind == OP_GIVE_FD ? op.fd : -1))
 			break;
 	}
 	_exit(0);
@@ -262,7 +262,7 @@ static void __attribute__((noreturn)) die(const char *what, int err)
 static int act(int p, struct op *op, int pass_fd, struct reply *r)
 {
 	int sock = m.procs[p].sock;
-	int ret;
+	int ret, got = -1;
 
 	memset(r, 0, sizeof(*r));
 	if (sock < 0) {
@@ -273,9 +273,11 @@ static int act(int p, struct op *op, int pass_fd, struct reply *r)
 	}
 	ret = vm_send(sock, op, sizeof(*op), pass_fd);
 	if (!ret)
-		ret = vm_recv(sock, r, sizeof(*r), NULL);
+		ret = vm_recv(sock, r, sizeof(*r), &got);
 	if (ret)
 		die("talking to a holder", ret);
+	if (got >= 0)
+		r->fd = got;	/* OP_GIVE_FD: our copy of the holder's fd */
 	return r->ret;
 }
 
@@ -1004,12 +1006,21 @@ static int wl_pass(int i, int p)
  */
 static void wl_pass_client(int c, int p)
 {
+	struct op give = { .kind = OP_GIVE_FD, .fd = m.clients[c].fd };
 	struct op op = { .kind = OP_TAKE_FD };
 	struct op cl = { .kind = OP_CLOSE, .fd = m.clients[c].fd };
+	int from = m.clients[c].proc, fd = m.clients[c].fd;
 	struct reply r, closed;
 
-	act(p, &op, m.clients[c].fd, &r);
-	if (act(m.clients[c].proc, &cl, -1, &closed))
+	/* a holder's fd goes through us: we issue no ioctl on it */
+	if (m.procs[from].sock >= 0) {
+		act(from, &give, -1, &r);
+		fd = r.fd;
+	}
+	act(p, &op, fd, &r);
+	if (fd != m.clients[c].fd)
+		close(fd);
+	if (act(from, &cl, -1, &closed))
 		die("close passed drm fd", closed.ret);
 	lock();
 	m.clients[c].proc = p;
@@ -1700,6 +1711,14 @@ static void inject_each(int c, int c2, enum op_kind kind, const char *what)
 			ret = b = wl_create_op(c, &op, &injected);
 		}
 		failed += ret < 0;
+		/*
+		 * 6.12's VIRTGPU_RESOURCE_CREATE does not kick the queue: a
+		 * create that failed after queueing its command keeps the
+		 * object, and its pages, until the next notify.  Freeing a
+		 * buffer notifies.
+		 */
+		if (kind == OP_VIRTGPU && ret < 0)
+			wl_gem_close(wl_create(c, OP_VIRTGPU, 1, 1), c);
 		step(what);
 		if (kind == OP_IMPORT && !ret)
 			wl_gem_close(b, c2);
