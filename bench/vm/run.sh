@@ -44,21 +44,9 @@ done
 EOF
 vm_initrd "$out/initrd.gz" "$out/root" "$out/bin/gembench" "$out/10-gembench.sh"
 
+vm_bench_boots "$out" "$boots" 600 \
+	's/^GPUMEM: bench op=\([a-z]*\) trace=\([a-z]*\) round=[0-9]* ns_per_pair=\([0-9]*\).*/$k \1 \2 \3/p'
 results="$out/results.txt"
-: > "$results"
-echo "host load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-for boot in $(seq "$boots"); do
-	for k in unpatched patched; do
-		log="$out/console-$k-$boot.log"
-		vm_note "boot $boot: $k kernel"
-		vm_boot "${kernel[$k]}" "$out/initrd.gz" "$log" 600 "" ||
-			vm_die "$k VM failed (see $log)"
-		grep -q GPUMEM-SUITE-END "$log" || vm_die "$k VM did not finish (see $log)"
-		sed -n "s/^GPUMEM: bench op=\([a-z]*\) trace=\([a-z]*\) round=[0-9]* ns_per_pair=\([0-9]*\).*/$k \1 \2 \3/p" \
-			"$log" >> "$results"
-	done
-done
-echo "host load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 awk -v rounds="$rounds" -v boots="$boots" '
 function stat(key, which,    v, n, i, j, t) {

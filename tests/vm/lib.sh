@@ -61,6 +61,29 @@ vm_initrd() {
 		vm_die "building $out failed"
 }
 
+# vm_bench_boots OUT BOOTS TIMEOUT SED: boot $kernel[unpatched] and
+# $kernel[patched] (an associative array of the caller) BOOTS times each,
+# alternating, so that drift of the shared host does not bias one kernel,
+# with OUT/initrd.gz; each console's lines through sed -n SED (a script in
+# which $k stands for the kernel's name) go to OUT/results.txt.
+vm_bench_boots() {
+	local out=$1 boots=$2 limit=$3 script=$4 boot k log
+	: > "$out/results.txt"
+	echo "host load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	for boot in $(seq "$boots"); do
+		for k in unpatched patched; do
+			log="$out/console-$k-$boot.log"
+			vm_note "boot $boot: $k kernel"
+			vm_boot "${kernel[$k]}" "$out/initrd.gz" "$log" "$limit" "" ||
+				vm_die "$k VM failed (see $log)"
+			grep -q GPUMEM-SUITE-END "$log" ||
+				vm_die "$k VM did not finish (see $log)"
+			sed -n "${script//\$k/$k}" "$log" >> "$out/results.txt"
+		done
+	done
+	echo "host load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+
 # vm_boot KERNEL INITRD LOG TIMEOUT APPEND [interactive]: run QEMU (VM_SMP
 # vCPUs, default 2; VM_GPUS virtio-gpu devices, default 1; VM_QEMU_ARGS
 # more options); the serial console goes to LOG.  Returns QEMU's (or

@@ -1536,6 +1536,20 @@ static void scenario_import(void)
 	step("close");
 }
 
+/* Holders a and b; a creates x and another buffer in a render file. */
+static int owner_setup(int *a, int *b, int *x)
+{
+	int c;
+
+	*a = wl_spawn();
+	*b = wl_spawn();
+	c = wl_open(*a, VM_RENDER);
+	*x = wl_create(c, OP_VIRTGPU, 128, 64);
+	wl_create(c, OP_VIRTGPU, 64, 64);
+	step("owner creates");
+	return c;
+}
+
 /*
  * The owner exits while the receiver of its file (SCM_RIGHTS; a forked
  * child is the same to the kernel) keeps it: the charges stay with the
@@ -1543,14 +1557,8 @@ static void scenario_import(void)
  */
 static void scenario_orphan(void)
 {
-	int a, b, c, x;
+	int a, b, x, c = owner_setup(&a, &b, &x);
 
-	a = wl_spawn();
-	b = wl_spawn();
-	c = wl_open(a, VM_RENDER);
-	x = wl_create(c, OP_VIRTGPU, 128, 64);
-	wl_create(c, OP_VIRTGPU, 64, 64);
-	step("owner creates");
 	wl_pass_client(c, b);
 	step("file passed, the owner's fd closed");
 	wl_exit(a);
@@ -1570,13 +1578,8 @@ static void scenario_orphan(void)
  */
 static void scenario_reuse(void)
 {
-	int a, b, c, r;
+	int a, b, x, r, c = owner_setup(&a, &b, &x);
 
-	a = wl_spawn();
-	b = wl_spawn();
-	c = wl_open(a, VM_RENDER);
-	wl_create(c, OP_VIRTGPU, 128, 64);
-	step("owner creates");
 	wl_pass_client(c, b);
 	wl_exit(a);
 	step("owner exits, the receiver keeps the file");
