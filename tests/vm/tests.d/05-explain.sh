@@ -12,6 +12,8 @@ if ! command -v gpumem >/dev/null || ! command -v alloc_kinds >/dev/null; then
 	exit 0
 fi
 
+. /tests/common.inc
+
 # Per-cpu vmstat deltas are folded into the global counters first (SMP).
 settle() {
 	sync
@@ -72,48 +74,70 @@ val_lines() {
 snap /tmp/idle || { echo "not ok - explain: gpumem explain failed"; exit 0; }
 echo "# explain: the table at idle"
 sed 's/^/#   /' /tmp/explain.txt
+base=$(gpu_totals)
 memtotal=$(val /tmp/idle MemTotal)
 idle=$(val /tmp/idle unexplained)
 echo "# explain: idle unexplained $idle bytes of MemTotal $memtotal" \
 	"($(awk -v u="$idle" -v t="$memtotal" 'BEGIN { printf "%.3f", 100 * u / t }')%)"
 echo "# explain: KIND N | line growth | error % of N | unexplained moved | % of N"
 
+# measure KIND MIB: allocate, explain, free; sets grow and moved.
+measure() {
+	snap /tmp/before || return 1
+	rm -f /tmp/explain.ready
+	alloc_kinds "$1" "$2" /tmp/explain.ready &
+	pid=$!
+	i=0
+	while [ ! -e /tmp/explain.ready ] && kill -0 $pid 2>/dev/null &&
+	      [ $i -lt 600 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ ! -e /tmp/explain.ready ]; then
+		kill $pid 2>/dev/null
+		wait $pid
+		return 2
+	fi
+	snap /tmp/after
+	kill $pid
+	wait $pid
+	grow=$(( $(val_lines /tmp/after $1) - $(val_lines /tmp/before $1) ))
+	moved=$(( $(val /tmp/after unexplained) - $(val /tmp/before unexplained) ))
+}
+
 for kind in dumb prime heap heapmap udmabuf mix; do
 	for mib in 16 64 256; do
 		name="explain: $kind $mib MiB"
-		snap /tmp/before || { echo "not ok - $name: explain failed"; continue; }
-		rm -f /tmp/explain.ready
-		alloc_kinds "$kind" "$mib" /tmp/explain.ready &
-		pid=$!
-		i=0
-		while [ ! -e /tmp/explain.ready ] && kill -0 $pid 2>/dev/null &&
-		      [ $i -lt 600 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		if [ ! -e /tmp/explain.ready ]; then
-			kill $pid 2>/dev/null
-			wait $pid
-			echo "not ok - $name: alloc_kinds did not get ready"
-			continue
-		fi
-		snap /tmp/after
-		kill $pid
-		wait $pid
 		n=$((mib << 20))
-		grow=$(( $(val_lines /tmp/after $kind) - $(val_lines /tmp/before $kind) ))
-		moved=$(( $(val /tmp/after unexplained) - $(val /tmp/before unexplained) ))
-		verdict=$(awk -v g="$grow" -v m="$moved" -v n="$n" 'BEGIN {
-			e = g - n; if (e < 0) e = -e; a = m; if (a < 0) a = -a
-			printf "%s %.3f %.3f", (e * 100 <= n && a * 100 <= n) ? "ok" : "not ok",
-			       100 * (g - n) / n, 100 * m / n }')
-		set -- $verdict
-		[ "$1" = not ] && shift
-		echo "# explain: $kind $mib | $grow | ${2}% | $moved | ${3}%"
-		case $verdict in
-		ok*) echo "ok - $name" ;;
-		*) echo "not ok - $name (line +$grow, unexplained $moved)"
-		   paste /tmp/before /tmp/after | sed 's/^/#   /' ;;
+		# A second try only when the first moved "unexplained": the
+		# kernel's own background work (late frees of the previous
+		# run) can land inside one measurement; an accounting error
+		# moves it every time.
+		for try in 1 2; do
+			# the last run's virtio-gpu pages go when the host answers
+			settle_totals "$base"
+			measure "$kind" "$mib"
+			rc=$?
+			[ $rc = 0 ] || break
+			verdict=$(awk -v g="$grow" -v m="$moved" -v n="$n" 'BEGIN {
+				e = g - n; if (e < 0) e = -e; a = m; if (a < 0) a = -a
+				printf "%s %s %.3f %.3f", e * 100 <= n ? "ok" : "bad",
+				       a * 100 <= n ? "ok" : "bad",
+				       100 * (g - n) / n, 100 * m / n }')
+			set -- $verdict
+			[ "$1 $2" != "ok bad" ] && break
+			echo "# explain: $kind $mib try $try: unexplained moved $moved, measuring again"
+		done
+		case $rc in
+		1) echo "not ok - $name: explain failed"; continue ;;
+		2) echo "not ok - $name: alloc_kinds did not get ready"; continue ;;
 		esac
+		echo "# explain: $kind $mib | $grow | ${3}% | $moved | ${4}%"
+		if [ "$1 $2" = "ok ok" ]; then
+			echo "ok - $name"
+		else
+			echo "not ok - $name (line +$grow, unexplained $moved)"
+			paste /tmp/before /tmp/after | sed 's/^/#   /'
+		fi
 	done
 done
