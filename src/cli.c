@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,17 +65,20 @@ static int build_tables(const struct cli_opt *opts, struct option *lo,
 			char *so, size_t so_size)
 {
 	size_t n = 0, s = 0;
+	size_t i;
 
 	so[s++] = ':';
-	for (; opts[n].name; n++) {
+	for (i = 0; opts[i].name; i++) {
 		if (n + 2 >= CLI_MAX_OPTS || s + 3 >= so_size)
 			return -E2BIG;
-		lo[n] = (struct option){ opts[n].name, opts[n].arg ?
-					 required_argument : no_argument,
-					 NULL, opts[n].key };
-		if (opts[n].key < 256) {
-			so[s++] = (char)opts[n].key;
-			if (opts[n].arg)
+		if (!opts[i].renamed)
+			lo[n++] = (struct option){ opts[i].name, opts[i].arg ?
+						   required_argument :
+						   no_argument, NULL,
+						   opts[i].key };
+		if (opts[i].key < 256) {
+			so[s++] = (char)opts[i].key;
+			if (opts[i].arg)
 				so[s++] = ':';
 		}
 	}
@@ -97,6 +101,12 @@ static const struct cli_opt *find_opt(const struct cli_opt *opts, int key)
 int cli_parse(int argc, char **argv, const struct cli_opt *opts, void *args,
 	      const char *usage)
 {
+	return cli_parse_operands(argc, argv, opts, args, usage, 0, NULL);
+}
+
+int cli_parse_operands(int argc, char **argv, const struct cli_opt *opts,
+		       void *args, const char *usage, int max, int *first)
+{
 	struct option lo[CLI_MAX_OPTS];
 	char so[2 * CLI_MAX_OPTS + 2], what[64];
 	const struct cli_opt *o;
@@ -116,14 +126,37 @@ int cli_parse(int argc, char **argv, const struct cli_opt *opts, void *args,
 		o = find_opt(opts, c);
 		if (!o)
 			return usage_error("unknown option", argv[optind - 1]);
+		if (o->renamed)
+			fprintf(stderr, "gpumem: -%c is deprecated for --%s: "
+				"use %s\n", c, o->name, o->renamed);
 		if (o->set(args, optarg)) {
 			snprintf(what, sizeof(what), "invalid --%s", o->name);
 			return usage_error(what, optarg ? optarg : "");
 		}
 	}
-	if (optind < argc)
-		return usage_error("unexpected argument", argv[optind]);
+	if (argc - optind > max)
+		return usage_error("unexpected argument", argv[optind + max]);
+	if (first)
+		*first = optind;
 	return -1;
+}
+
+volatile sig_atomic_t cli_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	cli_stop = 1;
+}
+
+void cli_catch_stop(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
 }
 
 /*

@@ -3,6 +3,7 @@
 #ifndef GPUMEM_CLI_H
 #define GPUMEM_CLI_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -30,6 +31,10 @@ struct cli_opt {
 	int key;
 	bool arg;
 	int (*set)(void *args, const char *arg);
+	/* Set: key is an old short spelling kept for scripts, and this is
+	 * the one to use now; a note on stderr says so.  name is then only
+	 * for messages (the long option is the entry it stands for). */
+	const char *renamed;
 };
 
 /*
@@ -38,6 +43,9 @@ struct cli_opt {
  */
 int cli_parse(int argc, char **argv, const struct cli_opt *opts, void *args,
 	      const char *usage);
+/* The same, letting up to max operands through: argv[*first..argc). */
+int cli_parse_operands(int argc, char **argv, const struct cli_opt *opts,
+		       void *args, const char *usage, int max, int *first);
 
 /* The options of the reporting commands; their args begin with this. */
 struct cli_common {
@@ -67,6 +75,14 @@ int cmd_trace(int argc, char **argv);
 int cmd_sources(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_cgroups(int argc, char **argv);
+
+/*
+ * SIGINT and SIGTERM set cli_stop (and interrupt a sleep: no SA_RESTART);
+ * SIGPIPE is ignored so that a closed pipe is a write error, EPIPE, which
+ * the loops take for the reader having gone (gpumem(1), EXIT STATUS).
+ */
+extern volatile sig_atomic_t cli_stop;
+void cli_catch_stop(void);
 
 /* Says on stderr when root is a partial capture (its PARTIAL file). */
 void cli_warn_partial(const char *root);

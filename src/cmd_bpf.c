@@ -22,14 +22,16 @@ static const char usage_text[] =
 "The gpu_mem_total collector: a BPF program keeping the latest GPU memory\n"
 "total per (gpu, pid), pinned under " GPUMEM_TP_PIN_DIR " for group gpumem.\n"
 "\n"
-"  -n, --max-entries N  keys of the totals map (default 32768: 4096\n"
+"  -m, --max-entries N  keys of the totals map (default 32768: 4096\n"
 "                       processes x 8 GPUs); new keys past it are counted\n"
 "                       as dropped, never silently lost\n"
 "  -a, --attach TYPE    tp_btf when the kernel's BTF has it (auto), raw_tp\n"
-"  -d, --pin-dir DIR    another bpffs directory\n"
+"  -P, --pin-dir DIR    another bpffs directory\n"
 "      --android        dump in the text of Android's dumpsys gpu --gpumem\n"
 "                       (also reads Android's own pinned map)\n"
-"  -h, --help           this text\n";
+"  -h, --help           this text\n"
+"-n and -d, the old spellings of -m and -P, still work (with a note): in\n"
+"gpumem's sampling commands they mean count and delay, as in top(1).\n";
 
 struct args {
 	struct gm_collector_opts load;
@@ -81,9 +83,11 @@ static int set_android(void *args, const char *arg)
 }
 
 static const struct cli_opt options[] = {
-	{ "max-entries", 'n', true, set_max_entries },
+	{ "max-entries", 'm', true, set_max_entries },
 	{ "attach", 'a', true, set_attach },
-	{ "pin-dir", 'd', true, set_pin_dir },
+	{ "pin-dir", 'P', true, set_pin_dir },
+	{ "max-entries", 'n', true, set_max_entries, "-m" },
+	{ "pin-dir", 'd', true, set_pin_dir, "-P" },
 	{ "android", 256, false, set_android },
 	{ NULL, 0, false, NULL }
 };

@@ -31,9 +31,12 @@ static const char usage_text[] =
 "caused it, old -> new bytes.\n"
 "\n"
 "  -j, --json         one JSON object per line\n"
-"  -c, --count N      exit after N events\n"
-"  -d, --pin-dir DIR  another bpffs directory\n"
-"  -h, --help         this text\n";
+"  -n, --count N      exit after N events\n"
+"  -P, --pin-dir DIR  another bpffs directory\n"
+"  -h, --help         this text\n"
+"-c and -d, the old spellings of -n and -P, still work (with a note): in\n"
+"gpumem's sampling commands they mean CSV and delay.\n"
+"Exits 0 on SIGINT, SIGTERM or when the reader of a pipe goes away.\n";
 
 struct trace {
 	bool json;
@@ -42,8 +45,6 @@ struct trace {
 	uint64_t start_ns;	/* CLOCK_BOOTTIME, as the events */
 	const char *pin_dir;
 };
-
-static volatile sig_atomic_t stop;
 
 static uint64_t boottime_ns(void)
 {
@@ -69,12 +70,6 @@ static struct gm_bpf_globals *map_globals(int fd)
 static void set_lease(struct gm_bpf_globals *g, uint64_t until)
 {
 	__atomic_store_n(&g->stream_until, until, __ATOMIC_RELAXED);
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
 }
 
 /* Any task's comm, cut where the kernel cut it: not a C string yet. */
@@ -134,9 +129,9 @@ static int on_event(void *ctx, void *data, size_t len)
 		print_json(e);
 	else
 		print_text(e);
-	fflush(stdout);
 	t->seen++;
-	return 0;
+	/* A reader that went away ends the stream (EPIPE: exit 0). */
+	return fflush(stdout) ? -errno : 0;
 }
 
 static int set_json(void *args, const char *arg)
@@ -163,8 +158,10 @@ static int set_pin_dir(void *args, const char *arg)
 
 static const struct cli_opt options[] = {
 	{ "json", 'j', false, set_json },
-	{ "count", 'c', true, set_count },
-	{ "pin-dir", 'd', true, set_pin_dir },
+	{ "count", 'n', true, set_count },
+	{ "pin-dir", 'P', true, set_pin_dir },
+	{ "count", 'c', true, set_count, "-n" },
+	{ "pin-dir", 'd', true, set_pin_dir, "-P" },
 	{ NULL, 0, false, NULL }
 };
 
@@ -216,12 +213,11 @@ int cmd_trace(int argc, char **argv)
 		ret = EXIT_RUNTIME;
 		goto cleanup;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	cli_catch_stop();
 	if (!t.json)
 		printf("%13s %3s %7s %-16s %7s %14s    %s\n", "TIME", "GPU", "PID",
 		       "COMM", "BY", "OLD", "NEW");
-	while (!stop) {
+	while (!cli_stop) {
 		set_lease(g, boottime_ns() + GM_BPF_STREAM_LEASE_NS);
 		err = ring_buffer__poll(rb, 200);
 		if (err == -EINTR)
@@ -229,7 +225,7 @@ int cmd_trace(int argc, char **argv)
 		if (err < 0 || (t.count && t.seen >= t.count))
 			break;
 	}
-	if (err > 0)
+	if (err > 0 || err == -EPIPE)
 		err = 0;
 	if (err)
 		fprintf(stderr, "gpumem: streaming from %s: %s\n",
