@@ -80,6 +80,19 @@ void gm_sample_info(struct gpumem_sample_info *info, int procfd);
 /* What the sources gave, turned into totals, shares and lists. */
 int gm_finish_model(struct gpumem_snapshot *s, struct gm_refs *clients,
 		    struct gm_refs *bufs);
+
+/* series.c: a directory of captures, one per sample (gpumem_scanner_new) */
+struct gm_series {
+	char *root;
+	char **names;		/* the captures, in version order */
+	size_t nr, next;
+};
+
+/* *out NULL: root is not a series. */
+int gm_series_open(const char *root, struct gm_series **out);
+/* The next capture's root into path; -ENODATA past the last. */
+int gm_series_next(struct gm_series *sr, char *path, size_t size);
+void gm_series_free(struct gm_series *sr);
 int gm_walk_sources(struct gm_source_ctx *ctx, enum gm_use use,
 		    struct gpumem_source_status *st);
 

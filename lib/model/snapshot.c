@@ -555,6 +555,7 @@ struct gpumem_scanner {
 	struct gpumem_opts opts;
 	struct gm_index idx;
 	bool indexed;
+	struct gm_series *series;	/* opts.root is a recorded series */
 };
 
 /* Every source of the table that this kind of sample reads, in order. */
@@ -683,6 +684,7 @@ int gpumem_scanner_new(const struct gpumem_opts *opts,
 		       struct gpumem_scanner **out)
 {
 	struct gpumem_scanner *sc = calloc(1, sizeof(*sc));
+	int err;
 
 	if (!sc)
 		return -ENOMEM;
@@ -690,21 +692,39 @@ int gpumem_scanner_new(const struct gpumem_opts *opts,
 		sc->opts = *opts;
 	if (sc->opts.root) {
 		sc->opts.root = strdup(sc->opts.root);
-		if (!sc->opts.root) {
-			free(sc);
-			return -ENOMEM;
+		err = sc->opts.root ? gm_series_open(sc->opts.root,
+						     &sc->series) : -ENOMEM;
+		if (err) {
+			gpumem_scanner_free(sc);
+			return err;
 		}
 	}
 	*out = sc;
 	return 0;
 }
 
+/* Each capture of a series is a full sample of its own root. */
+static int replay(struct gpumem_scanner *sc, struct gpumem_snapshot **out)
+{
+	struct gpumem_opts opts = sc->opts;
+	char root[4096];
+	int err = gm_series_next(sc->series, root, sizeof(root));
+
+	if (err)
+		return err;
+	opts.root = root;
+	return take(&opts, NULL, false, out);
+}
+
 /* A refresh that finds the index stale is thrown away for a full sample. */
 int gpumem_scanner_sample(struct gpumem_scanner *sc, bool refresh,
 			  struct gpumem_snapshot **out)
 {
-	int err = take(&sc->opts, sc, refresh, out);
+	int err;
 
+	if (sc->series)
+		return replay(sc, out);
+	err = take(&sc->opts, sc, refresh, out);
 	if (err || !refresh || sc->indexed)
 		return err;
 	gpumem_snapshot_free(*out);
@@ -717,6 +737,7 @@ void gpumem_scanner_free(struct gpumem_scanner *sc)
 		return;
 	free(sc->idx.fds);
 	free(sc->idx.pids);
+	gm_series_free(sc->series);
 	free((char *)sc->opts.root);
 	free(sc);
 }
