@@ -289,6 +289,11 @@ void gpumem_snapshot_free(struct gpumem_snapshot *snap);
  * and those processes' maps.  A refresh does not see processes or fds that
  * appeared since the last full sample; it falls back to a full sample when
  * there is no index or the previous refresh found an indexed fd changed.
+ *
+ * A recorded series: when opts->root has no proc/ but subdirectories that
+ * are roots (captures, gpumem --capture), each sample is the next of them
+ * in version order of their names (2 before 10), read in full; a sample
+ * past the last returns -ENODATA.
  */
 struct gpumem_scanner;
 
@@ -575,6 +580,17 @@ int gpumem_print_groups_table(const struct gpumem_snapshot *s,
 			      unsigned int flags);
 int gpumem_print_groups_json(const struct gpumem_snapshot *s,
 			     enum gpumem_group_by by, FILE *f);
+/* The same document on one line: a series of them is NDJSON. */
+int gpumem_print_json_line(const struct gpumem_snapshot *s, FILE *f);
+/*
+ * CSV (RFC 4180), one row per process and device it holds memory of (a
+ * process holding none: one row, its device columns empty), each row
+ * starting with the sample's time; the columns are the JSON's keys
+ * (docs/json-schema.md, "CSV").  GPUMEM_PRINT_CSV_HEAD: the header row first.
+ */
+#define GPUMEM_PRINT_CSV_HEAD 0x2u
+int gpumem_print_csv(const struct gpumem_snapshot *s, FILE *f,
+		     unsigned int flags);
 
 /*
  * Writes to dir (created 0700, or an empty directory owned by the caller's

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output.h"
+#include "fields.h"
 
 json_t *gm_json_bytes(uint64_t v)
 {
@@ -42,15 +42,16 @@ int gm_json_set_named(json_t *o, const char *key, json_t *v)
 	return json_object_set_new(o, buf, v);
 }
 
-/* Writes and frees doc; the error is the stream's (ENOSPC, EPIPE), not EIO. */
-int gm_json_print(json_t *doc, FILE *f)
+/* Writes and frees doc (line: on one line); the error is the stream's (ENOSPC, EPIPE), not EIO. */
+int gm_json_print(json_t *doc, FILE *f, bool line)
 {
 	int err;
 
 	if (!doc)
 		return -ENOMEM;
 	errno = 0;
-	err = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	err = json_dumpf(doc, f, (line ? JSON_COMPACT : JSON_INDENT(2)) |
+			 JSON_PRESERVE_ORDER);
 	json_decref(doc);
 	if (err || fputc('\n', f) == EOF)
 		return errno ? -errno : -EIO;
@@ -59,14 +60,14 @@ int gm_json_print(json_t *doc, FILE *f)
 
 json_t *gm_json_doc(int schema_version, const struct gpumem_sample_info *info)
 {
-	json_t *o = json_object(), *t = json_object();
+	struct gm_out out = { .mode = GM_OUT_JSON, .obj = json_object() };
 
-	json_object_set_new(o, "schema_version", json_integer(schema_version));
-	json_object_set_new(o, "gpumem_version", json_string(gpumem_version()));
-	json_object_set_new(o, "kernel_release",
+	json_object_set_new(out.obj, "schema_version",
+			    json_integer(schema_version));
+	json_object_set_new(out.obj, "gpumem_version",
+			    json_string(gpumem_version()));
+	json_object_set_new(out.obj, "kernel_release",
 			    gm_json_name(info->kernel_release));
-	json_object_set_new(t, "realtime_ns", json_integer(info->realtime_ns));
-	json_object_set_new(t, "boottime_ns", json_integer(info->boottime_ns));
-	json_object_set_new(o, "time", t);
-	return o;
+	gm_time_fields(&out, NULL, info);
+	return out.obj;
 }

@@ -136,5 +136,5 @@ static json_t *explain_json(const struct gpumem_explain *e)
 
 int gpumem_explain_print_json(const struct gpumem_explain *e, FILE *f)
 {
-	return gm_json_print(explain_json(e), f);
+	return gm_json_print(explain_json(e), f, false);
 }

@@ -6,6 +6,8 @@
 
 #include "fields.h"
 
+#define GM_KEY_PATH_MAX 32
+
 static bool in_json(const struct gm_out *o, const struct gm_field *fl)
 {
 	return o->mode == GM_OUT_JSON && fl->key;
@@ -15,6 +17,12 @@ static bool in_table(const struct gm_out *o, const struct gm_field *fl)
 {
 	return (o->mode == GM_OUT_HEAD || o->mode == GM_OUT_ROW ||
 		o->mode == GM_OUT_MEASURE) && fl->head;
+}
+
+static bool in_csv(const struct gm_out *o, const struct gm_field *fl)
+{
+	return (o->mode == GM_OUT_CSV_HEAD || o->mode == GM_OUT_CSV_ROW) &&
+	       fl->key;
 }
 
 /* Listing mode reports the field; true: nothing else to do. */
@@ -66,9 +74,56 @@ static void cell(struct gm_out *o, const struct gm_field *fl, const char *text)
 		"");
 }
 
+/*
+ * A CSV cell: the column's name in the head row, else the value; a name
+ * escaped as for a terminal (no control byte, so no line break in a row)
+ * and quoted when it has a comma or a quote (RFC 4180).
+ */
+static void csv_cell(struct gm_out *o, const struct gm_field *fl,
+		     const char *text)
+{
+	char esc[1024];
+	const char *c;
+
+	if (o->col++)
+		fputc(',', o->f);
+	if (o->mode == GM_OUT_CSV_HEAD) {
+		fprintf(o->f, "%s%s", o->prefix ? o->prefix : "", fl->key);
+		return;
+	}
+	gm_escape_name(esc, sizeof(esc), text, NULL);
+	if (!strpbrk(esc, ",\"")) {
+		fputs(esc, o->f);
+		return;
+	}
+	fputc('"', o->f);
+	for (c = esc; *c; c++) {
+		if (*c == '"')
+			fputc('"', o->f);
+		fputc(*c, o->f);
+	}
+	fputc('"', o->f);
+}
+
+/* "a.b" is key b of the object a, made when its first key is set. */
 static void set(struct gm_out *o, const struct gm_field *fl, json_t *v)
 {
-	json_object_set_new(o->obj, fl->key, v);
+	const char *dot = strchr(fl->key, '.');
+	char outer[GM_KEY_PATH_MAX];
+	json_t *in;
+
+	if (!dot || (size_t)(dot - fl->key) >= sizeof(outer)) {
+		json_object_set_new(o->obj, fl->key, v);
+		return;
+	}
+	memcpy(outer, fl->key, (size_t)(dot - fl->key));
+	outer[dot - fl->key] = '\0';
+	in = json_object_get(o->obj, outer);
+	if (!in) {
+		in = json_object();
+		json_object_set_new(o->obj, outer, in);
+	}
+	json_object_set_new(in, dot + 1, v);
 }
 
 void gm_put_size(struct gm_out *o, const struct gm_field *fl, bool known,
@@ -80,6 +135,10 @@ void gm_put_size(struct gm_out *o, const struct gm_field *fl, bool known,
 		return;
 	if (in_json(o, fl))
 		set(o, fl, known ? gm_json_bytes(v) : json_null());
+	if (in_csv(o, fl)) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, v);
+		csv_cell(o, fl, known ? buf : "");
+	}
 	if (!in_table(o, fl))
 		return;
 	snprintf(buf, sizeof(buf), "%s%s", prefix ? prefix : "",
@@ -111,6 +170,10 @@ void gm_put_signed(struct gm_out *o, const struct gm_field *fl, int64_t v)
 		return;
 	if (in_json(o, fl))
 		set(o, fl, json_integer(v));
+	if (in_csv(o, fl)) {
+		snprintf(buf, sizeof(buf), "%" PRId64, v);
+		csv_cell(o, fl, buf);
+	}
 	if (in_table(o, fl))
 		cell(o, fl, gm_fmt_size(buf, sizeof(buf), v < 0, mag, o->flags));
 }
@@ -125,6 +188,11 @@ void gm_put_size_some(struct gm_out *o, const struct gm_field *fl, uint64_t v,
 	if (in_json(o, fl))
 		set(o, fl, bound == GM_NOT_PSS || (some_unknown && !v) ?
 			json_null() : gm_json_bytes(v));
+	if (in_csv(o, fl)) {
+		snprintf(buf, sizeof(buf), "%" PRIu64, v);
+		csv_cell(o, fl, bound == GM_NOT_PSS || (some_unknown && !v) ?
+			 "" : buf);
+	}
 	if (!in_table(o, fl))
 		return;
 	gm_fmt_size(num, sizeof(num), false, v, o->flags);
@@ -145,10 +213,11 @@ void gm_put_int_or(struct gm_out *o, const struct gm_field *fl, bool known,
 		return;
 	if (in_json(o, fl))
 		set(o, fl, known ? json_integer(v) : json_null());
-	if (!in_table(o, fl))
-		return;
 	snprintf(buf, sizeof(buf), "%lld", v);
-	cell(o, fl, known ? buf : "-");
+	if (in_csv(o, fl))
+		csv_cell(o, fl, known ? buf : "");
+	if (in_table(o, fl))
+		cell(o, fl, known ? buf : "-");
 }
 
 void gm_put_int(struct gm_out *o, const struct gm_field *fl, long long v)
@@ -156,14 +225,22 @@ void gm_put_int(struct gm_out *o, const struct gm_field *fl, long long v)
 	gm_put_int_or(o, fl, true, v);
 }
 
-void gm_put_str(struct gm_out *o, const struct gm_field *fl, const char *s)
+void gm_put_str_or(struct gm_out *o, const struct gm_field *fl, bool known,
+		   const char *s)
 {
 	if (listed(o, fl))
 		return;
 	if (in_json(o, fl))
-		set(o, fl, gm_json_name(s));
+		set(o, fl, known ? gm_json_name(s) : json_null());
+	if (in_csv(o, fl))
+		csv_cell(o, fl, known ? s : "");
 	if (in_table(o, fl))
-		cell(o, fl, s[0] ? s : "-");
+		cell(o, fl, known && s[0] ? s : "-");
+}
+
+void gm_put_str(struct gm_out *o, const struct gm_field *fl, const char *s)
+{
+	gm_put_str_or(o, fl, true, s);
 }
 
 void gm_put_bool(struct gm_out *o, const struct gm_field *fl, bool v)
@@ -172,6 +249,8 @@ void gm_put_bool(struct gm_out *o, const struct gm_field *fl, bool v)
 		return;
 	if (in_json(o, fl))
 		set(o, fl, json_boolean(v));
+	if (in_csv(o, fl))
+		csv_cell(o, fl, v ? "true" : "false");
 	if (in_table(o, fl))
 		cell(o, fl, v ? "yes" : "no");
 }
@@ -186,7 +265,18 @@ void gm_put_json(struct gm_out *o, const struct gm_field *fl,
 
 void gm_out_end_row(struct gm_out *o)
 {
+	if (o->mode == GM_OUT_CSV_HEAD || o->mode == GM_OUT_CSV_ROW)
+		return;
 	if (o->mode == GM_OUT_HEAD || o->mode == GM_OUT_ROW)
 		fputc('\n', o->f);
 	o->col = 0;
+}
+
+json_t *gm_fields_json(const struct gpumem_snapshot *s, const void *obj,
+		       gm_fields_fn *fields)
+{
+	struct gm_out o = { .mode = GM_OUT_JSON, .obj = json_object() };
+
+	fields(&o, s, obj);
+	return o.obj;
 }

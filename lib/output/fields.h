@@ -19,13 +19,17 @@ enum gm_out_mode {
 	GM_OUT_ROW,		/* print one table row */
 	GM_OUT_LIST,		/* call list() for each field (tests) */
 	GM_OUT_MEASURE,		/* widen widths[] to the rows' cells */
+	GM_OUT_CSV_HEAD,	/* print the keys as CSV column names */
+	GM_OUT_CSV_ROW,		/* print the values as CSV cells */
 };
 
 /* Columns a table measures; those past it keep their fixed width. */
 #define GM_OUT_MAX_COLS 32
 
 struct gm_field {
-	const char *key;	/* JSON key; NULL: table only */
+	/* JSON key, also the CSV column of a value that is not a gm_put_json;
+	 * "a.b": key b of the object a.  NULL: table only. */
+	const char *key;
 	const char *head;	/* table column; NULL: JSON only */
 	int width;		/* negative: left-aligned; 0: last, unpadded */
 	const char *why;	/* why the field is in one output only */
@@ -41,6 +45,7 @@ struct gm_out {
 	unsigned int widths[GM_OUT_MAX_COLS];
 	void (*list)(void *ctx, const struct gm_field *field);
 	void *ctx;
+	const char *prefix;	/* CSV: before each column name */
 };
 
 #define GM_FIELD(k, h, w) (&(const struct gm_field){ (k), (h), (w), NULL })
@@ -71,12 +76,15 @@ void gm_put_signed(struct gm_out *o, const struct gm_field *fl, int64_t v);
 void gm_put_int_or(struct gm_out *o, const struct gm_field *fl, bool known,
 		   long long v);
 void gm_put_str(struct gm_out *o, const struct gm_field *fl, const char *s);
+/* A string or, when !known, JSON null, "-" in the table, empty in CSV. */
+void gm_put_str_or(struct gm_out *o, const struct gm_field *fl, bool known,
+		   const char *s);
 void gm_put_bool(struct gm_out *o, const struct gm_field *fl, bool v);
 /* A JSON-only value, built only when the JSON is: build(ctx) makes it. */
 void gm_put_json(struct gm_out *o, const struct gm_field *fl,
 		 json_t *(*build)(const void *a, const void *b),
 		 const void *a, const void *b);
-/* Ends a table line. */
+/* Ends a table line (a CSV row spans objects: csv.c ends it). */
 void gm_out_end_row(struct gm_out *o);
 /* The printf width of column col: its own, widened to what MEASURE saw. */
 int gm_out_width(const struct gm_out *o, unsigned int col, int width);
@@ -97,6 +105,11 @@ gm_fields_fn gm_group_fields;
 /* The groups' sum, as a group called "total". */
 void gm_group_sum(const struct gpumem_group *g, size_t nr,
 		  struct gpumem_group *sum);
+/* A struct gpumem_process_device; a struct gpumem_sample_info's time. */
+gm_fields_fn gm_process_device_fields, gm_time_fields;
+/* The JSON object of obj's fields. */
+json_t *gm_fields_json(const struct gpumem_snapshot *s, const void *obj,
+		       gm_fields_fn *fields);
 /* A line of gpumem explain (struct gpumem_xline); s is NULL. */
 gm_fields_fn gm_xline_fields;
 /* The status of the source called name; NULL when there is none. */

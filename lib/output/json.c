@@ -23,15 +23,6 @@ static json_t *sources_json(const struct gpumem_snapshot *s)
 	return a;
 }
 
-static json_t *fields_json(const struct gpumem_snapshot *s, const void *obj,
-			   gm_fields_fn *fields)
-{
-	struct gm_out o = { .mode = GM_OUT_JSON, .obj = json_object() };
-
-	fields(&o, s, obj);
-	return o.obj;
-}
-
 static json_t *snapshot_json(const struct gpumem_snapshot *s)
 {
 	json_t *root = gm_json_doc(SCHEMA_VERSION, gpumem_sample_info(s));
@@ -44,24 +35,24 @@ static json_t *snapshot_json(const struct gpumem_snapshot *s)
 	size_t i, nr;
 
 	for (d = gpumem_devices(s, &nr), i = 0; i < nr; i++)
-		json_array_append_new(devs, fields_json(s, &d[i], gm_device_fields));
+		json_array_append_new(devs, gm_fields_json(s, &d[i], gm_device_fields));
 	for (p = gpumem_processes(s, &nr), i = 0; i < nr; i++)
-		json_array_append_new(procs, fields_json(s, &p[i], gm_process_fields));
+		json_array_append_new(procs, gm_fields_json(s, &p[i], gm_process_fields));
 	for (c = gpumem_clients(s, &nr), i = 0; i < nr; i++)
-		json_array_append_new(clients, fields_json(s, &c[i], gm_client_fields));
+		json_array_append_new(clients, gm_fields_json(s, &c[i], gm_client_fields));
 	for (b = gpumem_dmabufs(s, &nr), i = 0; i < nr; i++)
-		json_array_append_new(bufs, fields_json(s, &b[i], gm_dmabuf_fields));
+		json_array_append_new(bufs, gm_fields_json(s, &b[i], gm_dmabuf_fields));
 	json_object_set_new(root, "devices", devs);
 	json_object_set_new(root, "processes", procs);
 	json_object_set_new(root, "clients", clients);
 	json_object_set_new(root, "dmabufs", bufs);
-	json_object_set_new(root, "dmabuf", fields_json(s, gpumem_dmabuf_totals(s),
+	json_object_set_new(root, "dmabuf", gm_fields_json(s, gpumem_dmabuf_totals(s),
 			    gm_totals_fields));
 	json_object_set_new(root, "unreadable_processes",
 			    json_integer(gpumem_scan_stats(s)->unreadable_processes));
-	json_object_set_new(root, "scan", fields_json(s, gpumem_scan_stats(s),
+	json_object_set_new(root, "scan", gm_fields_json(s, gpumem_scan_stats(s),
 						  gm_stats_fields));
-	json_object_set_new(root, "tracepoint", fields_json(s,
+	json_object_set_new(root, "tracepoint", gm_fields_json(s,
 			    gpumem_snapshot_tp(s), gm_tp_fields));
 	json_object_set_new(root, "sources", sources_json(s));
 	return root;
@@ -69,7 +60,12 @@ static json_t *snapshot_json(const struct gpumem_snapshot *s)
 
 int gpumem_print_json(const struct gpumem_snapshot *s, FILE *f)
 {
-	return gm_json_print(snapshot_json(s), f);
+	return gm_json_print(snapshot_json(s), f, false);
+}
+
+int gpumem_print_json_line(const struct gpumem_snapshot *s, FILE *f)
+{
+	return gm_json_print(snapshot_json(s), f, true);
 }
 
 /* The groups and their sum (docs/json-schema.md, "gpumem --group"). */
@@ -88,18 +84,18 @@ int gpumem_print_groups_json(const struct gpumem_snapshot *s,
 		return err;
 	}
 	for (i = 0; i < nr; i++)
-		json_array_append_new(arr, fields_json(s, &g[i],
+		json_array_append_new(arr, gm_fields_json(s, &g[i],
 						       gm_group_fields));
 	gm_group_sum(g, nr, &sum);
 	json_object_set_new(root, "group_by",
 			    json_string(gpumem_group_by_name(by)));
 	json_object_set_new(root, "groups", arr);
-	json_object_set_new(root, "total", fields_json(s, &sum,
+	json_object_set_new(root, "total", gm_fields_json(s, &sum,
 						       gm_group_fields));
 	json_object_set_new(root, "unreadable_processes", json_integer(
 			    gpumem_scan_stats(s)->unreadable_processes));
 	gpumem_group_free(g);
-	return gm_json_print(root, f);
+	return gm_json_print(root, f, false);
 }
 
 static json_t *array_of(const struct gpumem_snapshot *s, const void *arr,
@@ -109,7 +105,7 @@ static json_t *array_of(const struct gpumem_snapshot *s, const void *arr,
 	size_t i;
 
 	for (i = 0; i < nr; i++)
-		json_array_append_new(a, fields_json(s, (const char *)arr +
+		json_array_append_new(a, gm_fields_json(s, (const char *)arr +
 						     i * elem, fields));
 	return a;
 }
@@ -136,5 +132,5 @@ int gpumem_print_cgroups_json(const struct gpumem_snapshot *s, FILE *f)
 	json_object_set_new(root, "cgroups", array_of(s, arr, nr,
 			    sizeof(struct gpumem_dmem_pool),
 			    gm_dmem_pool_fields));
-	return gm_json_print(root, f);
+	return gm_json_print(root, f, false);
 }

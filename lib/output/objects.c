@@ -183,36 +183,54 @@ void gm_device_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 	gm_out_end_row(o);
 }
 
-static json_t *gpu_device_json(const struct gpumem_snapshot *s,
-			       const struct gpumem_process_device *pd)
+static json_t *null_json(const void *a, const void *b)
 {
-	json_t *o = json_object(), *kinds = json_object();
+	(void)a;
+	(void)b;
+	return json_null();
+}
+
+/* No table lists a process per device: a detail of the JSON and the CSV. */
+static const char per_device[] = "per device: JSON and CSV only";
+
+void gm_process_device_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+			      const void *obj)
+{
+	static const char *const by_kind[GPUMEM_KIND_COUNT] = {
+		"by_kind.vram", "by_kind.system", "by_kind.gtt",
+		"by_kind.stolen", "by_kind.unknown",
+	};
+	const struct gpumem_process_device *pd = obj;
 	bool none = pd->nr_unknown_clients == pd->nr_clients;
+	const struct gpumem_device *d;
+	char card[16] = "";
+	size_t nr;
 	int k;
 
-	json_object_set_new(o, "card", gm_card_json(s, pd->device));
-
-	json_object_set_new(o, "rss_bytes", none ? json_null() :
-			    gm_json_bytes(pd->rss_bytes));
-	json_object_set_new(o, "rss_exact", json_boolean(pd->rss_exact));
-	json_object_set_new(o, "rss_origin", json_string(pd->rss_from_tp ?
-			    "tracepoint" : "fdinfo"));
-	json_object_set_new(o, "pss_bytes", pd->pss_exact && !none ?
-			    gm_json_bytes(pd->pss_bytes) : json_null());
-	json_object_set_new(o, "pss_upper_bytes", none ? json_null() :
-			    gm_json_bytes(pd->pss_bytes));
+	d = gpumem_devices(s, &nr);
+	if (pd->device >= 0 && (size_t)pd->device < nr)
+		card_name(card, sizeof(card), &d[pd->device]);
+	gm_put_str_or(o, GM_JSON_ONLY("card", per_device), card[0], card);
+	/* No client of it reports memory: not known, never 0. */
+	gm_put_size(o, GM_JSON_ONLY("rss_bytes", per_device), !none,
+		    pd->rss_bytes, NULL);
+	gm_put_bool(o, GM_JSON_ONLY("rss_exact", per_device), pd->rss_exact);
+	gm_put_str(o, GM_JSON_ONLY("rss_origin", per_device),
+		   pd->rss_from_tp ? "tracepoint" : "fdinfo");
+	gm_put_size(o, GM_JSON_ONLY("pss_bytes", per_device),
+		    pd->pss_exact && !none, pd->pss_bytes, NULL);
+	gm_put_size(o, GM_JSON_ONLY("pss_upper_bytes", per_device), !none,
+		    pd->pss_bytes, NULL);
 	for (k = 0; k < GPUMEM_KIND_COUNT; k++)
-		json_object_set_new(kinds, gpumem_kind_name(k),
-				    gm_json_bytes(pd->by_kind[k]));
-	if (none) {
-		json_decref(kinds);
-		kinds = json_null();
-	}
-	json_object_set_new(o, "by_kind", kinds);
-	json_object_set_new(o, "clients", json_integer(pd->nr_clients));
-	json_object_set_new(o, "unknown_clients",
-			    json_integer(pd->nr_unknown_clients));
-	return o;
+		gm_put_size(o, GM_JSON_ONLY(by_kind[k], per_device), !none,
+			    pd->by_kind[k], NULL);
+	/* The CSV keeps its columns (empty); the JSON says null once. */
+	if (none)
+		gm_put_json(o, GM_JSON_ONLY("by_kind", per_device), null_json,
+			    NULL, NULL);
+	gm_put_int(o, GM_JSON_ONLY("clients", per_device), pd->nr_clients);
+	gm_put_int(o, GM_JSON_ONLY("unknown_clients", per_device),
+		   pd->nr_unknown_clients);
 }
 
 static json_t *gpu_devices_json(const void *a, const void *b)
@@ -224,7 +242,8 @@ static json_t *gpu_devices_json(const void *a, const void *b)
 
 	pd = gpumem_process_devices(s, b, &nr);
 	for (i = 0; i < nr; i++)
-		json_array_append_new(arr, gpu_device_json(s, &pd[i]));
+		json_array_append_new(arr, gm_fields_json(s, gpumem_at(pd, i),
+					  gm_process_device_fields));
 	return arr;
 }
 
@@ -269,6 +288,20 @@ static json_t *process_dmem_json(const void *a, const void *b)
 static json_t *group_dmem_json(const void *a, const void *b)
 {
 	return pools_json(a, ((const struct gpumem_group *)b)->cgroup);
+}
+
+/* When a sample was taken: every JSON document and every CSV row. */
+void gm_time_fields(struct gm_out *o, const struct gpumem_snapshot *s,
+		    const void *obj)
+{
+	static const char head[] = "the table's time line";
+	const struct gpumem_sample_info *info = obj;
+
+	(void)s;
+	gm_put_signed(o, GM_JSON_ONLY("time.realtime_ns", head),
+		      info->realtime_ns);
+	gm_put_signed(o, GM_JSON_ONLY("time.boottime_ns", head),
+		      info->boottime_ns);
 }
 
 static void process_tp(struct gm_out *o, const struct gpumem_snapshot *s,

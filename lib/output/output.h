@@ -13,7 +13,7 @@
  */
 json_t *gm_json_doc(int schema_version, const struct gpumem_sample_info *info);
 json_t *gm_json_bytes(uint64_t v);
-int gm_json_print(json_t *doc, FILE *f);
+int gm_json_print(json_t *doc, FILE *f, bool line);
 /* A name as a string that is always there (never NULL for invalid UTF-8). */
 json_t *gm_json_name(const char *s);
 /* Sets o[key] where key is a name: an invalid one would drop the value. */
