@@ -2,45 +2,88 @@
 /* gpumem show: GPU memory per device and per process, dma-buf memory. */
 #include <errno.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "gpumem/gpumem.h"
+#include "sample.h"
 
 struct args {
 	struct cli_common c;	/* first: the common setters cast to it */
 	const char *capture_dir;
+	bool csv;
 	bool grouped;
 	enum gpumem_group_by group_by;
+	struct sample_plan plan;
+	int out_err;		/* what writing a sample failed with */
 };
 
 static const char usage_text[] =
-"Usage: gpumem [show] [OPTIONS]\n"
+"Usage: gpumem [show] [OPTIONS] [INTERVAL [COUNT]]\n"
 "Show GPU memory per device and per process, and dma-buf memory, with every\n"
-"shared buffer counted once.\n"
+"shared buffer counted once.  With INTERVAL (seconds, 0.01 to 86400, e.g.\n"
+"0.5): a sample every INTERVAL, COUNT of them or until interrupted, each\n"
+"table after a line with its time, each JSON document on one line (NDJSON).\n"
 "\n"
-"  -p, --pid PID     only this process (shares still computed system-wide)\n"
-"  -j, --json        one JSON document (schema: gpumem(1), docs/json-schema.md)\n"
-"  -b, --bytes       exact byte figures instead of KiB/MiB/GiB\n"
-"  -r, --root DIR    read DIR/proc and DIR/sys instead of /proc and /sys\n"
-"  -g, --group BY    PSS-like figures summed per cgroup, unit (systemd) or\n"
-"                    user (real uid); the groups add up to the total\n"
-"      --capture DIR write what gpumem and gpumem explain read (at most\n"
-"                    256 MiB, files 0600) into DIR, new or an empty directory\n"
-"                    of yours, for --root or a bug report\n"
-"  -h, --help        this text\n"
-"  -V, --version     the version (as the only argument)\n"
+"  -p, --pid PID       only this process (shares still computed system-wide)\n"
+"  -j, --json          JSON (schema: gpumem(1), docs/json-schema.md)\n"
+"  -c, --csv           CSV: a row per process, device and sample\n"
+"  -o, --output FMT    table (the default), json or csv\n"
+"  -b, --bytes         exact byte figures instead of KiB/MiB/GiB\n"
+"  -r, --root DIR      read DIR/proc and DIR/sys instead of /proc and /sys;\n"
+"                      a DIR of captures is replayed, one a sample\n"
+"  -g, --group BY      PSS-like figures summed per cgroup, unit (systemd) or\n"
+"                      user (real uid); the groups add up to the total\n"
+"      --reindex SEC   walk all of /proc at least every SEC seconds (0: every\n"
+"                      sample); the samples between re-read only the fds\n"
+"                      found, so a new process or fd waits for the next walk.\n"
+"                      Default: as often as a walk costs 1% of a core\n"
+"      --capture DIR   write what gpumem and gpumem explain read (at most\n"
+"                      256 MiB, files 0600) into DIR, new or an empty\n"
+"                      directory of yours, for --root or a bug report\n"
+"  -h, --help          this text\n"
+"  -V, --version       the version (as the only argument)\n"
 "\n"
-"Exit status: 0 success, 1 usage error, 2 no data source (no readable\n"
-"proc tree), 3 other runtime error.\n";
+"Exit status: 0 success (also when stopped by SIGINT, SIGTERM or a closed\n"
+"pipe), 1 usage error, 2 no data source (no readable proc tree), 3 other\n"
+"runtime error.\n";
 
 static int set_capture(void *args, const char *arg)
 {
 	((struct args *)args)->capture_dir = arg;
 	return 0;
+}
+
+static int set_csv(void *args, const char *arg)
+{
+	(void)arg;
+	((struct args *)args)->csv = true;
+	return 0;
+}
+
+static int set_output(void *args, const char *arg)
+{
+	struct args *a = args;
+
+	a->c.json = !strcmp(arg, "json");
+	a->csv = !strcmp(arg, "csv");
+	return a->c.json || a->csv || !strcmp(arg, "table") ? 0 : -EINVAL;
+}
+
+static int set_reindex(void *args, const char *arg)
+{
+	struct args *a = args;
+
+	if (!strcmp(arg, "0")) {
+		a->plan.reindex_ns = 0;
+		return 0;
+	}
+	return sample_parse_interval(arg, &a->plan.reindex_ns);
 }
 
 static int set_group(void *args, const char *arg)
@@ -60,6 +103,9 @@ static int set_group(void *args, const char *arg)
 
 static const struct cli_opt options[] = {
 	CLI_OPT_PID, CLI_OPT_JSON, CLI_OPT_BYTES, CLI_OPT_ROOT,
+	{ "csv", 'c', false, set_csv },
+	{ "output", 'o', true, set_output },
+	{ "reindex", 257, true, set_reindex },
 	{ "capture", 256, true, set_capture },
 	{ "group", 'g', true, set_group },
 	{ NULL, 0, false, NULL }
@@ -168,41 +214,112 @@ static int capture(const struct args *a)
 	return EXIT_RUNTIME;
 }
 
-static int print(const struct args *a, const struct gpumem_snapshot *s)
+/* iostat -t's line before each table: when the sample was taken. */
+static void print_time(const struct gpumem_snapshot *s, unsigned long n)
 {
+	int64_t ns = gpumem_sample_info(s)->realtime_ns;
+	time_t sec = (time_t)(ns / 1000000000);
+	char buf[64];
+	struct tm tm;
+
+	if (!localtime_r(&sec, &tm) ||
+	    !strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm))
+		buf[0] = '\0';
+	printf("%s%s.%03d %s\n", n ? "\n" : "", buf,
+	       (int)(ns / 1000000 % 1000), tm.tm_zone ? tm.tm_zone : "");
+}
+
+static int print_sample(const struct args *a, const struct gpumem_snapshot *s,
+			unsigned long n)
+{
+	if (a->grouped && a->c.json)
+		return gpumem_print_groups_json(s, a->group_by, stdout);
 	if (a->grouped)
-		return a->c.json ?
-		       gpumem_print_groups_json(s, a->group_by, stdout) :
-		       gpumem_print_groups_table(s, a->group_by, stdout,
+		return gpumem_print_groups_table(s, a->group_by, stdout,
 						 a->c.flags);
-	return a->c.json ? gpumem_print_json(s, stdout) :
-	       gpumem_print_table(s, stdout, a->c.flags);
+	if (a->csv)
+		return gpumem_print_csv(s, stdout, a->c.flags |
+					(n ? 0 : GPUMEM_PRINT_CSV_HEAD));
+	if (a->c.json)
+		return a->plan.interval_ns ? gpumem_print_json_line(s, stdout) :
+		       gpumem_print_json(s, stdout);
+	if (a->plan.interval_ns)
+		print_time(s, n);
+	return gpumem_print_table(s, stdout, a->c.flags);
+}
+
+/*
+ * Each sample reaches its reader whole and at once.  A reader that went
+ * away (EPIPE) ends the series: what stdio still holds for it is dropped.
+ */
+static int emit(void *ctx, const struct gpumem_snapshot *s, unsigned long n)
+{
+	struct args *a = ctx;
+	int err;
+
+	if (!n)
+		warn_incomplete(s);
+	errno = 0;
+	err = print_sample(a, s, n);
+	if (fflush(stdout) || ferror(stdout) || err)
+		err = errno ? -errno : err ? err : -EIO;
+	if (err == -EPIPE) {
+		__fpurge(stdout);
+		clearerr(stdout);
+	}
+	a->out_err = err;
+	return err;
+}
+
+static int operands(struct args *a, int argc, char **argv, int first)
+{
+	a->plan.count = 1;
+	if (first < argc) {
+		a->plan.count = 0;
+		if (sample_parse_interval(argv[first], &a->plan.interval_ns))
+			return usage_error("invalid interval (seconds, 0.01 to "
+					   "86400)", argv[first]);
+	}
+	if (first + 1 < argc &&
+	    sample_parse_count(argv[first + 1], &a->plan.count))
+		return usage_error("invalid count", argv[first + 1]);
+	return -1;
+}
+
+/* After the first sample a scan that fails ends the series. */
+static int series_error(const struct args *a, int err, unsigned long taken)
+{
+	if (!taken && !a->out_err)
+		return snapshot_error(a, err);
+	if (a->out_err) {
+		fprintf(stderr, "gpumem: writing output: %s\n", strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	if (err == -ESRCH) {
+		fprintf(stderr, "gpumem: process %d exited after %lu "
+			"samples\n", (int)a->c.opts.pid, taken);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "gpumem: sample %lu: %s\n", taken + 1, strerror(-err));
+	return EXIT_RUNTIME;
 }
 
 int cmd_show(int argc, char **argv)
 {
-	struct args a = { 0 };
-	struct gpumem_snapshot *s;
-	int ret, err;
+	struct args a = { .plan.reindex_ns = -1 };
+	unsigned long taken;
+	int ret, err, first;
 
-	ret = cli_parse(argc, argv, options, &a, usage_text);
+	ret = cli_parse_operands(argc, argv, options, &a, usage_text, 2,
+				 &first);
+	if (ret < 0)
+		ret = operands(&a, argc, argv, first);
 	if (ret >= 0)
 		return ret;
 	if (a.capture_dir)
 		return capture(&a);
-	err = gpumem_snapshot_take(&a.c.opts, &s);
-	if (err)
-		return snapshot_error(&a, err);
 	if (a.c.opts.root)
 		cli_warn_partial(a.c.opts.root);
-	warn_incomplete(s);
-	err = print(&a, s);
-	if (!err && fflush(stdout))
-		err = -errno;
-	gpumem_snapshot_free(s);
-	if (err) {
-		fprintf(stderr, "gpumem: writing output: %s\n", strerror(-err));
-		return EXIT_RUNTIME;
-	}
-	return EXIT_OK;
+	err = sample_run(&a.c.opts, &a.plan, emit, &a, &taken);
+	return err ? series_error(&a, err, taken) : EXIT_OK;
 }

@@ -39,7 +39,9 @@ static int run(int argc, char **argv)
 		printf("gpumem %s\n", GPUMEM_VERSION);
 		return EXIT_OK;
 	}
-	if (argc < 2 || argv[1][0] == '-') {
+	/* Options or an interval: the default command, show. */
+	if (argc < 2 || argv[1][0] == '-' ||
+	    (argv[1][0] >= '0' && argv[1][0] <= '9') || argv[1][0] == '.') {
 		int ret = cmd_show(argc, argv);
 
 		if (argc > 1 && (!strcmp(argv[1], "-h") ||

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A series of samples on the library's scanner.  Each sample after the
+ * first is a refresh: only the fds the last full walk found are read
+ * again (0.19x a full walk).  A refresh does not see new processes or new
+ * fds, so a full walk is made again now and then: by default whenever the
+ * time since the last one pays for it at REINDEX_SHARE of a core (a small
+ * machine is walked every sample, one with 20,000 GPU fds every few
+ * seconds), or every --reindex seconds.  The library itself walks at once
+ * when a refresh finds an indexed fd changed.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "sample.h"
+
+/* A full walk costs at most 1/REINDEX_SHARE_DIV of a core, on average. */
+#define REINDEX_SHARE_DIV 100
+#define NSEC 1000000000LL
+
+static int64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * NSEC + ts.tv_nsec;
+}
+
+int sample_parse_interval(const char *s, int64_t *ns)
+{
+	char *end;
+	double v;
+
+	/* strtod takes "nan", "1e3", hex and blanks: only plain decimals. */
+	if (!s[0] || s[strspn(s, "0123456789.")])
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end)
+		return -EINVAL;
+	if (v < 0.01 || v > 86400)
+		return -ERANGE;
+	*ns = (int64_t)llround(v * NSEC);
+	return 0;
+}
+
+int sample_parse_count(const char *s, unsigned long *n)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || s[0] < '0' || s[0] > '9' || !v)
+		return -EINVAL;
+	*n = v;
+	return 0;
+}
+
+struct sampler {
+	const struct sample_plan *plan;
+	struct gpumem_scanner *sc;
+	int64_t last_full_ns;	/* CLOCK_MONOTONIC */
+	int64_t full_cpu_ns;	/* what the last full walk cost */
+};
+
+static bool want_full(const struct sampler *sm, unsigned long n)
+{
+	int64_t since = now_ns(CLOCK_MONOTONIC) - sm->last_full_ns;
+
+	if (!n)
+		return true;
+	if (sm->plan->reindex_ns >= 0)
+		return since >= sm->plan->reindex_ns;
+	return since / REINDEX_SHARE_DIV >= sm->full_cpu_ns;
+}
+
+static int take(struct sampler *sm, unsigned long n,
+		struct gpumem_snapshot **out)
+{
+	bool full = want_full(sm, n);
+	int64_t cpu = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	int err = gpumem_scanner_sample(sm->sc, !full, out);
+
+	if (!err && (full || !gpumem_scan_stats(*out)->refreshed)) {
+		sm->last_full_ns = now_ns(CLOCK_MONOTONIC);
+		sm->full_cpu_ns = now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu;
+	}
+	return err;
+}
+
+/* Sleeps to the start of the next interval; a late sample skips slots. */
+static void wait_next(const struct sample_plan *p, int64_t start,
+		      unsigned long n)
+{
+	int64_t next = start + (int64_t)n * p->interval_ns;
+	int64_t now = now_ns(CLOCK_MONOTONIC);
+	struct timespec ts;
+
+	if (next < now)
+		next += ((now - next) / p->interval_ns + 1) * p->interval_ns;
+	ts.tv_sec = next / NSEC;
+	ts.tv_nsec = next % NSEC;
+	while (!cli_stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME,
+					    &ts, NULL) == EINTR)
+		;
+}
+
+int sample_run(const struct gpumem_opts *opts, const struct sample_plan *p,
+	       sample_emit_fn *emit, void *ctx, unsigned long *taken)
+{
+	struct sampler sm = { .plan = p };
+	struct gpumem_snapshot *s;
+	int64_t start = now_ns(CLOCK_MONOTONIC);
+	unsigned long n;
+	int err;
+
+	*taken = 0;
+	err = gpumem_scanner_new(opts, &sm.sc);
+	if (err)
+		return err;
+	cli_catch_stop();
+	for (n = 0; !cli_stop && (!p->count || n < p->count); n++) {
+		if (n)
+			wait_next(p, start, n);
+		if (cli_stop)
+			break;
+		err = take(&sm, n, &s);
+		if (err)
+			break;
+		err = emit(ctx, s, n);
+		gpumem_snapshot_free(s);
+		if (err)
+			break;
+		*taken = n + 1;
+	}
+	gpumem_scanner_free(sm.sc);
+	return err == -EPIPE || err == -ENODATA ? 0 : err;
+}
