@@ -14,12 +14,11 @@
 #include "sample.h"
 
 struct args {
-	struct cli_common c;	/* first: the common setters cast to it */
+	struct sample_args s;	/* first: the common setters cast to it */
 	const char *capture_dir;
 	bool csv;
 	bool grouped;
 	enum gpumem_group_by group_by;
-	struct sample_plan plan;
 	int out_err;		/* what writing a sample failed with */
 };
 
@@ -39,10 +38,7 @@ static const char usage_text[] =
 "                      a DIR of captures is replayed, one a sample\n"
 "  -g, --group BY      PSS-like figures summed per cgroup, unit (systemd) or\n"
 "                      user (real uid); the groups add up to the total\n"
-"      --reindex SEC   walk all of /proc at least every SEC seconds (0: every\n"
-"                      sample); the samples between re-read only the fds\n"
-"                      found, so a new process or fd waits for the next walk.\n"
-"                      Default: as often as a walk costs 1% of a core\n"
+SAMPLE_USAGE_REINDEX
 "      --capture DIR   write what gpumem and gpumem explain read (at most\n"
 "                      256 MiB, files 0600) into DIR, new or an empty\n"
 "                      directory of yours, for --root or a bug report\n"
@@ -70,20 +66,9 @@ static int set_output(void *args, const char *arg)
 {
 	struct args *a = args;
 
-	a->c.json = !strcmp(arg, "json");
+	a->s.c.json = !strcmp(arg, "json");
 	a->csv = !strcmp(arg, "csv");
-	return a->c.json || a->csv || !strcmp(arg, "table") ? 0 : -EINVAL;
-}
-
-static int set_reindex(void *args, const char *arg)
-{
-	struct args *a = args;
-
-	if (!strcmp(arg, "0")) {
-		a->plan.reindex_ns = 0;
-		return 0;
-	}
-	return sample_parse_interval(arg, &a->plan.reindex_ns);
+	return a->s.c.json || a->csv || !strcmp(arg, "table") ? 0 : -EINVAL;
 }
 
 static int set_group(void *args, const char *arg)
@@ -105,7 +90,7 @@ static const struct cli_opt options[] = {
 	CLI_OPT_PID, CLI_OPT_JSON, CLI_OPT_BYTES, CLI_OPT_ROOT,
 	{ "csv", 'c', false, set_csv },
 	{ "output", 'o', true, set_output },
-	{ "reindex", 257, true, set_reindex },
+	SAMPLE_OPT_REINDEX,
 	{ "capture", 256, true, set_capture },
 	{ "group", 'g', true, set_group },
 	{ NULL, 0, false, NULL }
@@ -147,30 +132,6 @@ static void warn_incomplete(const struct gpumem_snapshot *s)
 	warn_tracepoint(gpumem_snapshot_tp(s));
 }
 
-static int snapshot_error(const struct args *a, int err)
-{
-	const char *root = a->c.opts.root ? a->c.opts.root : "/";
-
-	if (err == -ESRCH) {
-		fprintf(stderr, "gpumem: no process %d\n", (int)a->c.opts.pid);
-		return EXIT_USAGE;
-	}
-	/* With -p, EACCES is the process's fds: /proc itself was opened. */
-	if (err == -EACCES && a->c.opts.pid) {
-		fprintf(stderr, "gpumem: process %d is not readable by this "
-			"user: run as root or with CAP_SYS_PTRACE\n",
-			(int)a->c.opts.pid);
-		return EXIT_NO_SOURCE;
-	}
-	if (err == -ENOENT || err == -ENOTDIR || err == -EACCES) {
-		fprintf(stderr, "gpumem: cannot read %s%sproc: %s\n", root,
-			root[strlen(root) - 1] == '/' ? "" : "/", strerror(-err));
-		return EXIT_NO_SOURCE;
-	}
-	fprintf(stderr, "gpumem: scan failed: %s\n", strerror(-err));
-	return EXIT_RUNTIME;
-}
-
 /* The output side's errors, said in words: DIR is the user's argument. */
 static const char *capture_why(const char *dir, int err)
 {
@@ -193,7 +154,7 @@ static const char *capture_why(const char *dir, int err)
 
 static int capture(const struct args *a)
 {
-	const char *root = a->c.opts.root ? a->c.opts.root : "/";
+	const char *root = a->s.c.opts.root ? a->s.c.opts.root : "/";
 	char proc[4096];
 	const char *why;
 	int err = gpumem_capture(root, a->capture_dir,
@@ -232,20 +193,20 @@ static void print_time(const struct gpumem_snapshot *s, unsigned long n)
 static int print_sample(const struct args *a, const struct gpumem_snapshot *s,
 			unsigned long n)
 {
-	if (a->grouped && a->c.json)
+	if (a->grouped && a->s.c.json)
 		return gpumem_print_groups_json(s, a->group_by, stdout);
 	if (a->grouped)
 		return gpumem_print_groups_table(s, a->group_by, stdout,
-						 a->c.flags);
+						 a->s.c.flags);
 	if (a->csv)
-		return gpumem_print_csv(s, stdout, a->c.flags |
+		return gpumem_print_csv(s, stdout, a->s.c.flags |
 					(n ? 0 : GPUMEM_PRINT_CSV_HEAD));
-	if (a->c.json)
-		return a->plan.interval_ns ? gpumem_print_json_line(s, stdout) :
+	if (a->s.c.json)
+		return a->s.plan.interval_ns ? gpumem_print_json_line(s, stdout) :
 		       gpumem_print_json(s, stdout);
-	if (a->plan.interval_ns)
+	if (a->s.plan.interval_ns)
 		print_time(s, n);
-	return gpumem_print_table(s, stdout, a->c.flags);
+	return gpumem_print_table(s, stdout, a->s.c.flags);
 }
 
 /*
@@ -271,55 +232,25 @@ static int emit(void *ctx, const struct gpumem_snapshot *s, unsigned long n)
 	return err;
 }
 
-static int operands(struct args *a, int argc, char **argv, int first)
-{
-	a->plan.count = 1;
-	if (first < argc) {
-		a->plan.count = 0;
-		if (sample_parse_interval(argv[first], &a->plan.interval_ns))
-			return usage_error("invalid interval (seconds, 0.01 to "
-					   "86400)", argv[first]);
-	}
-	if (first + 1 < argc &&
-	    sample_parse_count(argv[first + 1], &a->plan.count))
-		return usage_error("invalid count", argv[first + 1]);
-	return -1;
-}
-
-/* After the first sample a scan that fails ends the series. */
-static int series_error(const struct args *a, int err, unsigned long taken)
-{
-	if (!taken && !a->out_err)
-		return snapshot_error(a, err);
-	if (a->out_err) {
-		fprintf(stderr, "gpumem: writing output: %s\n", strerror(-err));
-		return EXIT_RUNTIME;
-	}
-	if (err == -ESRCH) {
-		fprintf(stderr, "gpumem: process %d exited after %lu "
-			"samples\n", (int)a->c.opts.pid, taken);
-		return EXIT_OK;
-	}
-	fprintf(stderr, "gpumem: sample %lu: %s\n", taken + 1, strerror(-err));
-	return EXIT_RUNTIME;
-}
-
 int cmd_show(int argc, char **argv)
 {
-	struct args a = { .plan.reindex_ns = -1 };
+	struct args a = { .s.plan.reindex_ns = -1 };
 	unsigned long taken;
 	int ret, err, first;
 
 	ret = cli_parse_operands(argc, argv, options, &a, usage_text, 2,
 				 &first);
-	if (ret < 0)
-		ret = operands(&a, argc, argv, first);
+	if (ret >= 0)
+		return ret;
+	/* No INTERVAL: one sample. */
+	a.s.plan.count = first < argc ? 0 : 1;
+	ret = sample_operands(&a.s.plan, argc - first, argv + first);
 	if (ret >= 0)
 		return ret;
 	if (a.capture_dir)
 		return capture(&a);
-	if (a.c.opts.root)
-		cli_warn_partial(a.c.opts.root);
-	err = sample_run(&a.c.opts, &a.plan, emit, &a, &taken);
-	return err ? series_error(&a, err, taken) : EXIT_OK;
+	if (a.s.c.opts.root)
+		cli_warn_partial(a.s.c.opts.root);
+	err = sample_run(&a.s.c.opts, &a.s.plan, emit, &a, &taken);
+	return err ? sample_error(&a.s, err, taken, a.out_err) : EXIT_OK;
 }

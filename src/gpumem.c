@@ -18,6 +18,7 @@ static const struct cmd cmds[] = {
 	{ "top", cmd_top, "a live view: devices, processes, leak hints" },
 	{ "sources", cmd_sources, "what can be read here, what is missing" },
 	{ "cgroups", cmd_cgroups, "device memory per cgroup (dmem controller)" },
+	{ "record", cmd_record, "append a sample every interval to a file (NDJSON)" },
 	{ NULL, NULL, NULL }
 };
 

@@ -10,6 +10,7 @@
  * when a refresh finds an indexed fd changed.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,6 +60,69 @@ int sample_parse_count(const char *s, unsigned long *n)
 		return -EINVAL;
 	*n = v;
 	return 0;
+}
+
+int sample_set_reindex(void *args, const char *arg)
+{
+	struct sample_args *a = args;
+
+	if (!strcmp(arg, "0")) {
+		a->plan.reindex_ns = 0;
+		return 0;
+	}
+	return sample_parse_interval(arg, &a->plan.reindex_ns);
+}
+
+int sample_operands(struct sample_plan *p, int nr, char **ops)
+{
+	if (nr > 0 && sample_parse_interval(ops[0], &p->interval_ns))
+		return usage_error("invalid interval (seconds, 0.01 to 86400)",
+				   ops[0]);
+	if (nr > 1 && sample_parse_count(ops[1], &p->count))
+		return usage_error("invalid count", ops[1]);
+	return -1;
+}
+
+static int snapshot_error(const struct sample_args *a, int err)
+{
+	const char *root = a->c.opts.root ? a->c.opts.root : "/";
+
+	if (err == -ESRCH) {
+		fprintf(stderr, "gpumem: no process %d\n", (int)a->c.opts.pid);
+		return EXIT_USAGE;
+	}
+	/* With -p, EACCES is the process's fds: /proc itself was opened. */
+	if (err == -EACCES && a->c.opts.pid) {
+		fprintf(stderr, "gpumem: process %d is not readable by this "
+			"user: run as root or with CAP_SYS_PTRACE\n",
+			(int)a->c.opts.pid);
+		return EXIT_NO_SOURCE;
+	}
+	if (err == -ENOENT || err == -ENOTDIR || err == -EACCES) {
+		fprintf(stderr, "gpumem: cannot read %s%sproc: %s\n", root,
+			root[strlen(root) - 1] == '/' ? "" : "/", strerror(-err));
+		return EXIT_NO_SOURCE;
+	}
+	fprintf(stderr, "gpumem: scan failed: %s\n", strerror(-err));
+	return EXIT_RUNTIME;
+}
+
+int sample_error(const struct sample_args *a, int err, unsigned long taken,
+		 int out_err)
+{
+	if (!taken && !out_err)
+		return snapshot_error(a, err);
+	if (out_err) {
+		fprintf(stderr, "gpumem: writing output: %s\n", strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	if (err == -ESRCH) {
+		fprintf(stderr, "gpumem: process %d exited after %lu "
+			"samples\n", (int)a->c.opts.pid, taken);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "gpumem: sample %lu: %s\n", taken + 1, strerror(-err));
+	return EXIT_RUNTIME;
 }
 
 struct sampler {

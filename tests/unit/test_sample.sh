@@ -110,11 +110,36 @@ import json, sys
 d = [json.loads(l) for l in open(sys.argv[1])]
 assert len(d) == 1 and d[0]["processes"] == [], d'
 
+# record: NDJSON appended, one whole document a line, FILE 0600.
+run record "$TMP/rec.ndjson" --root "$SERIES" 0.01 4
+rc_is "record 4 samples of the series" 0
+run record --root "$SERIES" "$TMP/rec.ndjson" 0.01
+rc_is "record the whole series after them" 0
+py "record appends: 4 + 12 lines, each a whole document" "$TMP/rec.ndjson" '
+import json, sys
+d = [json.loads(l) for l in open(sys.argv[1])]
+leak = [next(p["gpu_total_bytes"] >> 20 for p in x["processes"] if p["pid"] == 100)
+        for x in d]
+assert leak == [64, 80, 96, 112] + [64 + 16 * i for i in range(12)], leak'
+check "a recording is made 0600" \
+	'[ "$(stat -c %a "$TMP/rec.ndjson")" = 600 ]'
+run record
+rc_is "record without FILE" 1
+run record "$TMP/nodir/x" --root "$SERIES"
+rc_is "record into a missing directory" 3
+run record "$TMP/r2" --root "$TMP/noproc" 1 1
+rc_is "record of a root without proc" 2
+
 # Stopped by a signal: exit 0, every line written whole.
 for sig in INT TERM; do
 	"$GPUMEM" --root "$FIX/demo-desktop" 0.02 --json >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
-	sleep 0.5
+	# Until two samples are out (10 s at most: a loaded machine).
+	i=0
+	while [ "$(wc -l <"$TMP/out")" -lt 2 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	kill -$sig $pid
 	wait $pid
 	echo $? >"$TMP/rc"
