@@ -9,6 +9,8 @@ pkgs=(
 	libjansson-dev libcmocka-dev libpci-dev pci.ids
 	# gpumem top; its tests drive it in tmux
 	libncurses-dev tmux
+	# gpumem plot draws PNG and SVG
+	libcairo2-dev
 	# BPF collector: libbpf (static for the VM), clang BPF target, skeletons
 	libbpf-dev libelf-dev zlib1g-dev clang-14 llvm-14 bpftool
 	# fuzzing and sanitizers

@@ -76,6 +76,7 @@ int cmd_sources(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_cgroups(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 /*
  * SIGINT and SIGTERM set cli_stop (and interrupt a sleep: no SA_RESTART);

@@ -19,6 +19,7 @@ static const struct cmd cmds[] = {
 	{ "sources", cmd_sources, "what can be read here, what is missing" },
 	{ "cgroups", cmd_cgroups, "device memory per cgroup (dmem controller)" },
 	{ "record", cmd_record, "append a sample every interval to a file (NDJSON)" },
+	{ "plot", cmd_plot, "draw a recording into a PNG or an SVG" },
 	{ NULL, NULL, NULL }
 };
 

@@ -765,6 +765,32 @@ int gpumem_leak_check(const struct gpumem_point *pts, size_t nr,
 		      const struct gpumem_leak_rule *rule,
 		      struct gpumem_leak_hint *hint);
 
+/*
+ * gpumem plot: series of byte figures over time into a PNG or an SVG (a
+ * library built without cairo: -ENOTSUP).  A line per series, devices
+ * thicker; bytes on y on power-of-two ticks in binary units, time on x; a
+ * ring at each sample where gpumem_leak_check() on the series so far
+ * began to fire.  The SVG's <desc> names each series and axis label, a
+ * line each ("series: device: card0", "y-label: 64 MiB").  -EINVAL: no
+ * point at all, or a size outside 200..8000.
+ */
+struct gpumem_series {
+	const char *name;		/* "card0", "1234 firefox": escaped */
+	bool device;			/* a device's total */
+	const struct gpumem_point *points;	/* time order */
+	size_t nr;
+};
+
+struct gpumem_plot_opts {
+	unsigned int width, height;	/* pixels or points; 0: 1000 x 500 */
+	bool svg;			/* else PNG */
+	const struct gpumem_leak_rule *rule;	/* NULL: the defaults */
+	const char *title;		/* NULL: none */
+};
+
+int gpumem_plot(const struct gpumem_series *series, size_t nr,
+		const struct gpumem_plot_opts *opts, FILE *f);
+
 const char *gpumem_stat_name(enum gpumem_stat stat);
 const char *gpumem_origin_name(enum gpumem_origin origin);
 
