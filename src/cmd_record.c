@@ -73,28 +73,21 @@ int cmd_record(int argc, char **argv)
 	struct sample_args a = { .plan = { .interval_ns = 1000000000,
 					   .reindex_ns = -1 } };
 	struct recording r = { 0 };
-	unsigned long taken;
-	int ret, err, first;
+	int ret, file;
 
-	ret = cli_parse_operands(argc, argv, options, &a, usage_text, 3,
-				 &first);
+	ret = sample_parse(argc, argv, options, &a, usage_text, "record",
+			   &file);
 	if (ret >= 0)
 		return ret;
-	if (first >= argc)
-		return usage_error("missing FILE for", "record");
-	ret = sample_operands(&a.plan, argc - first - 1, argv + first + 1);
-	if (ret >= 0)
-		return ret;
-	r.f = open_recording(argv[first]);
+	r.f = open_recording(argv[file]);
 	if (!r.f) {
-		fprintf(stderr, "gpumem: %s: %s\n", argv[first],
-			strerror(errno));
+		fprintf(stderr, "gpumem: %s: %s\n", argv[file], strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	if (a.c.opts.root)
-		cli_warn_partial(a.c.opts.root);
-	err = sample_run(&a.c.opts, &a.plan, append, &r, &taken);
-	if (fclose(r.f) && !err)
-		err = r.out_err = -errno;
-	return err ? sample_error(&a, err, taken, r.out_err) : EXIT_OK;
+	ret = sample_main(&a, append, &r, &r.out_err);
+	if (fclose(r.f) && ret == EXIT_OK) {
+		fprintf(stderr, "gpumem: %s: %s\n", argv[file], strerror(errno));
+		ret = EXIT_RUNTIME;
+	}
+	return ret;
 }

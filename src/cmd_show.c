@@ -234,23 +234,14 @@ static int emit(void *ctx, const struct gpumem_snapshot *s, unsigned long n)
 
 int cmd_show(int argc, char **argv)
 {
-	struct args a = { .s.plan.reindex_ns = -1 };
-	unsigned long taken;
-	int ret, err, first;
-
-	ret = cli_parse_operands(argc, argv, options, &a, usage_text, 2,
-				 &first);
-	if (ret >= 0)
-		return ret;
 	/* No INTERVAL: one sample. */
-	a.s.plan.count = first < argc ? 0 : 1;
-	ret = sample_operands(&a.s.plan, argc - first, argv + first);
+	struct args a = { .s.plan = { .count = 1, .reindex_ns = -1 } };
+	int ret = sample_parse(argc, argv, options, &a.s, usage_text, NULL,
+			       NULL);
+
 	if (ret >= 0)
 		return ret;
 	if (a.capture_dir)
 		return capture(&a);
-	if (a.s.c.opts.root)
-		cli_warn_partial(a.s.c.opts.root);
-	err = sample_run(&a.s.c.opts, &a.s.plan, emit, &a, &taken);
-	return err ? sample_error(&a.s, err, taken, a.out_err) : EXIT_OK;
+	return sample_main(&a.s, emit, &a, &a.out_err);
 }

@@ -73,56 +73,18 @@ int sample_set_reindex(void *args, const char *arg)
 	return sample_parse_interval(arg, &a->plan.reindex_ns);
 }
 
-int sample_operands(struct sample_plan *p, int nr, char **ops)
+/* INTERVAL [COUNT]: an INTERVAL alone samples until stopped. */
+static int sample_operands(struct sample_plan *p, int nr, char **ops)
 {
-	if (nr > 0 && sample_parse_interval(ops[0], &p->interval_ns))
-		return usage_error("invalid interval (seconds, 0.01 to 86400)",
-				   ops[0]);
+	if (nr > 0) {
+		p->count = 0;
+		if (sample_parse_interval(ops[0], &p->interval_ns))
+			return usage_error("invalid interval (seconds, 0.01 "
+					   "to 86400)", ops[0]);
+	}
 	if (nr > 1 && sample_parse_count(ops[1], &p->count))
 		return usage_error("invalid count", ops[1]);
 	return -1;
-}
-
-static int snapshot_error(const struct sample_args *a, int err)
-{
-	const char *root = a->c.opts.root ? a->c.opts.root : "/";
-
-	if (err == -ESRCH) {
-		fprintf(stderr, "gpumem: no process %d\n", (int)a->c.opts.pid);
-		return EXIT_USAGE;
-	}
-	/* With -p, EACCES is the process's fds: /proc itself was opened. */
-	if (err == -EACCES && a->c.opts.pid) {
-		fprintf(stderr, "gpumem: process %d is not readable by this "
-			"user: run as root or with CAP_SYS_PTRACE\n",
-			(int)a->c.opts.pid);
-		return EXIT_NO_SOURCE;
-	}
-	if (err == -ENOENT || err == -ENOTDIR || err == -EACCES) {
-		fprintf(stderr, "gpumem: cannot read %s%sproc: %s\n", root,
-			root[strlen(root) - 1] == '/' ? "" : "/", strerror(-err));
-		return EXIT_NO_SOURCE;
-	}
-	fprintf(stderr, "gpumem: scan failed: %s\n", strerror(-err));
-	return EXIT_RUNTIME;
-}
-
-int sample_error(const struct sample_args *a, int err, unsigned long taken,
-		 int out_err)
-{
-	if (!taken && !out_err)
-		return snapshot_error(a, err);
-	if (out_err) {
-		fprintf(stderr, "gpumem: writing output: %s\n", strerror(-err));
-		return EXIT_RUNTIME;
-	}
-	if (err == -ESRCH) {
-		fprintf(stderr, "gpumem: process %d exited after %lu "
-			"samples\n", (int)a->c.opts.pid, taken);
-		return EXIT_OK;
-	}
-	fprintf(stderr, "gpumem: sample %lu: %s\n", taken + 1, strerror(-err));
-	return EXIT_RUNTIME;
 }
 
 struct sampler {
@@ -174,8 +136,14 @@ static void wait_next(const struct sample_plan *p, int64_t start,
 		;
 }
 
-int sample_run(const struct gpumem_opts *opts, const struct sample_plan *p,
-	       sample_emit_fn *emit, void *ctx, unsigned long *taken)
+/*
+ * *taken: how many samples were emitted.  0 for a series that ended as it
+ * should (count reached, a signal, a replayed series at its end, -EPIPE
+ * from emit), or the negative errno of the scan or of emit.
+ */
+static int sample_run(const struct gpumem_opts *opts,
+		      const struct sample_plan *p, sample_emit_fn *emit,
+		      void *ctx, unsigned long *taken)
 {
 	struct sampler sm = { .plan = p };
 	struct gpumem_snapshot *s;
@@ -204,4 +172,76 @@ int sample_run(const struct gpumem_opts *opts, const struct sample_plan *p,
 	}
 	gpumem_scanner_free(sm.sc);
 	return err == -EPIPE || err == -ENODATA ? 0 : err;
+}
+
+static int snapshot_error(const struct sample_args *a, int err)
+{
+	const char *root = a->c.opts.root ? a->c.opts.root : "/";
+
+	if (err == -ESRCH) {
+		fprintf(stderr, "gpumem: no process %d\n", (int)a->c.opts.pid);
+		return EXIT_USAGE;
+	}
+	/* With -p, EACCES is the process's fds: /proc itself was opened. */
+	if (err == -EACCES && a->c.opts.pid) {
+		fprintf(stderr, "gpumem: process %d is not readable by this "
+			"user: run as root or with CAP_SYS_PTRACE\n",
+			(int)a->c.opts.pid);
+		return EXIT_NO_SOURCE;
+	}
+	if (err == -ENOENT || err == -ENOTDIR || err == -EACCES) {
+		fprintf(stderr, "gpumem: cannot read %s%sproc: %s\n", root,
+			root[strlen(root) - 1] == '/' ? "" : "/", strerror(-err));
+		return EXIT_NO_SOURCE;
+	}
+	fprintf(stderr, "gpumem: scan failed: %s\n", strerror(-err));
+	return EXIT_RUNTIME;
+}
+
+static int sample_error(const struct sample_args *a, int err,
+			unsigned long taken, int out_err)
+{
+	if (!taken && !out_err)
+		return snapshot_error(a, err);
+	if (out_err) {
+		fprintf(stderr, "gpumem: writing output: %s\n", strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	if (err == -ESRCH) {
+		fprintf(stderr, "gpumem: process %d exited after %lu "
+			"samples\n", (int)a->c.opts.pid, taken);
+		return EXIT_OK;
+	}
+	fprintf(stderr, "gpumem: sample %lu: %s\n", taken + 1, strerror(-err));
+	return EXIT_RUNTIME;
+}
+
+int sample_parse(int argc, char **argv, const struct cli_opt *opts,
+		 struct sample_args *a, const char *usage, const char *file,
+		 int *file_at)
+{
+	int ret, first;
+
+	ret = cli_parse_operands(argc, argv, opts, a, usage, file ? 3 : 2,
+				 &first);
+	if (ret >= 0)
+		return ret;
+	if (file) {
+		if (first >= argc)
+			return usage_error("missing FILE for", file);
+		*file_at = first++;
+	}
+	return sample_operands(&a->plan, argc - first, argv + first);
+}
+
+int sample_main(const struct sample_args *a, sample_emit_fn *emit, void *ctx,
+		const int *out_err)
+{
+	unsigned long taken;
+	int err;
+
+	if (a->c.opts.root)
+		cli_warn_partial(a->c.opts.root);
+	err = sample_run(&a->c.opts, &a->plan, emit, ctx, &taken);
+	return err ? sample_error(a, err, taken, *out_err) : EXIT_OK;
 }

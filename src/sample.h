@@ -35,12 +35,6 @@ int sample_set_reindex(void *args, const char *arg);
 "                      Default: as often as a walk costs 1% of a core\n"
 
 /*
- * The operands INTERVAL [COUNT] (ops[0], ops[1]; nr of them) into p;
- * -1, or the exit code of a usage error.
- */
-int sample_operands(struct sample_plan *p, int nr, char **ops);
-
-/*
  * Called with each sample, n from 0.  A negative errno stops the series:
  * -EPIPE as the end of it (the reader went away), others as errors.
  */
@@ -53,21 +47,16 @@ int sample_parse_interval(const char *s, int64_t *ns);
 int sample_parse_count(const char *s, unsigned long *n);
 
 /*
- * Takes the series.  *taken says how many samples were emitted; the return
- * is 0 for a series that ended as it should (count reached, a signal, a
- * replayed series at its end, -EPIPE from emit), or the negative errno of
- * the scan or of emit.
+ * Parses argv: opts, then FILE when file names the command, then INTERVAL
+ * [COUNT] into a->plan (an INTERVAL alone: until stopped; none: a->plan as
+ * the caller set it).  *file_at: FILE's index.  -1 to go on, or the exit
+ * code of --help or a usage error.
  */
-int sample_run(const struct gpumem_opts *opts, const struct sample_plan *p,
-	       sample_emit_fn *emit, void *ctx, unsigned long *taken);
-
-/*
- * The exit code of a series that failed with err after taken samples;
- * out_err: err is emit's (a write).  Said on stderr.  The first sample's
- * scan errors are those of a snapshot (gpumem(1), EXIT STATUS); after it a
- * -p process that exits ends the series (0).
- */
-int sample_error(const struct sample_args *a, int err, unsigned long taken,
-		 int out_err);
+int sample_parse(int argc, char **argv, const struct cli_opt *opts,
+		 struct sample_args *a, const char *usage, const char *file,
+		 int *file_at);
+/* Takes the series; the exit code (gpumem(1)), failures said on stderr. */
+int sample_main(const struct sample_args *a, sample_emit_fn *emit, void *ctx,
+		const int *out_err);
 
 #endif

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: MIT
-# TAP for the shell tests, sourced by each: ok, not_ok, check, and TMP, a
+# TAP for the shell tests, sourced by each: ok, not_ok, check, py, run,
+# rc_is, and TMP, a
 # scratch directory removed at exit.  not_ok shows the start of $TMP/err.
 N=0
 FAILED=0
@@ -17,6 +18,22 @@ not_ok() {
 	echo "not ok $N - $1"
 	[ -s "$TMP/err" ] && sed 's/^/# stderr: /' "$TMP/err" | head -5
 	return 0
+}
+
+# py NAME FILE SCRIPT: ok when the python script exits 0 on FILE.
+py() {
+	if python3 -c "$3" "$2" 2>"$TMP/err"; then ok "$1"; else not_ok "$1"; fi
+}
+
+# run ARGS...: $GPUMEM ARGS into $TMP/out, $TMP/err, its exit code $TMP/rc;
+# rc_is NAME CODE: that code was CODE.
+run() {
+	"$GPUMEM" "$@" >"$TMP/out" 2>"$TMP/err"
+	echo $? >"$TMP/rc"
+}
+
+rc_is() {
+	check "$1 (exit $2)" "[ \"\$(cat \$TMP/rc)\" = $2 ]"
 }
 
 # check NAME SHELL-TEST: ok when the test (eval'ed) succeeds.

@@ -10,19 +10,6 @@ GPUMEM=${1:?usage: test_plot.sh path/to/gpumem FIXTURES}
 FIX=${2:?usage: test_plot.sh path/to/gpumem FIXTURES}
 . "$(dirname "$0")/tap.sh"
 
-py() {
-	if python3 -c "$3" "$2" 2>"$TMP/err"; then ok "$1"; else not_ok "$1"; fi
-}
-
-run() {
-	"$GPUMEM" "$@" >"$TMP/out" 2>"$TMP/err"
-	echo $? >"$TMP/rc"
-}
-
-rc_is() {
-	check "$1 (exit $2)" "[ \"\$(cat \$TMP/rc)\" = $2 ]"
-}
-
 REC=$TMP/rec.ndjson
 run record "$REC" --root "$FIX/series-leak" 0.01
 rc_is "record the series" 0

@@ -13,20 +13,6 @@ SERIES=$FIX/series-leak
 . "$(dirname "$0")/tap.sh"
 export TMP
 
-# py NAME FILE SCRIPT: ok when the python script exits 0 on FILE.
-py() {
-	if python3 -c "$3" "$2" 2>"$TMP/err"; then ok "$1"; else not_ok "$1"; fi
-}
-
-run() {
-	"$GPUMEM" "$@" >"$TMP/out" 2>"$TMP/err"
-	echo $? >"$TMP/rc"
-}
-
-rc_is() {
-	check "$1 (exit $2)" "[ \"\$(cat \$TMP/rc)\" = $2 ]"
-}
-
 # A tree with a hostile comm: a comma, quotes and a newline.
 R=$TMP/root
 mkdir -p "$R/proc/100/fd" "$R/proc/100/fdinfo"
