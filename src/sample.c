@@ -4,10 +4,10 @@
  * first is a refresh: only the fds the last full walk found are read
  * again (0.19x a full walk).  A refresh does not see new processes or new
  * fds, so a full walk is made again now and then: by default whenever the
- * time since the last one pays for it at REINDEX_SHARE of a core (a small
- * machine is walked every sample, one with 20,000 GPU fds every few
- * seconds), or every --reindex seconds.  The library itself walks at once
- * when a refresh finds an indexed fd changed.
+ * time since the last one pays for it at 1/REINDEX_SHARE_DIV of a core (a
+ * small machine is walked every sample, one with 20,000 GPU fds every ten
+ * seconds or so), or every --reindex seconds.  The library itself walks at
+ * once when a refresh finds an indexed fd changed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,8 +19,8 @@
 #include "cli.h"
 #include "sample.h"
 
-/* A full walk costs at most 1/REINDEX_SHARE_DIV of a core, on average. */
-#define REINDEX_SHARE_DIV 100
+/* Full walks cost at most 1/REINDEX_SHARE_DIV of a core, on average. */
+#define REINDEX_SHARE_DIV 200
 #define NSEC 1000000000LL
 
 static int64_t now_ns(clockid_t clk)

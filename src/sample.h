@@ -32,7 +32,7 @@ int sample_set_reindex(void *args, const char *arg);
 "      --reindex SEC   walk all of /proc at least every SEC seconds (0: every\n" \
 "                      sample); the samples between re-read only the fds\n" \
 "                      found, so a new process or fd waits for the next walk.\n" \
-"                      Default: as often as a walk costs 1% of a core\n"
+"                      Default: as often as a walk costs 0.5% of a core\n"
 
 /*
  * Called with each sample, n from 0.  A negative errno stops the series:
