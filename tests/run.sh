@@ -92,7 +92,10 @@ build_static() {
 		cc -static -O2 -Wall -Wextra -std=c11 -I/usr/include/libdrm \
 			-Iinclude -Itests/vm -o build-static/gpumemcheck \
 			tests/vm/gpumemcheck.c tests/vm/vmlib.c build-static/lib/libgpumem.a \
-			-ljansson -lbpf -lelf -lz -lpthread >>"$out/static.build" 2>&1
+			-ljansson -lbpf -lelf -lz -lpthread >>"$out/static.build" 2>&1 &&
+		cc -static -O2 -Wall -Wextra -std=c11 -I/usr/include/libdrm \
+			-Itests/vm -o build-static/samplecheck tests/vm/samplecheck.c \
+			tests/vm/vmlib.c -ljansson >>"$out/static.build" 2>&1
 }
 
 stage_vm() {
@@ -101,7 +104,7 @@ stage_vm() {
 		echo "not ok - vm: static build of gpumem"
 		return
 	fi
-	GPUMEM_VM_EXTRA_BINS="$src/build-static/src/gpumem $src/build-static/alloc_kinds $src/build-static/gpumemcheck ${GPUMEM_VM_EXTRA_BINS:-}" \
+	GPUMEM_VM_EXTRA_BINS="$src/build-static/src/gpumem $src/build-static/alloc_kinds $src/build-static/gpumemcheck $src/build-static/samplecheck ${GPUMEM_VM_EXTRA_BINS:-}" \
 		bash tests/vm/run.sh | sed 's/ - / - vm: /'
 }
 
