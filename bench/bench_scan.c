@@ -18,6 +18,8 @@
  *
  * Usage: bench_scan [DIR]   (DIR is scratch space, default /dev/shm: on a
  * disk, creating the 100k-fd tree costs minutes of I/O)
+ *        bench_scan --tree ROOT PROCS FDS   only writes a desktop tree
+ *        (for bench/bench_sample.sh, which times gpumem itself on it)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -318,6 +320,11 @@ int main(int argc, char **argv)
 	const char *scratch = argc > 1 ? argv[1] : "/dev/shm";
 	double per_fd[3], worst, huge;
 
+	if (argc == 5 && !strcmp(argv[1], "--tree")) {
+		make_tree(argv[2], (unsigned int)atoi(argv[3]),
+			  (unsigned int)atoi(argv[4]), TREE_DESKTOP);
+		return 0;
+	}
 	printf("full scan vs syscall floor (min of %d runs each)\n", RUNS);
 
 	run_one(scratch, 1000, 20, TREE_DESKTOP);
