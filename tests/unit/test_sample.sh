@@ -31,7 +31,7 @@ assert lines[-1] == "" and len(lines) == 4, lines
 docs = [json.loads(l) for l in lines[:-1]]
 t = [d["time"]["realtime_ns"] for d in docs]
 assert t == sorted(t) and len(set(t)) == 3, t
-assert all(d["schema_version"] == 1 for d in docs)'
+assert len({d["schema_version"] for d in docs}) == 1'
 
 run --root "$FIX/demo-desktop" 0.02 3 --json --reindex 3600
 py "after the first, samples take the refresh path" "$TMP/out" '
@@ -162,11 +162,14 @@ assert len(rows) == 1 + 2 * want, (len(rows), want)
 assert len({r[0] for r in rows[1:]}) == 2
 assert all(len(r) == len(head) for r in rows)
 i = {k: n for n, k in enumerate(head)}
-per = {(r[i["pid"]], r[i["gpu_devices.card"]]): int(r[i["gpu_devices.pss_bytes"]] or 0)
+per = {(r[i["pid"]], r[i["gpu_devices.card"]]):
+       (r[i["gpu_devices.pss_bytes"]], r[i["gpu_devices.pss_upper_bytes"]])
        for r in rows[1:]}
+cell = lambda v: "" if v is None else str(v)
 for p in doc["processes"]:
     for d in p["gpu_devices"]:
-        assert per[(str(p["pid"]), d["card"])] == d["pss_bytes"], (p["pid"], d)'
+        assert per[(str(p["pid"]), d["card"])] == \
+            (cell(d["pss_bytes"]), cell(d["pss_upper_bytes"])), (p["pid"], d)'
 run --root "$FIX/demo-desktop" -o csv
 cp "$TMP/out" "$TMP/csv-o"
 run --root "$FIX/demo-desktop" -c
