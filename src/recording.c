@@ -73,25 +73,28 @@ static bool bytes_of(const json_t *o, const char *key, uint64_t *v)
 	return true;
 }
 
+/* "card<N>", or "nvidia<N>" (an NVIDIA GPU without a DRM node). */
 static int add_device(struct recording *r, const json_t *d, int64_t t)
 {
 	const char *card = json_string_value(json_object_get(d, "card"));
+	size_t skip = card && !strncmp(card, "nvidia", 6) ? 6 : 4;
 	struct rec_series *s;
 	char *end;
 	uint64_t bytes;
 	long n;
 
-	if (!card || strncmp(card, "card", 4) || !bytes_of(d, "total_bytes",
-							    &bytes))
+	if (!card || (skip == 4 && strncmp(card, "card", 4)) ||
+	    !bytes_of(d, "total_bytes", &bytes))
 		return 0;
 	errno = 0;
-	n = strtol(card + 4, &end, 10);
-	if (errno || end == card + 4 || *end || n < 0 || n > 0xfffff)
+	n = strtol(card + skip, &end, 10);
+	if (errno || end == card + skip || *end || n < 0 || n > 0xfffff)
 		return 0;
-	s = series_of(r, -1 - (int64_t)n);
+	/* Below the cards' keys: -1 - N for cardN, below -2^20 NVIDIA's. */
+	s = series_of(r, (skip == 6 ? -(1 << 20) : 0) - 1 - (int64_t)n);
 	if (!s)
 		return -ENOMEM;
-	snprintf(s->name, sizeof(s->name), "card%ld", n);
+	snprintf(s->name, sizeof(s->name), "%.*s%ld", (int)skip, card, n);
 	return add_point(s, t, bytes);
 }
 

@@ -203,7 +203,7 @@ void gm_process_device_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 	const struct gpumem_process_device *pd = obj;
 	bool none = pd->nr_unknown_clients == pd->nr_clients;
 	const struct gpumem_device *d;
-	char card[16] = "";
+	char card[32] = "";
 	size_t nr;
 	int k;
 

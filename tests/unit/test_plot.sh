@@ -70,6 +70,17 @@ desc = root.find("{http://www.w3.org/2000/svg}desc").text
 assert "\x1b" not in desc and "-1 " not in desc, desc
 assert desc.count("series: device: ") == 1, desc'
 
+# An NVIDIA GPU without a DRM node is "nvidiaN" (NVML): a device too.
+printf '{"time":{"realtime_ns":%s},"devices":[{"card":"%s","total_bytes":%s}],"processes":[]}\n' \
+	1 nvidia0 5 1 card0 7 2 nvidia0 9 >"$TMP/nv.ndjson"
+run plot "$TMP/nv.ndjson" -o "$TMP/nv.svg"
+py "nvidiaN and cardN are each a device series" "$TMP/nv.svg" '
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+desc = root.find("{http://www.w3.org/2000/svg}desc").text.split("\n")
+assert [l for l in desc if l.startswith("series: ")] == \
+    ["series: device: card0", "series: device: nvidia0"], desc'
+
 : >"$TMP/empty"
 run plot "$TMP/empty" -o "$TMP/e.png"
 rc_is "an empty recording" 2

@@ -120,9 +120,10 @@ rc_is "record of a root without proc" 2
 for sig in INT TERM; do
 	"$GPUMEM" --root "$FIX/demo-desktop" 0.02 --json >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
-	# Until two samples are out (10 s at most: a loaded machine).
+	# Until two samples are out (60 s at most: an ASan build on a loaded
+	# machine can take seconds to start).
 	i=0
-	while [ "$(wc -l <"$TMP/out")" -lt 2 ] && [ $i -lt 100 ]; do
+	while [ "$(wc -l <"$TMP/out")" -lt 2 ] && [ $i -lt 600 ]; do
 		sleep 0.1
 		i=$((i + 1))
 	done
