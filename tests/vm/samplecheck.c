@@ -3,7 +3,10 @@
  * samplecheck: `gpumem 0.2 10 --json` runs while the workload steps (the
  * basic scenario, --sync: it waits for a byte after each step), and each
  * of its frames is checked against the truth of the step it was taken in:
- * the workload process's gpu_rss, gpu_pss, dmabuf_rss and dmabuf_pss.
+ * the workload process's GPU rss and pss on card0 ("gpushare" lines; with
+ * one process and one file, its exact share, its bound and the collector's
+ * figure are the same bytes, which the check asserts) and its dmabuf_rss
+ * and dmabuf_pss ("gpumem" lines).
  *
  * How a frame's step is known, by CLOCK_BOOTTIME, the clock of the frame's
  * time.boottime_ns: step S holds from the moment its "end step=S" line is
@@ -61,7 +64,8 @@ static struct {
 	struct frame frames[MAX_FRAMES];
 	int nframes;
 	long long eof_ns;		/* gpumem's output ended */
-} st;
+	bool truth_agrees;		/* see one_truth() */
+} st = { .truth_agrees = true };
 
 static long long now_ns(void)
 {
@@ -71,20 +75,36 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/* One process, one file: the share, its bound, the collector's figure. */
+static bool one_truth(unsigned long long rss, unsigned long long pss,
+		      unsigned long long rss_bound, unsigned long long pss_bound,
+		      unsigned long long rss_tp)
+{
+	return rss == rss_bound && pss == pss_bound && rss == rss_tp;
+}
+
 static void workload_line(const char *line)
 {
-	struct figures f;
+	unsigned long long a, b, rb, pb, tp;
 	unsigned int s;
-	int pid;
+	int pid, gpu;
 
 	if (sscanf(line, "scenario name=%*s seed=%*u pid=%d", &pid) == 1)
 		st.wl_pid = pid;
-	else if (sscanf(line, "truth step=%u gpumem pid=%d gpu_rss=%llu "
-			"gpu_pss=%llu dmabuf_rss=%llu dmabuf_pss=%llu", &s,
-			&pid, &f.rss, &f.pss, &f.drss, &f.dpss) == 6 &&
-		 pid == st.wl_pid && s < MAX_STEPS)
-		st.steps[s].truth = f;
-	else if (sscanf(line, "end step=%u", &s) == 1 && s < MAX_STEPS) {
+	else if (sscanf(line, "truth step=%u gpushare pid=%d gpu=%d rss=%llu "
+			"pss=%llu spare=%*u rss_bound=%llu pss_bound=%llu "
+			"spare_bound=%*u rss_tp=%llu", &s, &pid, &gpu, &a, &b,
+			&rb, &pb, &tp) == 8 && pid == st.wl_pid && gpu == 0 &&
+		 s < MAX_STEPS) {
+		st.steps[s].truth.rss = a;
+		st.steps[s].truth.pss = b;
+		st.truth_agrees &= one_truth(a, b, rb, pb, tp);
+	} else if (sscanf(line, "truth step=%u gpumem pid=%d dmabuf_rss=%llu "
+			  "dmabuf_pss=%llu", &s, &pid, &a, &b) == 4 &&
+		   pid == st.wl_pid && s < MAX_STEPS) {
+		st.steps[s].truth.drss = a;
+		st.steps[s].truth.dpss = b;
+	} else if (sscanf(line, "end step=%u", &s) == 1 && s < MAX_STEPS) {
 		st.steps[s].end_ns = now_ns();
 		st.nsteps = (int)s + 1;
 	}
@@ -93,6 +113,24 @@ static void workload_line(const char *line)
 static unsigned long long u64_of(const json_t *o, const char *key)
 {
 	return (unsigned long long)json_integer_value(json_object_get(o, key));
+}
+
+/* Its card0 entry: rss_bytes, and pss_bytes (null when gpumem has only a
+ * bound: then pss_upper_bytes, which with one holder is the same). */
+static void card0(struct figures *f, const json_t *p)
+{
+	const json_t *d, *pss;
+	size_t i;
+
+	json_array_foreach(json_object_get(p, "gpu_devices"), i, d) {
+		if (strcmp(json_string_value(json_object_get(d, "card")) ?: "",
+			   "card0"))
+			continue;
+		pss = json_object_get(d, "pss_bytes");
+		f->rss = u64_of(d, "rss_bytes");
+		f->pss = json_is_integer(pss) ? u64_of(d, "pss_bytes") :
+			 u64_of(d, "pss_upper_bytes");
+	}
 }
 
 /* The workload process's figures; absent: it holds nothing (0). */
@@ -115,10 +153,9 @@ static void frame_line(const char *line)
 	json_array_foreach(json_object_get(doc, "processes"), i, p) {
 		if (json_integer_value(json_object_get(p, "pid")) != st.wl_pid)
 			continue;
-		f->got = (struct figures){ u64_of(p, "gpu_total_bytes"),
-					   u64_of(p, "gpu_pss_bytes"),
-					   u64_of(p, "dmabuf_rss_bytes"),
-					   u64_of(p, "dmabuf_pss_bytes") };
+		card0(&f->got, p);
+		f->got.drss = u64_of(p, "dmabuf_rss_bytes");
+		f->got.dpss = u64_of(p, "dmabuf_pss_bytes");
 	}
 	json_decref(doc);
 }
@@ -259,6 +296,8 @@ static void judge(void)
 	}
 	vm_diag("sample: %d frames, %d of the refresh path", st.nframes,
 		refreshed);
+	vm_tap(st.truth_agrees, "sample: basic's truth is one figure: share, "
+	       "bound and collector agree at every step");
 	vm_tap(!bad_in && inside >= 3 && last > first,
 	       "sample: each of %d frames taken within one step equals that "
 	       "step's truth (steps %d to %d)", inside, first, last);
