@@ -556,8 +556,21 @@ static size_t escape_fit(char *dst, size_t size, const char *src,
 
 	while (*s) {
 		char unit[17];
-		size_t n, cols, ulen = escape_unit(s, unit, &n, &cols);
+		size_t n, cols, ulen;
 
+		/* Printable ASCII, most names and every figure of a table:
+		 * copied as it is, a column a byte. */
+		for (n = 0; s[n] >= 0x20 && s[n] < 0x7f && s[n] != '\\'; n++)
+			;
+		if (n > size - len - (size ? 1 : 0) || n > max_cols - w)
+			n = 0;
+		memcpy(dst + len, s, n);
+		len += n;
+		w += n;
+		s += n;
+		if (!*s)
+			break;
+		ulen = escape_unit(s, unit, &n, &cols);
 		if (len + ulen >= size || w + cols > max_cols)
 			break;
 		memcpy(dst + len, unit, ulen);

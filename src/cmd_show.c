@@ -241,6 +241,10 @@ int cmd_show(int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
+	/* Groups have one JSON document and no CSV: no NDJSON of them yet. */
+	if (a.grouped && (a.csv || (a.s.c.json && a.s.plan.interval_ns)))
+		return usage_error("--group takes neither --csv nor --json with",
+				   "INTERVAL");
 	if (a.capture_dir)
 		return capture(&a);
 	return sample_main(&a.s, emit, &a, &a.out_err);

@@ -71,6 +71,10 @@ run --root "$R" -o bogus
 rc_is "-o bogus refused" 1
 run --root "$R" --reindex -1
 rc_is "--reindex -1 refused" 1
+run --root "$R" --group user --json 1 2
+rc_is "--group --json INTERVAL refused (one document, no NDJSON)" 1
+run --root "$R" --group user --csv
+rc_is "--group --csv refused" 1
 
 # Replay: each capture of the series once, in order, then the end.
 run --root "$SERIES" 0.01 --json
