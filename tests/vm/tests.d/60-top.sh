@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # gpumem top --batch while the workload steps: each frame's per-process
-# figures equal the truth of the step it was taken in.
+# figures (GPU per card, dma-buf) equal the truth of the step it was
+# taken in.
 #
 # How a frame's step is known: the workload runs with --sync and this
 # script holds each step HOLD seconds.  It notes the uptime when it reads
@@ -66,86 +67,96 @@ run_scenario() {
 }
 
 # judge NAME: TAP lines from the frames, the truth and the windows.
+# GPU figures per (process, card) from the gpushare lines: the model's
+# figure is the exact share (rss, pss) when the card's total is exact,
+# the bound (rss_bound, pss_bound) when not, the collector's (rss_tp)
+# when loaded; a frame does not say which, so each must be one of them,
+# rss and pss of the same kind.  dma-bufs from the gpumem lines, exactly.
+# A truth line without its fields fails the test (never a vacuous pass).
 judge() {
 	awk -v name="$1" -v settle=$SETTLE -v margin=$MARGIN '
+	function num(k) { if (!(k in f) || f[k] !~ /^[0-9]+$/) badtruth++
+		return f[k] + 0 }
+	function fields(  i, kv) { split("", f)
+		for (i = 3; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } }
 	FILENAME ~ /steps$/ { lo[$1] = $2 + settle; hi[$1] = $3 - margin
 		nsteps++; next }
-	# gpushare: per device the figures with an exact total, the bounds
-	# (at most the device total) and the collector figure; gpumem says which
-	# applies, top does not show it, so a frame may match any of them.
-	FILENAME ~ /truth$/ && $3 ~ /^gpu=/ {
-		split($3, g, "="); split($5, b, "="); total[substr($2, 6), g[2]] = b[2]
+	FILENAME ~ /truth$/ && $3 == "gpushare" { fields(); s = substr($2, 6)
+		k = s SUBSEP f["pid"] SUBSEP f["gpu"]
+		sh[k] = num("rss") " " num("pss") " " num("spare") " " \
+			num("rss_bound") " " num("pss_bound") " " \
+			num("spare_bound") " " num("rss_tp")
 		next }
-	FILENAME ~ /truth$/ {
-		delete f
-		for (i = 4; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-		s = substr($2, 6); p = f["pid"]
-		pids[p] = 1
-		if ($3 == "gpushare") {
-			gk = s SUBSEP p SUBSEP f["gpu"]; gpus[f["gpu"]] = 1
-			sh[gk] = f["rss"] " " f["pss"] " " f["spare"] " " \
-				f["rss_bound"] " " f["pss_bound"] " " \
-				f["spare_bound"] " " f["rss_tp"]
-		} else
-			t[s, p] = f["dmabuf_rss"] " " f["dmabuf_pss"] " " f["dmabuf_spare"]
+	FILENAME ~ /truth$/ && $3 == "gpumem" { fields(); s = substr($2, 6)
+		db[s SUBSEP f["pid"]] = num("dmabuf_rss") " " num("dmabuf_pss") \
+			" " num("dmabuf_spare")
 		next }
+	FILENAME ~ /truth$/ { next }
 	/^gpumem top - / { flush()
 		for (i = 1; i <= NF; i++) if ($i == "up") up = $(i + 1)
-		sub(/s,$/, "", up); inframe = 1; delete row; delete grss; delete gpss; next }
-	inframe && /^ +PID USER/ { for (i = 1; i <= NF; i++) col[$i] = i
+		sub(/s,$/, "", up); up += 0; inframe = 1
+		split("", rg); split("", rp); split("", rd); next }
+	inframe && /^ +PID USER/ { split("", col)
+		for (i = 1; i <= NF; i++) col[$i] = i
 		heads = 1; next }
 	inframe && heads && NF == 0 { heads = 0; next }
 	inframe && heads && $1 ~ /^[0-9]+$/ {
 		for (c in col) {
 			v = $(col[c]); sub(/\?$/, "", v)
-			if (c ~ /^GPU[0-9]+$/) grss[$1, substr(c, 4)] = v
-			if (c ~ /^PSS[0-9]+$/) gpss[$1, substr(c, 4)] = v
+			if (c ~ /^GPU[0-9]+$/) rg[$1, substr(c, 4)] = v
+			if (c ~ /^PSS[0-9]+$/) rp[$1, substr(c, 4)] = v
 		}
-		row[$1] = $(col["DMABUF"]) " " $(col["DMAPSS"])
+		rd[$1] = $(col["DMABUF"]) " " $(col["DMAPSS"])
 		next }
 	function within(v, lo, spare) { return v >= lo && v <= lo + spare }
-	function min(a, b) { return a < b ? a : b }
-	# One process on one device: any of the truths gpumem may have taken.
-	function gpu_ok(s, p, d,  a, r, q) {
-		if (!((s, p, d) in sh)) return 1
-		split(sh[s, p, d], a, " ")
-		r = ((p, d) in grss) ? grss[p, d] : 0
-		q = ((p, d) in gpss) ? gpss[p, d] : 0
-		return (r == a[1] && within(q, a[2], a[3])) ||
-		       (r == min(a[4], total[s, d]) &&
-			within(q, min(a[5], total[s, d]), a[6])) ||
-		       (r == a[7] && within(q, a[2], a[3]))
+	function gpu_ok(k, kk,  a, r, p) {
+		split(sh[k], a, " ")
+		r = ((kk[2], kk[3]) in rg) ? rg[kk[2], kk[3]] + 0 : 0
+		p = ((kk[2], kk[3]) in rp) ? rp[kk[2], kk[3]] + 0 : 0
+		return (r == a[1] && within(p, a[2], a[3])) ||
+		       (r == a[4] && within(p, a[5], a[6])) ||
+		       (r == a[7] && (within(p, a[2], a[3]) || within(p, a[5], a[6])))
 	}
-	function flush(  s, p, n, a, b, ok, why, d, good) {
+	function flush(  s, k, kk, a, b, ok) {
 		if (!inframe) return
 		frames++
 		for (s in lo) if (up >= lo[s] && up <= hi[s]) break
 		if (!(s in lo) || up < lo[s] || up > hi[s]) { between++; return }
 		judged[s]++
 		ok = 1
-		for (p in pids) {
-			if (!((s, p) in t)) continue
-			n = split(t[s, p], a, " ")
-			if (p in row) split(row[p], b, " ")
-			else split("0 0", b, " ")
-			good = b[1] == a[1] && within(b[2], a[2], a[3])
-			for (d in gpus) good = good && gpu_ok(s, p, d)
-			if (!good) {
-				ok = 0
-				if (diags++ < 8)
-					printf "# %s: step %s frame up %s pid %s: dma-buf got %s, want %s\n",
-						name, s, up, p, b[1] " " b[2], t[s, p]
-			}
+		for (k in sh) {
+			split(k, kk, SUBSEP)
+			if (kk[1] != s) continue
+			checked++
+			if (gpu_ok(k, kk)) continue
+			ok = 0
+			if (diags++ < 8)
+				printf "# %s: step %s frame up %s pid %s card%s: got %s %s, want %s\n",
+					name, s, up, kk[2], kk[3], rg[kk[2], kk[3]], rp[kk[2], kk[3]], sh[k]
+		}
+		for (k in db) {
+			split(k, kk, SUBSEP)
+			if (kk[1] != s) continue
+			split(db[k], a, " ")
+			split((kk[2] in rd) ? rd[kk[2]] : "0 0", b, " ")
+			checked++
+			if (b[1] == a[1] && within(b[2], a[2], a[3])) continue
+			ok = 0
+			if (diags++ < 8)
+				printf "# %s: step %s frame up %s pid %s: dma-buf got %s, want %s\n",
+					name, s, up, kk[2], b[1] " " b[2], db[k]
 		}
 		if (!ok) bad++
 	}
 	END { flush()
 		for (s in lo) if (!judged[s]) { missing++
 			printf "# %s: no frame inside step %s (%s..%s)\n", name, s, lo[s], hi[s] }
-		printf "# %s: %d frames, %d judged, %d between steps, %d steps\n",
-			name, frames, frames - between, between, nsteps
+		printf "# %s: %d frames, %d judged (%d figures), %d between steps, %d steps\n",
+			name, frames, frames - between, checked, between, nsteps
+		if (badtruth)
+			printf "# %s: %d truth fields missing or not numbers\n", name, badtruth
 		printf "%s - top: %s: every frame inside a step equals its truth\n",
-			(bad || !nsteps) ? "not ok" : "ok", name
+			(bad || badtruth || !checked) ? "not ok" : "ok", name
 		printf "%s - top: %s: every step had a frame judged\n",
 			(missing || !nsteps) ? "not ok" : "ok", name
 	}' $D/$1.steps $D/$1.truth $D/$1.frames
