@@ -358,6 +358,9 @@ void gm_process_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 		    cgroup_json, s, p);
 	gm_put_json(o, GM_JSON_ONLY("dmem", "gpumem cgroups shows dmem"),
 		    process_dmem_json, s, p);
+	gm_put_int_or(o, GM_JSON_ONLY("uid", "whose process: see --json"),
+		      gpumem_process_uid(p) != GPUMEM_UID_UNKNOWN,
+		      gpumem_process_uid(p));
 	gm_out_end_row(o);
 }
 
