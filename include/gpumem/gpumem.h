@@ -593,6 +593,23 @@ int gpumem_print_csv(const struct gpumem_snapshot *s, FILE *f,
 		     unsigned int flags);
 
 /*
+ * The Prometheus text exposition format (0.0.4) of s: the metrics of
+ * gpumemd(8), each family with HELP and TYPE.  The largest
+ * max_process_series processes get per-process series, the others are
+ * summed into pid="other"; explain (NULL: none) gives gpumem_explain_bytes;
+ * sample_seconds < 0 leaves gpumem_sample_duration_seconds out.
+ */
+struct gpumem_prom_opts {
+	bool process_metrics;
+	unsigned int max_process_series;
+	double sample_seconds;
+	const struct gpumem_explain *explain;
+};
+
+int gpumem_print_prometheus(const struct gpumem_snapshot *s,
+			    const struct gpumem_prom_opts *opts, FILE *f);
+
+/*
  * Writes to dir (created 0700, or an empty directory owned by the caller's
  * euid and not writable by others; else -EPERM) the files of root (NULL or
  * "/": the live system) that a snapshot and an explain read, in the same
