@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The sampler: a refresh of the library's scanner at every interval, a
+ * full sample (new processes and fds) and an explain every index
+ * interval.  What readers need is made here, once per sample: the
+ * exposition text, the history; the JSON replies are made on the first
+ * request after a sample (reply.c) and dropped at the next.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "gpumemd.h"
+
+int64_t gmd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int gmd_state_init(struct gmd_state *st, const struct gmd_config *cfg)
+{
+	struct gpumem_opts opts = { .root = cfg->root };
+	int err;
+
+	memset(st, 0, sizeof(*st));
+	st->cfg = cfg;
+	st->sample_seconds = -1;
+	err = gpumem_scanner_new(&opts, &st->scanner);
+	if (!err)
+		err = gpumem_history_new(cfg->history_bytes, cfg->interval_ns,
+					 &st->history);
+	return err;
+}
+
+static char *render(const struct gmd_state *st, size_t *len)
+{
+	struct gpumem_prom_opts o = {
+		.process_metrics = st->cfg->process_metrics,
+		.max_process_series = st->cfg->max_process_series,
+		.sample_seconds = st->sample_seconds,
+		.explain = st->explain,
+	};
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	int err;
+
+	if (!f)
+		return NULL;
+	err = gpumem_print_prometheus(st->snap, &o, f);
+	if (fclose(f) || err) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* explain's JSON on one line: gpumem_explain_print_json() indents. */
+static char *explain_line(const struct gpumem_explain *x)
+{
+	char *buf = NULL, *line = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	json_t *doc = NULL;
+
+	if (!f)
+		return NULL;
+	if (!gpumem_explain_print_json(x, f) && !fclose(f))
+		doc = json_loadb(buf, len, 0, NULL);
+	else
+		fclose(f);
+	free(buf);
+	if (doc)
+		line = json_dumps(doc, JSON_COMPACT);
+	json_decref(doc);
+	return line;
+}
+
+static void take_explain(struct gmd_state *st)
+{
+	struct gpumem_opts opts = { .root = st->cfg->root };
+	struct gpumem_explain *x;
+	char why[256] = "";
+	int err = gpumem_explain_take(&opts, &x, why, sizeof(why));
+
+	if (err) {
+		gmd_log(LOG_WARNING, "explain: %s", why[0] ? why :
+			strerror(-err));
+		return;
+	}
+	gpumem_explain_free(st->explain);
+	st->explain = x;
+	free(st->explain_line);
+	st->explain_line = explain_line(x);
+}
+
+static void drop_replies(struct gmd_state *st)
+{
+	json_decref(st->snapshot_doc);
+	st->snapshot_doc = NULL;
+	free(st->snapshot_all);
+	st->snapshot_all = NULL;
+}
+
+/*
+ * A failed sample keeps the last one for readers (and leaves a gap in the
+ * history); it is said once, not at every interval.
+ */
+int gmd_sample(struct gmd_state *st)
+{
+	int64_t t0 = gmd_now_ns();
+	bool full = !st->snap ||
+		    t0 - st->last_index_ns >= st->cfg->index_interval_ns;
+	struct gpumem_snapshot *snap;
+	int err = gpumem_scanner_sample(st->scanner, !full, &snap);
+	char *text;
+
+	if (err) {
+		if (err != st->last_err)
+			gmd_log(LOG_ERR, "sample: %s", strerror(-err));
+		st->last_err = err;
+		return err;
+	}
+	st->last_err = 0;
+	/* The scan's time: explain's, every index interval, is its own. */
+	st->sample_seconds = (double)(gmd_now_ns() - t0) / 1e9;
+	if (full) {
+		st->last_index_ns = t0;
+		take_explain(st);
+	}
+	err = gpumem_history_add(st->history, snap);
+	if (err == -E2BIG && gpumem_history_len(st->history) == 0)
+		gmd_log(LOG_WARNING, "history: one sample is larger than "
+			"--history-bytes %zu: no history", st->cfg->history_bytes);
+	gpumem_snapshot_free(st->snap);
+	st->snap = snap;
+	st->generation++;
+	drop_replies(st);
+	text = render(st, &st->metrics_len);
+	if (text) {
+		free(st->metrics);
+		st->metrics = text;
+	}
+	return 0;
+}
+
+void gmd_state_free(struct gmd_state *st)
+{
+	drop_replies(st);
+	gpumem_snapshot_free(st->snap);
+	gpumem_explain_free(st->explain);
+	gpumem_history_free(st->history);
+	gpumem_scanner_free(st->scanner);
+	free(st->metrics);
+	free(st->explain_line);
+}
