@@ -19,6 +19,8 @@ pkgs=(
 	linux-source-6.12 flex bison bc libssl-dev dwarves cpio xz-utils kmod
 	# QEMU virtio-gpu rig (tests/vm)
 	qemu-system-x86 busybox-static libdrm-dev
+	# gpumemd: /metrics (libmicrohttpd); its tests scrape with Prometheus
+	libmicrohttpd-dev prometheus
 	# tests read JSON and render the man page
 	python3 jq man-db groff-base
 	# the Debian packages (debian/, tests/install/deb.sh)

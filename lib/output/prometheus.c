@@ -16,21 +16,29 @@
 
 #include "output.h"
 
-#define LABEL_MAX GM_ESCAPED_SIZE(2 * GPUMEM_NAME_MAX)
+/* What a name of n bytes takes as a label value: never cut, so never two
+ * names made one series. */
+#define LABEL_SIZE(n) (2 * GM_ESCAPED_SIZE(n))
+#define LABEL_MAX LABEL_SIZE(2 * GPUMEM_NAME_MAX)
 
-/* The format's escapes on top of the terminal's: \\ and \" (no \n left). */
+/*
+ * The format's escapes on top of the terminal's: \\ and \" (no \n is
+ * left).  buf has LABEL_SIZE(strlen(name)) bytes; "" when out of memory.
+ */
 static const char *label(char *buf, size_t size, const char *name)
 {
-	char esc[LABEL_MAX];
+	char *esc = malloc(GM_ESCAPED_SIZE(strlen(name)));
 	size_t i, n = 0;
 
-	gm_escape_name(esc, sizeof(esc), name, NULL);
-	for (i = 0; esc[i] && n + 3 < size; i++) {
+	if (esc)
+		gm_escape_name(esc, GM_ESCAPED_SIZE(strlen(name)), name, NULL);
+	for (i = 0; esc && esc[i] && n + 3 < size; i++) {
 		if (esc[i] == '\\' || esc[i] == '"')
 			buf[n++] = '\\';
 		buf[n++] = esc[i];
 	}
 	buf[n] = '\0';
+	free(esc);
 	return buf;
 }
 
@@ -250,6 +258,38 @@ static int processes(FILE *f, const struct gpumem_snapshot *s,
 	return 0;
 }
 
+/*
+ * Per cgroup: what systemd services and containers use, without a series
+ * per pid; every process is in one group ("unknown": unreadable), so the
+ * family sums to the processes' pss.
+ */
+static int cgroups(FILE *f, const struct gpumem_snapshot *s)
+{
+	struct gpumem_group *g;
+	size_t i, nr;
+	int err = gpumem_group(s, GPUMEM_GROUP_CGROUP, &g, &nr);
+
+	if (err)
+		return err;
+	family(f, "gpumem_cgroup_gpu_memory_bytes", "gauge", "GPU memory "
+	       "(pss) of the processes of a cgroup, from /proc/PID/cgroup.");
+	for (i = 0; !err && i < nr; i++) {
+		const struct gpumem_group *e = gpumem_at(g, i);
+		size_t size = LABEL_SIZE(strlen(e->name));
+		char *l = malloc(size);
+
+		if (!l) {
+			err = -ENOMEM;
+			break;
+		}
+		fprintf(f, "gpumem_cgroup_gpu_memory_bytes{cgroup=\"%s\"} %"
+			PRIu64 "\n", label(l, size, e->name), e->gpu_pss_bytes);
+		free(l);
+	}
+	gpumem_group_free(g);
+	return err;
+}
+
 /* One line per (exporter, how held); a buffer held both ways is "fd". */
 struct held_sum {
 	char exporter[GPUMEM_NAME_MAX];
@@ -393,6 +433,8 @@ int gpumem_print_prometheus(const struct gpumem_snapshot *s,
 	device_capacity(f, s);
 	device_peaks(f, s);
 	err = o->process_metrics ? processes(f, s, o->max_process_series) : 0;
+	if (!err)
+		err = cgroups(f, s);
 	if (!err)
 		err = dmabufs(f, s);
 	if (err)

@@ -92,6 +92,15 @@ def check_truth(t, port, exp):
             t.eq(value(port, 'gpumem_process_dmabuf_bytes{job="gpumem",pid="%s",'
                        'share="%s"}' % (pid, share)), want,
                  "pid %s dma-buf %s" % (pid, share))
+    by_cgroup = {}
+    for p in exp["processes"].values():
+        path = p["cgroup"]["path"] if p.get("cgroup") else "unknown"
+        by_cgroup[path] = by_cgroup.get(path, 0) + p["gpu_pss_bytes"]
+    for path, want in sorted(by_cgroup.items()):
+        t.eq(value(port, 'gpumem_cgroup_gpu_memory_bytes{job="gpumem",'
+                   'cgroup="%s"}' % path), want, "cgroup %s" % path)
+    t.eq(value(port, 'count(gpumem_cgroup_gpu_memory_bytes%s)' % job),
+         len(by_cgroup), "one series per cgroup")
     clients = sum(c["bytes"] for c in exp["clients"].values())
     t.eq(value(port, 'sum(gpumem_process_gpu_memory_bytes{job="gpumem",'
                'share="pss"})'), clients, "pss over processes = clients' bytes")
