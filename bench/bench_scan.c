@@ -19,7 +19,7 @@
  * Usage: bench_scan [DIR]   (DIR is scratch space, default /dev/shm: on a
  * disk, creating the 100k-fd tree costs minutes of I/O)
  *        bench_scan --tree ROOT PROCS FDS   only writes a desktop tree
- *        (for bench/bench_sample.sh, which times gpumem itself on it)
+ *        (for bench/bench_sample.sh and bench_gpumemd)
  */
 #include <dirent.h>
 #include <errno.h>
