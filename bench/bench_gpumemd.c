@@ -74,13 +74,14 @@ static double cpu_of(pid_t pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
-static long status_kib(pid_t pid, const char *key)
+/* "Key: N kB" of /proc/PID/file. */
+static long kib_of(pid_t pid, const char *file, const char *key)
 {
 	char path[64], line[256];
 	long v = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
 	f = fopen(path, "r");
 	while (f && fgets(line, sizeof(line), f)) {
 		if (!strncmp(line, key, strlen(key)))
@@ -147,7 +148,7 @@ int main(int argc, char **argv)
 	const char *dir = argc > 3 ? argv[3] : "/dev/shm";
 	char root[256], sock[300], cmd[300];
 	double c0, c1, w, t0, rate, best = 1e9;
-	long len = 0, i;
+	long len = 0, i, rss;
 	int port = 20000 + getpid() % 10000;
 	pid_t pid;
 
@@ -187,12 +188,15 @@ int main(int argc, char **argv)
 	       "%.3f ms (goal 1 ms: %.2fx; node_exporter drm 0.54 ms: %.2fx)\n",
 	       len, (c1 - c0) / SCRAPES * 1e3, best * 1e3, best / 1e-3,
 	       best / 0.54e-3);
+	rss = kib_of(pid, "status", "VmRSS:");
 	printf("RSS %ld KiB, peak %ld KiB (goal 4096 KiB: %.2fx; "
 	       "node_exporter ~20 MB: %.2fx; dcgm-exporter 135 MiB: %.3fx)\n",
-	       status_kib(pid, "VmRSS:"), status_kib(pid, "VmHWM:"),
-	       status_kib(pid, "VmRSS:") / 4096.0,
-	       status_kib(pid, "VmRSS:") / 19531.0,
-	       status_kib(pid, "VmRSS:") / (135 * 1024.0));
+	       rss, kib_of(pid, "status", "VmHWM:"), rss / 4096.0,
+	       rss / 19531.0, rss / (135 * 1024.0));
+	/* Shared library pages are most of the rest of RSS. */
+	printf("of which anonymous %ld KiB (the 1 MiB history included); "
+	       "PSS %ld KiB\n", kib_of(pid, "smaps_rollup", "Anonymous:"),
+	       kib_of(pid, "smaps_rollup", "Pss:"));
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);

@@ -55,7 +55,6 @@ struct gmd_state {
 	struct gpumem_history *history;
 	struct gpumem_snapshot *snap;	/* the last sample; NULL before one */
 	struct gpumem_explain *explain;	/* the last full sample's */
-	uint64_t generation;		/* bumps with every sample */
 	int64_t last_index_ns;		/* CLOCK_BOOTTIME of the last full */
 	double sample_seconds;
 	int last_err;			/* of the last sample, 0 when it worked */

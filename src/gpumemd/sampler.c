@@ -7,6 +7,7 @@
  * request after a sample (reply.c) and dropped at the next.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,18 +109,24 @@ static void drop_replies(struct gmd_state *st)
 }
 
 /*
- * A failed sample keeps the last one for readers (and leaves a gap in the
- * history); it is said once, not at every interval.
+ * Nobody reads while a sample is taken (one thread), so the last one is
+ * freed first: two are never in memory at once.  A failed sample leaves
+ * /metrics its last text, the socket "no sample yet" and the history a
+ * gap; it is said once, not at every interval.
  */
 int gmd_sample(struct gmd_state *st)
 {
 	int64_t t0 = gmd_now_ns();
-	bool full = !st->snap ||
+	bool full = !st->last_index_ns ||
 		    t0 - st->last_index_ns >= st->cfg->index_interval_ns;
 	struct gpumem_snapshot *snap;
-	int err = gpumem_scanner_sample(st->scanner, !full, &snap);
 	char *text;
+	int err;
 
+	drop_replies(st);
+	gpumem_snapshot_free(st->snap);
+	st->snap = NULL;
+	err = gpumem_scanner_sample(st->scanner, !full, &snap);
 	if (err) {
 		if (err != st->last_err)
 			gmd_log(LOG_ERR, "sample: %s", strerror(-err));
@@ -137,15 +144,14 @@ int gmd_sample(struct gmd_state *st)
 	if (err == -E2BIG && gpumem_history_len(st->history) == 0)
 		gmd_log(LOG_WARNING, "history: one sample is larger than "
 			"--history-bytes %zu: no history", st->cfg->history_bytes);
-	gpumem_snapshot_free(st->snap);
 	st->snap = snap;
-	st->generation++;
-	drop_replies(st);
 	text = render(st, &st->metrics_len);
 	if (text) {
 		free(st->metrics);
 		st->metrics = text;
 	}
+	/* glibc keeps freed heap for later: given back, RSS is what lives. */
+	malloc_trim(0);
 	return 0;
 }
 
