@@ -76,29 +76,6 @@ check_step() {
 	BAD="$BAD $1"
 }
 
-# run_sync SCENARIO HOOK: workload --sync; HOOK STEP runs at each step's end
-# with that step's truth in $T/truth.
-run_sync() {
-	rm -f $T/in $T/out
-	mkfifo $T/in $T/out
-	workload --sync ${GPUMEM_SEED:+--seed $GPUMEM_SEED} "$1" <$T/in >$T/out &
-	wpid=$!
-	exec 3>$T/in 4<$T/out
-	: > $T/truth
-	while IFS= read -r line <&4; do
-		case "$line" in
-		"truth step="*) echo "$line" >> $T/truth ;;
-		"end step="*)
-			s=${line#end step=}
-			$2 "${s%% *}"
-			: > $T/truth
-			printf x >&3 ;;
-		esac
-	done
-	exec 3>&- 4<&-
-	wait $wpid
-}
-
 every_step() { check_step "$1"; }
 from_step3() {
 	if [ "$1" = 3 ]; then
