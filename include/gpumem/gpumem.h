@@ -406,6 +406,7 @@ struct gpumem_history_process {
 	uint64_t gpu_pss_bytes;
 	uint64_t dmabuf_rss_bytes;
 	uint64_t dmabuf_pss_bytes;
+	bool gpu_pss_exact;		/* false: gpu_pss_bytes is a bound */
 };
 
 struct gpumem_history_sample {

@@ -85,6 +85,7 @@ static void fill_processes(struct gpumem_history_process *out,
 			.gpu_pss_bytes = e->gpu_pss_bytes,
 			.dmabuf_rss_bytes = e->dmabuf_rss_bytes,
 			.dmabuf_pss_bytes = e->dmabuf_pss_bytes,
+			.gpu_pss_exact = e->gpu_pss_exact,
 		};
 		gm_strlcpy(out[i].comm, e->comm, sizeof(out[i].comm));
 	}

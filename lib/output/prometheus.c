@@ -130,22 +130,21 @@ static void device_peaks(FILE *f, const struct gpumem_snapshot *s)
 	}
 }
 
-/* What the processes past the cap hold, per card, so the sums close. */
+/*
+ * What the processes past the cap hold, per card, so the sums close: pss
+ * where the shares are exact, pss_upper where they are bounds.
+ */
 struct other {
-	uint64_t *rss, *pss;	/* per device, then one for "unknown" */
-	uint64_t dmabuf_rss, dmabuf_pss;
+	uint64_t *rss, *pss, *upper;	/* per device, then "unknown" */
 	bool any;
 };
 
 static void gpu_series(FILE *f, const char *card, const char *pid,
-		       const char *comm, uint64_t rss, uint64_t pss)
+		       const char *comm, const char *share, uint64_t v)
 {
 	fprintf(f, "gpumem_process_gpu_memory_bytes{card=\"%s\",pid=\"%s\","
-		"comm=\"%s\",share=\"rss\"} %" PRIu64 "\n", card, pid, comm,
-		rss);
-	fprintf(f, "gpumem_process_gpu_memory_bytes{card=\"%s\",pid=\"%s\","
-		"comm=\"%s\",share=\"pss\"} %" PRIu64 "\n", card, pid, comm,
-		pss);
+		"comm=\"%s\",share=\"%s\"} %" PRIu64 "\n", card, pid, comm,
+		share, v);
 }
 
 static void process_gpu(FILE *f, const struct gpumem_snapshot *s,
@@ -165,15 +164,18 @@ static void process_gpu(FILE *f, const struct gpumem_snapshot *s,
 		const struct gpumem_process_device *e = gpumem_at(pd, i);
 		size_t slot = e->device >= 0 && (size_t)e->device < nr_devs ?
 			      (size_t)e->device : nr_devs;
+		uint64_t *share = e->pss_exact ? o->pss : o->upper;
 
 		if (!shown) {
 			o->rss[slot] = gm_add_sat(o->rss[slot], e->rss_bytes);
-			o->pss[slot] = gm_add_sat(o->pss[slot], e->pss_bytes);
+			share[slot] = gm_add_sat(share[slot], e->pss_bytes);
 			o->any = true;
 			continue;
 		}
 		card_name(card, sizeof(card), devs, nr_devs, e->device);
-		gpu_series(f, card, pid, comm, e->rss_bytes, e->pss_bytes);
+		gpu_series(f, card, pid, comm, "rss", e->rss_bytes);
+		gpu_series(f, card, pid, comm, e->pss_exact ? "pss" :
+			   "pss_upper", e->pss_bytes);
 	}
 }
 
@@ -186,10 +188,14 @@ static void other_gpu(FILE *f, const struct gpumem_snapshot *s,
 
 	devs = gpumem_devices(s, &nr);
 	for (i = 0; o->any && i <= nr; i++) {
-		if (!o->rss[i] && !o->pss[i] && i == nr)
+		if (!o->rss[i] && !o->pss[i] && !o->upper[i])
 			continue;
 		card_name(card, sizeof(card), devs, nr, i < nr ? (int)i : -1);
-		gpu_series(f, card, "other", "other", o->rss[i], o->pss[i]);
+		gpu_series(f, card, "other", "other", "rss", o->rss[i]);
+		gpu_series(f, card, "other", "other", "pss", o->pss[i]);
+		if (o->upper[i])
+			gpu_series(f, card, "other", "other", "pss_upper",
+				   o->upper[i]);
 	}
 }
 
@@ -243,13 +249,15 @@ static int processes(FILE *f, const struct gpumem_snapshot *s,
 	size_t i, nr, nr_devs;
 
 	gpumem_devices(s, &nr_devs);
-	o.rss = calloc(2 * (nr_devs + 1), sizeof(*o.rss));
+	o.rss = calloc(3 * (nr_devs + 1), sizeof(*o.rss));
 	if (!o.rss)
 		return -ENOMEM;
 	o.pss = o.rss + nr_devs + 1;
+	o.upper = o.pss + nr_devs + 1;
 	family(f, "gpumem_process_gpu_memory_bytes", "gauge", "GPU memory of "
 	       "a process's DRM clients on a card: rss whole, pss shared out "
-	       "among holders. pid=\"other\": the processes past the cap.");
+	       "among holders (pss_upper: a bound, where shares are not "
+	       "exact). pid=\"other\": the processes past the cap.");
 	for (p = gpumem_processes(s, &nr), i = 0; i < nr; i++)
 		process_gpu(f, s, gpumem_at(p, i), &o, i < max);
 	other_gpu(f, s, &o);

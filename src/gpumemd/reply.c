@@ -252,12 +252,13 @@ static json_t *hist_devices(const struct gpumem_history_sample *hs)
 
 static json_t *hist_process(const struct gpumem_history_process *p)
 {
-	return json_pack("{s:i, s:o, s:o, s:I, s:I, s:I, s:I}",
+	return json_pack("{s:i, s:o, s:o, s:I, s:I, s:b, s:I, s:I}",
 		"pid", (int)p->pid, "comm", name_json(p->comm),
 		"uid", p->uid == GPUMEM_UID_UNKNOWN ? json_null() :
 		json_integer(p->uid),
 		"gpu_rss_bytes", (json_int_t)p->gpu_rss_bytes,
 		"gpu_pss_bytes", (json_int_t)p->gpu_pss_bytes,
+		"gpu_pss_exact", p->gpu_pss_exact,
 		"dmabuf_rss_bytes", (json_int_t)p->dmabuf_rss_bytes,
 		"dmabuf_pss_bytes", (json_int_t)p->dmabuf_pss_bytes);
 }

@@ -69,6 +69,18 @@ def hostile_tree(fixture, tmp):
     return root
 
 
+def card_sums(t, port, exp, job):
+    """A card with exact shares: its pss over processes is its total less
+    what no client holds (docs/model.md)."""
+    for card, d in exp["devices"].items():
+        if d["shares_exact"]:
+            t.eq(value(port, 'sum(gpumem_process_gpu_memory_bytes{job="%s",'
+                       'card="%s",share="pss"})' % (job, card)),
+                 d["total_bytes"] - d["unattributed_bytes"],
+                 "%s: %s pss over processes = total - unattributed"
+                 % (job, card))
+
+
 def check_truth(t, port, exp):
     job = '{job="gpumem"}'
     for card, d in exp["devices"].items():
@@ -82,10 +94,17 @@ def check_truth(t, port, exp):
                        'card="%s",kind="%s"}' % (card, kind)), want,
                  "%s %s capacity" % (card, kind))
     for pid, p in exp["processes"].items():
-        for share, key in (("pss", "gpu_pss_bytes"), ("rss", "gpu_total_bytes")):
-            t.eq(value(port, 'sum(gpumem_process_gpu_memory_bytes{job="gpumem",'
-                       'pid="%s",share="%s"})' % (pid, share)), p[key],
-                 "pid %s GPU %s" % (pid, share))
+        t.eq(value(port, 'sum(gpumem_process_gpu_memory_bytes{job="gpumem",'
+                   'pid="%s",share="rss"})' % pid), p["gpu_total_bytes"],
+             "pid %s GPU rss" % pid)
+        # a share is a bound where the device's shares are not exact
+        t.eq(value(port, 'sum(gpumem_process_gpu_memory_bytes{job="gpumem",'
+                   'pid="%s",share=~"pss|pss_upper"})' % pid),
+             p["gpu_pss_upper_bytes"], "pid %s GPU pss or its bound" % pid)
+        if p["gpu_pss_bytes"] is not None:
+            t.eq(value(port, 'sum(gpumem_process_gpu_memory_bytes{job='
+                       '"gpumem",pid="%s",share="pss"})' % pid),
+                 p["gpu_pss_bytes"], "pid %s GPU pss, exact" % pid)
         for share, key in (("pss", "dmabuf_pss_bytes"),
                            ("rss", "dmabuf_rss_bytes")):
             want = p[key] if p["dmabufs"] else None
@@ -95,15 +114,14 @@ def check_truth(t, port, exp):
     by_cgroup = {}
     for p in exp["processes"].values():
         path = p["cgroup"]["path"] if p.get("cgroup") else "unknown"
-        by_cgroup[path] = by_cgroup.get(path, 0) + p["gpu_pss_bytes"]
+        by_cgroup[path] = by_cgroup.get(path, 0) + p["gpu_pss_upper_bytes"]
     for path, want in sorted(by_cgroup.items()):
         t.eq(value(port, 'gpumem_cgroup_gpu_memory_bytes{job="gpumem",'
                    'cgroup="%s"}' % path), want, "cgroup %s" % path)
     t.eq(value(port, 'count(gpumem_cgroup_gpu_memory_bytes%s)' % job),
          len(by_cgroup), "one series per cgroup")
-    clients = sum(c["bytes"] for c in exp["clients"].values())
-    t.eq(value(port, 'sum(gpumem_process_gpu_memory_bytes{job="gpumem",'
-               'share="pss"})'), clients, "pss over processes = clients' bytes")
+    card_sums(t, port, exp, "gpumem")
+    shares = sum(p["gpu_pss_upper_bytes"] for p in exp["processes"].values())
     t.eq(value(port, 'sum(gpumem_dmabuf_bytes%s)' % job),
          exp["dmabuf"]["total_bytes"], "dma-bufs, each once")
     t.eq(value(port, 'sum(gpumem_dmabuf_bytes{job="gpumem",held="kernel"})'),
@@ -118,20 +136,22 @@ def check_truth(t, port, exp):
          value(port, 'gpumem_explain_bytes{job="gpumem",line="free"}') +
          value(port, 'sum(gpumem_explain_bytes{job="gpumem",line!="free"})'),
          "explain lines are there")
-    return clients
+    return shares
 
 
-def check_capped(t, port, exp, clients):
+def check_capped(t, port, exp, shares):
     t.eq(value(port, 'sum(gpumem_process_gpu_memory_bytes{job="capped",'
-               'share="pss"})'), clients, "capped: pss sums still close")
+               'share=~"pss|pss_upper"})'), shares,
+         "capped: pss sums still close")
+    card_sums(t, port, exp, "capped")
     t.eq(value(port, 'count(count by (pid) (gpumem_process_gpu_memory_bytes'
                '{job="capped"}))'), 4, "capped: 3 processes and other")
     largest = sorted(exp["processes"].items(), key=lambda kv: -(
-        kv[1]["gpu_pss_bytes"] + kv[1]["dmabuf_pss_bytes"]))
+        kv[1]["gpu_pss_upper_bytes"] + kv[1]["dmabuf_pss_bytes"]))
     for pid, p in largest[:3]:
         t.eq(value(port, 'sum(gpumem_process_gpu_memory_bytes{job="capped",'
-                   'pid="%s",share="pss"})' % pid), p["gpu_pss_bytes"],
-             "capped: largest pid %s kept" % pid)
+                   'pid="%s",share=~"pss|pss_upper"})' % pid),
+             p["gpu_pss_upper_bytes"], "capped: largest pid %s kept" % pid)
     rest = sum(p["dmabuf_pss_bytes"] for _, p in largest[3:])
     t.eq(value(port, 'gpumem_process_dmabuf_bytes{job="capped",pid="other",'
                'share="pss"}'), rest, "capped: dma-buf other = the rest")
@@ -180,8 +200,8 @@ def main():
         up = gmd.wait_for(lambda: value(port, 'count(gpumem_build_info)') == 3,
                           seconds=60, step=0.5)
         t.ok(up, "prometheus scraped all three")
-        clients = check_truth(t, port, exp)
-        check_capped(t, port, exp, clients)
+        shares = check_truth(t, port, exp)
+        check_capped(t, port, exp, shares)
         check_hostile(t, port)
         t.eq(value(port, 'count(up == 1)'), 3, "no scrape failed")
     finally:
