@@ -24,6 +24,10 @@ check "the man pages gpumem(1) and libgpumem(3) are installed" \
 check "sysusers.d makes the group gpumem; the bash completion is installed" \
 	'grep -qx "g gpumem - -" "$(find "$D" -path "*/sysusers.d/gpumem.conf")" &&
 	 [ -n "$(find "$D" -path "*/bash-completion/completions/gpumem")" ]'
+unit=$(find "$D" -name gpumemd.service | head -n 1)
+exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit" 2>/dev/null)
+check "gpumemd.service is installed; its ExecStart is the installed gpumemd" \
+	'[ -n "$exe" ] && [ -x "$D$exe" ] && [ -n "$(find "$D" -name gpumemd.8)" ]'
 
 # The .pc names the prefix; the sysroot points it into DESTDIR.
 flags=$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$D \
