@@ -3,8 +3,9 @@
 # The Debian packages as a user gets them: dpkg-buildpackage builds them
 # from a copy of the source, lintian finds no error, apt installs them on
 # this machine, the installed files work (the command, the library through
-# its -dev package, bash completion, man pages, the group), then a purge
-# leaves nothing behind: no file, no group, no package state.
+# its -dev package, bash completion, man pages, the group, gpumemd started
+# as its unit says, scraped and asked), then a purge leaves nothing
+# behind: no file, no group, no package state, no pin.
 # Usage: deb.sh SOURCE_DIR        Output: TAP.  Needs root (dpkg, apt).
 set -u
 SRC=$(cd "$1" && pwd)
@@ -31,7 +32,7 @@ installed() {
 # What a purge must give back as it was: every file of the system
 # outside the package manager's own state, caches and logs.
 tree() {
-	find /etc /usr /var/lib /run/gpumem -xdev \
+	find /etc /usr /var/lib /run/gpumem /sys/fs/bpf -xdev \
 		\( -path /var/lib/dpkg -o -path /var/lib/apt -o -path /var/lib/man-db \
 		   -o -path /var/lib/ucf \) -prune -o -print 2>/dev/null | sort
 }
@@ -75,8 +76,9 @@ dpkg -L $PKGS 2>/dev/null | sort -u >"$TMP/files"
 check "gpumem --version is the package's version" \
 	'[ "$(gpumem --version 2>"$TMP/err")" = "gpumem $(dpkg-query -W -f="\${Version}" gpumem)" ]'
 check "the group gpumem exists (sysusers.d)" 'getent group gpumem >/dev/null'
-check "man finds gpumem(1) and libgpumem(3)" \
-	'man -w gpumem >/dev/null 2>"$TMP/err" && man -w 3 libgpumem >/dev/null 2>>"$TMP/err"'
+check "man finds gpumem(1), gpumemd(8) and libgpumem(3)" \
+	'man -w gpumem >/dev/null 2>"$TMP/err" && man -w 8 gpumemd >/dev/null 2>>"$TMP/err" &&
+	 man -w 3 libgpumem >/dev/null 2>>"$TMP/err"'
 
 # The completion as bash loads it: on demand, by the command's name.
 complete_words() {
@@ -90,6 +92,8 @@ complete_words() {
 check "bash completes gpumem's commands from gpumem --help" \
 	'[ "$(complete_words gpumem ex)" = explain ] &&
 	 complete_words gpumem bpf "" | grep -qx unload'
+check "bash completes gpumemd's options from gpumemd --help" \
+	'complete_words gpumemd --li | grep -qx -- --listen'
 check "bash completes an option's choices (bpf load --attach)" \
 	'[ "$(complete_words gpumem bpf load --attach "" | tr "\n" " ")" = "auto raw_tp tp_btf " ]'
 
@@ -107,13 +111,112 @@ check "it runs on libgpumem2's libgpumem.so.2: the fixture's truth" \
 	'[ $st -eq 0 ] && ! grep -q "^not ok" "$TMP/per_device.tap" &&
 	 dpkg -S "$(readlink -f "$so")" 2>>"$TMP/err" | grep -q "^libgpumem2:"'
 
+# gpumemd as its unit starts it: by systemd when that is PID 1, else the
+# unit's ExecStart run with what of the unit a plain process can have
+# (its user and groups, capability bounding set, no new privileges, the
+# runtime directory); the mount and system call sandboxing are systemd's.
+unit=$(dpkg -L gpumemd | grep '/gpumemd\.service$')
+unit_get() { sed -n "s/^$1=//p" "$unit" | tail -n 1; }
+check "gpumemd.service is installed and enabled" \
+	'[ -f "$unit" ] && [ -L /etc/systemd/system/multi-user.target.wants/gpumemd.service ]'
+check "gpumemd.service: hardened as the issue says" \
+	'[ "$(unit_get CapabilityBoundingSet)" = "CAP_BPF CAP_PERFMON CAP_SYS_PTRACE CAP_DAC_READ_SEARCH" ] &&
+	 [ "$(unit_get ProtectSystem)" = strict ] && [ "$(unit_get ProtectHome)" = yes ] &&
+	 [ "$(unit_get NoNewPrivileges)" = yes ] && [ "$(unit_get RuntimeDirectory)" = gpumem ] &&
+	 grep -qx "Before=display-manager.service" "$unit"'
+systemd-analyze verify "$unit" >"$TMP/err" 2>&1
+check "systemd-analyze verify has nothing to say of it" \
+	'[ $? -eq 0 ] && [ ! -s "$TMP/err" ]'
+start_gpumemd() {
+	if [ "$(cat /proc/1/comm)" = systemd ]; then
+		systemctl start gpumemd &&
+			systemctl show -p MainPID --value gpumemd >"$TMP/pid"
+		return
+	fi
+	echo "# PID 1 is $(cat /proc/1/comm), not systemd: gpumemd runs from the unit's ExecStart"
+	user=$(unit_get User)
+	user=${user:-root}
+	groups=$(for g in $(unit_get SupplementaryGroups); do
+		getent group "$g" | cut -d: -f3; done | paste -sd,)
+	caps=$(unit_get CapabilityBoundingSet | tr 'A-Z ' 'a-z\n' |
+		sed 's/^cap_/+/' | paste -sd,)
+	rundir=/run/$(unit_get RuntimeDirectory)
+	mkdir -m "$(unit_get RuntimeDirectoryMode)" "$rundir" &&
+		chown "$user" "$rundir" || return
+	setpriv --reuid "$user" --regid "$(id -g "$user")" \
+		--groups "${groups:-$(id -g "$user")}" --inh-caps -all \
+		--bounding-set "-all,$caps" \
+		$([ "$(unit_get NoNewPrivileges)" = yes ] && echo --no-new-privs) \
+		-- $(unit_get ExecStart) >"$TMP/gpumemd.log" 2>&1 &
+	echo $! >"$TMP/pid"
+}
+stop_gpumemd() {
+	if [ "$(cat /proc/1/comm)" = systemd ]; then
+		systemctl stop gpumemd
+		return
+	fi
+	kill -TERM "$pid" && wait "$pid"
+	st=$?
+	rm -rf "$rundir"
+	return $st
+}
+start_gpumemd 2>"$TMP/err"
+pid=$(cat "$TMP/pid" 2>/dev/null)
+sock=/run/gpumem/gpumemd.sock
+# Up when it listens on both; bounded, in case it never does.
+for i in $(seq 100); do
+	[ -S "$sock" ] && ss -ltnpH | grep -q "pid=$pid," && break
+	sleep 0.1
+done
+ss -ltnpH | grep "pid=$pid," | awk '{ print $4 }' >"$TMP/listen"
+check "gpumemd starts, listening on the socket and 127.0.0.1 only" \
+	'kill -0 "$pid" 2>/dev/null && [ -S "$sock" ] && [ -s "$TMP/listen" ] &&
+	 ! grep -qv "^127\.0\.0\.1:" "$TMP/listen"'
+# 0x...: CAP_BPF 39, CAP_PERFMON 38, CAP_SYS_PTRACE 19, CAP_DAC_READ_SEARCH 2.
+check "it holds those four capabilities and no others" \
+	'grep -qx "CapBnd:	000000c000080004" /proc/$pid/status &&
+	 grep -qx "CapEff:	000000c000080004" /proc/$pid/status'
+port=$(head -n 1 "$TMP/listen" | sed 's/.*://')
+python3 -c 'import sys, urllib.request
+sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
+	"http://127.0.0.1:$port/metrics" >"$TMP/metrics" 2>"$TMP/err"
+check "a scrape of :$port/metrics has gpumem_build_info of this version" \
+	'grep -qx "gpumem_build_info{version=\"$(dpkg-query -W -f="\${Version}" gpumemd)\"} 1" "$TMP/metrics"'
+# ask USER: the snapshot's keys other than "access", and its scope, asked
+# on the socket as USER (Debian's python3: USER may not read root's PATH).
+ask() {
+	setpriv --reuid "$1" --regid "$(id -g "$1")" --clear-groups \
+		/usr/bin/python3 -c '
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(b"{\"get\":\"snapshot\"}\n")
+buf = b""
+while not buf.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+doc = json.loads(buf)
+scope = doc.pop("access")["scope"]
+print(" ".join(sorted(doc)), scope)' "$sock" 2>"$TMP/err"
+}
+gpumem --json 2>/dev/null | python3 -c 'import json, sys
+print(" ".join(sorted(json.load(sys.stdin))))' >"$TMP/want"
+check "the socket answers root with the gpumem --json document, all of it" \
+	'[ "$(ask root)" = "$(cat "$TMP/want") all" ]'
+check "and nobody with their own (the socket lets anyone ask)" \
+	'[ "$(ask nobody)" = "$(cat "$TMP/want") own" ]'
+stop_gpumemd 2>"$TMP/err"
+check "gpumemd stops on SIGTERM, exit status 0" '[ $? -eq 0 ]'
+
 apt-get purge -y -qq $APT_WAIT $PKGS >"$TMP/apt.log" 2>"$TMP/err"
 check "apt purges them" '[ $? -eq 0 ] && [ -z "$(installed)" ]'
 # Directories such as /usr/bin stay; one of the packages' own would show
 # in the comparison of the trees below.
 while read -r f; do
-	{ [ -e "$f" ] || [ -L "$f" ]; } && { [ -L "$f" ] || [ ! -d "$f" ]; } &&
-		echo "$f"
+	{ [ -e "$f" ] || [ -L "$f" ]; } && [ ! -d "$f" ] && echo "$f"
 done <"$TMP/files" >"$TMP/err"
 check "no file of the packages is left" '[ ! -s "$TMP/err" ]'
 tree >"$TMP/after"
