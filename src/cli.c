@@ -60,6 +60,39 @@ int cli_set_root(void *args, const char *arg)
 	return 0;
 }
 
+int cli_set_discovery(void *args, const char *arg)
+{
+	struct gpumem_opts *o = &((struct cli_common *)args)->opts;
+
+	if (!strcmp(arg, "bpf"))
+		o->discovery = GPUMEM_DISCOVERY_BPF;
+	else if (!strcmp(arg, "proc"))
+		o->discovery = GPUMEM_DISCOVERY_PROC;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* The task-iter source's line says why; the sample itself is complete. */
+void cli_warn_discovery(const struct gpumem_opts *o,
+			const struct gpumem_snapshot *s)
+{
+	const struct gpumem_source_status *st;
+	size_t i, nr;
+
+	if (o->discovery != GPUMEM_DISCOVERY_BPF ||
+	    gpumem_scan_stats(s)->discovery == GPUMEM_DISCOVERY_BPF)
+		return;
+	st = gpumem_sources(s, &nr);
+	for (i = 0; i < nr; i++) {
+		const struct gpumem_source_status *x = gpumem_at(st, i);
+
+		if (!strcmp(x->name, "task-iter"))
+			fprintf(stderr, "gpumem: --discovery=bpf: %s\n",
+				x->detail);
+	}
+}
+
 /* getopt_long's tables from ours; -h/--help is always there. */
 static int build_tables(const struct cli_opt *opts, struct option *lo,
 			char *so, size_t so_size)

@@ -58,11 +58,20 @@ int cli_set_pid(void *args, const char *arg);
 int cli_set_json(void *args, const char *arg);
 int cli_set_bytes(void *args, const char *arg);
 int cli_set_root(void *args, const char *arg);
+int cli_set_discovery(void *args, const char *arg);
 
 #define CLI_OPT_PID { "pid", 'p', true, cli_set_pid }
 #define CLI_OPT_JSON { "json", 'j', false, cli_set_json }
 #define CLI_OPT_BYTES { "bytes", 'b', false, cli_set_bytes }
 #define CLI_OPT_ROOT { "root", 'r', true, cli_set_root }
+#define CLI_OPT_DISCOVERY { "discovery", 257, true, cli_set_discovery }
+/* The --help line of CLI_OPT_DISCOVERY. */
+#define CLI_HELP_DISCOVERY \
+"      --discovery HOW bpf: find DRM and dma-buf fds by BPF iterator (the\n" \
+"                      default where it loads: root), proc: walk /proc\n"
+/* Says on stderr when --discovery=bpf could not be honoured. */
+void cli_warn_discovery(const struct gpumem_opts *o,
+			const struct gpumem_snapshot *s);
 
 /* "gpumem: WHAT 'ARG'" and a pointer to --help; returns EXIT_USAGE. */
 int usage_error(const char *what, const char *arg);

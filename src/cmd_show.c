@@ -42,6 +42,7 @@ SAMPLE_USAGE_REINDEX
 "      --capture DIR   write what gpumem and gpumem explain read (at most\n"
 "                      256 MiB, files 0600) into DIR, new or an empty\n"
 "                      directory of yours, for --root or a bug report\n"
+CLI_HELP_DISCOVERY
 "  -h, --help          this text\n"
 "  -V, --version       the version (as the only argument)\n"
 "\n"
@@ -92,7 +93,7 @@ static const struct cli_opt options[] = {
 	{ "output", 'o', true, set_output },
 	SAMPLE_OPT_REINDEX,
 	{ "capture", 256, true, set_capture },
-	{ "group", 'g', true, set_group },
+	{ "group", 'g', true, set_group }, CLI_OPT_DISCOVERY,
 	{ NULL, 0, false, NULL }
 };
 
@@ -218,8 +219,10 @@ static int emit(void *ctx, const struct gpumem_snapshot *s, unsigned long n)
 	struct args *a = ctx;
 	int err;
 
-	if (!n)
+	if (!n) {
+		cli_warn_discovery(&a->s.c.opts, s);
 		warn_incomplete(s);
+	}
 	errno = 0;
 	err = print_sample(a, s, n);
 	if (fflush(stdout) || ferror(stdout) || err)

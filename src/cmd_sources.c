@@ -13,10 +13,13 @@
 #include "gpumem/gpumem.h"
 
 static const char usage_text[] =
-"Usage: gpumem sources\n"
+"Usage: gpumem sources [--discovery bpf|proc]\n"
 "What gpumem can read here: the gpu_mem_total tracepoint and BPF (for\n"
 "gpumem trace and bpf load), then every source of libgpumem in the order\n"
-"it reads them, each found, missing, denied, error or unused, and why.\n";
+"it reads them, each found, missing, denied, error or unused, and why;\n"
+"last, how the DRM and dma-buf fds were found (discovery: bpf or proc).\n"
+"\n"
+CLI_HELP_DISCOVERY;
 
 static void line(bool ok, const char *what, const char *detail)
 {
@@ -75,14 +78,17 @@ static void library_sources(const struct gpumem_snapshot *s)
 
 int cmd_sources(int argc, char **argv)
 {
-	static const struct cli_opt none[] = { { NULL, 0, false, NULL } };
+	static const struct cli_opt opts[] = {
+		CLI_OPT_DISCOVERY, { NULL, 0, false, NULL }
+	};
+	struct cli_common a = { 0 };
 	struct gpumem_snapshot *s;
 	int ret, err;
 
-	ret = cli_parse(argc, argv, none, NULL, usage_text);
+	ret = cli_parse(argc, argv, opts, &a, usage_text);
 	if (ret >= 0)
 		return ret;
-	err = gpumem_snapshot_take(NULL, &s);
+	err = gpumem_snapshot_take(&a.opts, &s);
 	if (err) {
 		fprintf(stderr, "gpumem: scan failed: %s\n", strerror(-err));
 		return EXIT_NO_SOURCE;
@@ -90,6 +96,8 @@ int cmd_sources(int argc, char **argv)
 	tracefs();
 	bpf();
 	library_sources(s);
+	printf("discovery: %s\n",
+	       gpumem_discovery_name(gpumem_scan_stats(s)->discovery));
 	gpumem_snapshot_free(s);
 	return fflush(stdout) ? EXIT_RUNTIME : EXIT_OK;
 }

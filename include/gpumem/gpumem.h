@@ -231,6 +231,19 @@ struct gpumem_dmabuf_totals {
 	bool total_partial;
 };
 
+/*
+ * How the DRM and dma-buf fds were found: the BPF task_file iterator (root,
+ * CAP_BPF + CAP_PERFMON, kernel BTF) or the /proc walk.  AUTO: the iterator
+ * where it loads, else the walk; both give the same figures.
+ */
+enum gpumem_discovery {
+	GPUMEM_DISCOVERY_AUTO,
+	GPUMEM_DISCOVERY_BPF,
+	GPUMEM_DISCOVERY_PROC,
+};
+
+const char *gpumem_discovery_name(enum gpumem_discovery d);
+
 /* What could not be read: never a silent undercount. */
 struct gpumem_scan_stats {
 	unsigned int listed;		/* = processes + unreadable + vanished */
@@ -242,6 +255,7 @@ struct gpumem_scan_stats {
 	unsigned int malformed_lines;	/* skipped kernel text */
 	unsigned int unresolved_fds;	/* DRM fds without id, no kcmp */
 	bool refreshed;			/* from a scanner's refresh path */
+	enum gpumem_discovery discovery;	/* BPF or PROC: what found them */
 };
 
 /* When and where a sample was taken: what a time series needs. */
@@ -275,6 +289,7 @@ struct gpumem_source_status {
 struct gpumem_opts {
 	const char *root;		/* NULL or "/": the live system */
 	pid_t pid;			/* 0: all processes */
+	enum gpumem_discovery discovery;	/* a --root tree: always PROC */
 };
 
 struct gpumem_snapshot;

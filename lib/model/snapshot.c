@@ -399,6 +399,8 @@ static int on_sysfs_buf(const struct gpumem_dmabuf *d, void *ctx)
 		bd->size = d->size;
 		gm_strlcpy(bd->exporter, d->exporter, sizeof(bd->exporter));
 	}
+	if (!bd->name[0])
+		gm_strlcpy(bd->name, d->name, sizeof(bd->name));
 	bd->size_from_vma = false;
 	return 0;
 }
@@ -622,6 +624,7 @@ static int scan(struct builder *b, const struct gpumem_opts *opts,
 		.stats = &s->stats, .feed = &feed, .sysfd = -1,
 		.idx = sc ? &sc->idx : NULL,
 		.refresh = refresh && sc && sc->indexed,
+		.discovery = opts ? opts->discovery : GPUMEM_DISCOVERY_AUTO,
 	};
 	int err;
 
@@ -852,6 +855,13 @@ const char *gpumem_source_state_name(enum gpumem_source_state state)
 	};
 
 	return (unsigned int)state < GM_ARRAY_SIZE(names) ? names[state] : "?";
+}
+
+const char *gpumem_discovery_name(enum gpumem_discovery d)
+{
+	static const char *const names[] = { "auto", "bpf", "proc" };
+
+	return (unsigned int)d < GM_ARRAY_SIZE(names) ? names[d] : "?";
 }
 
 const char *gpumem_stat_name(enum gpumem_stat stat)

@@ -641,6 +641,8 @@ void gm_stats_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 	gm_put_int(o, GM_JSON_ONLY("unresolved_fds", on_stderr),
 		   st->unresolved_fds);
 	gm_put_bool(o, GM_JSON_ONLY("refreshed", on_stderr), st->refreshed);
+	gm_put_str(o, GM_JSON_ONLY("discovery", "in gpumem sources"),
+		   gpumem_discovery_name(st->discovery));
 }
 
 /* gpumem bpf status prints these; the table shows only GPU (TRACE). */

@@ -76,6 +76,11 @@ static int read_dmabuf_sysfs(struct gm_source_ctx *ctx,
 	const struct gm_feed *f = ctx->feed;
 	int err;
 
+	if (ctx->buffers_listed) {
+		gm_source_say(st, GPUMEM_SOURCE_UNUSED, "the dma-buf iterator "
+			      "listed the buffers");
+		return 0;
+	}
 	if (ctx->sysfd < 0) {
 		gm_source_say(st, GPUMEM_SOURCE_MISSING, "no sys in the root");
 		return 0;

@@ -573,14 +573,22 @@ static int read_proc(struct gm_source_ctx *ctx, struct gpumem_source_status *st)
 	char why[96] = "";
 	int err;
 
+	if (ctx->holders_found) {
+		gm_source_say(st, GPUMEM_SOURCE_UNUSED, "the task_file iterator "
+			      "found the holders");
+		return 0;
+	}
+	s->discovery = GPUMEM_DISCOVERY_PROC;
 	if (ctx->refresh && ctx->idx) {
 		s->refreshed = true;
+		s->discovery = ctx->idx->discovery;
 		err = gm_proc_rescan(ctx->procfd, ctx->live, ctx->idx, sink, s,
 				     &ctx->stale, &odd);
 	} else {
 		if (ctx->idx) {
 			ctx->idx->nr = 0;
 			ctx->idx->nr_pids = 0;
+			ctx->idx->discovery = GPUMEM_DISCOVERY_PROC;
 		}
 		err = gm_proc_scan(ctx->procfd, ctx->live, sink, s, ctx->idx,
 				   &odd);

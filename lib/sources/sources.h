@@ -6,6 +6,8 @@
 #ifndef GM_SOURCES_H
 #define GM_SOURCES_H
 
+#include <pthread.h>
+
 #include "gm.h"
 
 /* drm_fdinfo.c: the DRM usage-stats keys; returns the number of drm- keys. */
@@ -123,6 +125,7 @@ struct gm_index {
 	size_t nr, cap;
 	struct gm_index_pid *pids;	/* every process holding something */
 	size_t nr_pids, cap_pids;
+	enum gpumem_discovery discovery;	/* who found these */
 };
 
 /*
@@ -142,6 +145,41 @@ int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
 int gm_proc_rescan(int procfd, bool live, const struct gm_index *idx,
 		   const struct gm_scan_sink *s, struct gpumem_scan_stats *st,
 		   bool *stale, unsigned int *odd);
+
+/*
+ * task_iter.c: the task_file and task_vma iterators' records (a stream of
+ * struct gm_iter_file) into idx, sorted by pid then fd as the /proc walk
+ * finds them; a record not as the program writes it counts in *malformed.
+ */
+int gm_task_iter_parse(const void *buf, size_t len, struct gm_index *idx,
+		       unsigned int *malformed);
+/* Reads an iterator link's whole stream into t. */
+int gm_iter_read(int link_fd, struct gm_text *t);
+/* Silences libbpf's messages while on (GPUMEM_BPF_DEBUG=1 keeps them). */
+void gm_libbpf_quiet(bool on);
+
+/* dmabuf_iter.c: the iter/dmabuf records (struct gm_iter_dmabuf) to fn. */
+int gm_dmabuf_iter_parse(const void *buf, size_t len, gm_sysfs_buf_fn fn,
+			 void *ctx, unsigned int *malformed);
+
+/*
+ * An iterator program loaded on first use and kept for the life of the
+ * process (loading costs more than running it; its fds are close-on-exec):
+ * gm_iter_lock() holds the slot's lock while the caller runs it, and loads
+ * it with loader the first time.  A load that failed is not tried again.
+ */
+struct gm_iter_slot {
+	pthread_mutex_t lock;
+	void *it;
+	int err;
+	bool tried;
+};
+
+#define GM_ITER_SLOT_INIT { PTHREAD_MUTEX_INITIALIZER, NULL, 0, false }
+
+int gm_iter_lock(struct gm_iter_slot *slot, int (*loader)(void **it),
+		 void **it);
+void gm_iter_unlock(struct gm_iter_slot *slot);
 
 /* meminfo.c: "Key: N [kB]" lists (/proc/meminfo, smaps_rollup) */
 struct gm_kv {
@@ -297,6 +335,9 @@ struct gm_source_ctx {
 	struct gm_index *idx;
 	bool refresh;
 	bool stale;				/* set: the index no longer holds */
+	enum gpumem_discovery discovery;	/* asked for */
+	bool holders_found;			/* set: the holders are read */
+	bool buffers_listed;			/* set: every dma-buf is known */
 };
 
 /*

@@ -11,9 +11,10 @@
 
 #include "sources.h"
 
-extern const struct gm_source gm_src_drm_sysfs, gm_src_proc_walk,
-	gm_src_drm_fdinfo, gm_src_dmabuf_fdinfo, gm_src_proc_maps,
-	gm_src_bpf_pins, gm_src_dmabuf_sysfs, gm_src_pci_ids,
+extern const struct gm_source gm_src_drm_sysfs, gm_src_task_iter,
+	gm_src_proc_walk, gm_src_drm_fdinfo, gm_src_dmabuf_fdinfo,
+	gm_src_proc_maps, gm_src_bpf_pins, gm_src_dmabuf_iter,
+	gm_src_dmabuf_sysfs, gm_src_pci_ids,
 	gm_src_proc_version, gm_src_meminfo, gm_src_zoneinfo,
 	gm_src_smaps_rollup, gm_src_capture_manifest, gm_src_proc_status,
 	gm_src_proc_cgroup, gm_src_dmem_cgroup, gm_src_nvml,
@@ -21,6 +22,7 @@ extern const struct gm_source gm_src_drm_sysfs, gm_src_proc_walk,
 
 const struct gm_source *const gm_source_table[] = {
 	&gm_src_drm_sysfs,
+	&gm_src_task_iter,	/* where it loads, the walk is not needed */
 	&gm_src_proc_walk,
 	&gm_src_proc_status,
 	&gm_src_capture_manifest,
@@ -31,6 +33,7 @@ const struct gm_source *const gm_source_table[] = {
 	&gm_src_nvml,			/* may add processes */
 	&gm_src_proc_cgroup,		/* of every process found above */
 	&gm_src_dmem_cgroup,
+	&gm_src_dmabuf_iter,	/* where it loads, sysfs is not needed */
 	&gm_src_dmabuf_sysfs,
 	&gm_src_pci_ids,
 	&gm_src_proc_version,

@@ -5,6 +5,10 @@
  * must be accounted for (scanned, vanished or unreadable), and the shares
  * must still add up.  The churn must really be observed: a run that never
  * saw a process vanish proves nothing, and fails.
+ *
+ * The /proc walk is what sees processes vanish; the BPF iterator sees each
+ * process at one moment, and its scans under the same churn must succeed
+ * and add up the same way.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -80,44 +84,80 @@ static void check_sums(const struct gpumem_snapshot *s)
 	assert_int_equal(dpss, gpumem_dmabuf_totals(s)->userspace_bytes);
 }
 
-static void test_scan_under_churn(void **state)
+static pid_t start_churn(void)
 {
-	unsigned int scans, vanished = 0;
-	pid_t child;
+	pid_t child = fork();
 
-	(void)state;
-	child = fork();
 	assert_true(child >= 0);
 	if (child == 0) {
 		/* Its own group, so that one kill ends it and its children. */
 		setpgid(0, 0);
 		spawner();
 	}
-	for (scans = 0; scans < MAX_SCANS; scans++) {
-		const struct gpumem_scan_stats *st;
-		struct gpumem_snapshot *s;
+	return child;
+}
 
+static unsigned int scan_once(struct gpumem_scanner *sc)
+{
+	const struct gpumem_scan_stats *st;
+	struct gpumem_snapshot *s;
+	unsigned int vanished;
+
+	assert_int_equal(gpumem_scanner_sample(sc, false, &s), 0);
+	st = gpumem_scan_stats(s);
+	assert_int_equal(st->listed, st->processes + st->vanished +
+			 st->unreadable_processes);
+	vanished = st->vanished;
+	check_sums(s);
+	gpumem_snapshot_free(s);
+	return vanished;
+}
+
+static void test_scan_under_churn(void **state)
+{
+	struct gpumem_opts o = { .discovery = GPUMEM_DISCOVERY_PROC };
+	unsigned int scans, vanished = 0;
+	struct gpumem_scanner *sc;
+	pid_t child;
+
+	(void)state;
+	assert_int_equal(gpumem_scanner_new(&o, &sc), 0);
+	child = start_churn();
+	for (scans = 0; scans < MAX_SCANS; scans++) {
 		if (scans >= MIN_SCANS && vanished >= WANT_VANISHED)
 			break;
-		assert_int_equal(gpumem_snapshot_take(NULL, &s), 0);
-		st = gpumem_scan_stats(s);
-		assert_int_equal(st->listed, st->processes + st->vanished +
-				 st->unreadable_processes);
-		vanished += st->vanished;
-		check_sums(s);
-		gpumem_snapshot_free(s);
+		vanished += scan_once(sc);
 	}
 	kill(-child, SIGKILL);
 	waitpid(child, NULL, 0);
+	gpumem_scanner_free(sc);
 	print_message("# %u scans, %u processes vanished mid-scan\n", scans,
 		      vanished);
 	assert_true(vanished >= WANT_VANISHED);
+}
+
+static void test_iterator_under_churn(void **state)
+{
+	struct gpumem_opts o = { .discovery = GPUMEM_DISCOVERY_BPF };
+	struct gpumem_scanner *sc;
+	unsigned int scans;
+	pid_t child;
+
+	(void)state;
+	assert_int_equal(gpumem_scanner_new(&o, &sc), 0);
+	child = start_churn();
+	for (scans = 0; scans < MIN_SCANS; scans++)
+		scan_once(sc);
+	kill(-child, SIGKILL);
+	waitpid(child, NULL, 0);
+	gpumem_scanner_free(sc);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scan_under_churn),
+		cmocka_unit_test(test_iterator_under_churn),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -177,7 +177,7 @@ else
 	not_ok "memory a client does not report is unknown (null), never 0"
 fi
 jq_is "json scan keys" '.scan | keys_unsorted' \
-	'["listed","processes","vanished","malformed_lines","unresolved_fds","refreshed"]'
+	'["listed","processes","vanished","malformed_lines","unresolved_fds","refreshed","discovery"]'
 
 expect_exit 0 "-p PID on a fake tree" --root "$R" -p 200 -j
 cp "$TMP/out" "$TMP/json"
