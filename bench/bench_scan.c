@@ -16,10 +16,15 @@
  * A third tree is the worst one with client ids above 2^52, which cannot
  * be packed with the device: their lookup must not make the scan quadratic.
  *
+ * Discovery (root, where the BPF iterator loads) runs on the live /proc:
+ * 1,000 real processes with 20 fds each, found by the task_file iterator
+ * against the floor on the real /proc, and against the /proc walk.
+ *
  * Usage: bench_scan [DIR]   (DIR is scratch space, default /dev/shm: on a
  * disk, creating the 100k-fd tree costs minutes of I/O)
  *        bench_scan --tree ROOT PROCS FDS   only writes a desktop tree
  *        (for bench/bench_sample.sh and bench_gpumemd)
+ *        bench_scan --discovery   only the live discovery part
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,7 +33,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -161,6 +171,9 @@ static void make_tree(const char *root, unsigned int procs, unsigned int fds,
 	}
 }
 
+/* fdinfo false: only what finding the fds by their links takes. */
+static bool floor_fdinfo = true;
+
 static void floor_fds(int piddir)
 {
 	char target[256], path[300], buf[4096];
@@ -175,7 +188,8 @@ static void floor_fds(int piddir)
 
 		if (de->d_name[0] == '.')
 			continue;
-		if (readlinkat(fd, de->d_name, target, sizeof(target)) < 0)
+		if (readlinkat(fd, de->d_name, target, sizeof(target)) < 0 ||
+		    !floor_fdinfo)
 			continue;
 		snprintf(path, sizeof(path), "fdinfo/%s", de->d_name);
 		info = openat(piddir, path, O_RDONLY);
@@ -211,9 +225,11 @@ static double time_floor(const char *procdir)
 	return now() - t0;
 }
 
+static enum gpumem_discovery discovery;
+
 static double time_gpumem(const char *root)
 {
-	struct gpumem_opts opts = { .root = root };
+	struct gpumem_opts opts = { .root = root, .discovery = discovery };
 	struct gpumem_snapshot *s;
 	double t0 = now();
 	int err = gpumem_snapshot_take(&opts, &s);
@@ -315,6 +331,109 @@ static double run_one(const char *scratch, unsigned int procs, unsigned int fds,
 	return t_ours / (procs * fds);
 }
 
+/* A live process with 20 ordinary fds, as a desktop's have, until killed. */
+static void hold_fds(int ready)
+{
+	int i, p[2], s[2];
+
+	for (i = 0; i < 20; i += 5) {
+		if (memfd_create("bench", 0) < 0 || pipe(p) ||
+		    eventfd(0, 0) < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, s))
+			_exit(1);
+	}
+	if (write(ready, "r", 1) != 1)
+		_exit(1);
+	pause();
+	_exit(0);
+}
+
+static pid_t *spawn_holders(unsigned int n)
+{
+	pid_t *kids = calloc(n, sizeof(*kids));
+	unsigned int i;
+	int p[2];
+	char c;
+
+	if (!kids || pipe(p))
+		die("spawn", "holders");
+	for (i = 0; i < n; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0)
+			hold_fds(p[1]);
+		if (kids[i] < 0)
+			die("fork", "holders");
+	}
+	for (i = 0; i < n; i++) {
+		if (read(p[0], &c, 1) != 1)
+			die("read", "holders");
+	}
+	close(p[0]);
+	close(p[1]);
+	return kids;
+}
+
+/*
+ * The process's first sample by iterator, which loads the programs (the
+ * library keeps them loaded): its time, or a negative one when they do not
+ * load here.
+ */
+static double time_first_sample(void)
+{
+	struct gpumem_opts opts = { .discovery = GPUMEM_DISCOVERY_BPF };
+	struct gpumem_snapshot *s;
+	double t0 = now();
+	bool ok;
+
+	if (gpumem_snapshot_take(&opts, &s))
+		return -1;
+	ok = gpumem_scan_stats(s)->discovery == GPUMEM_DISCOVERY_BPF;
+	gpumem_snapshot_free(s);
+	return ok ? now() - t0 : -1;
+}
+
+static void run_discovery(void)
+{
+	double t_floor, t_links, t_walk, t_iter, t_first;
+	unsigned int i, n = 1000;
+	pid_t *kids;
+
+	t_first = time_first_sample();
+	if (t_first < 0) {
+		printf("discovery: the BPF iterator does not load here (root, "
+		       "CAP_BPF + CAP_PERFMON and kernel BTF needed)\n");
+		return;
+	}
+	kids = spawn_holders(n);
+	floor_fdinfo = true;
+	t_floor = min_of(time_floor, "/proc");
+	floor_fdinfo = false;
+	t_links = min_of(time_floor, "/proc");
+	discovery = GPUMEM_DISCOVERY_PROC;
+	t_walk = min_of(time_gpumem, "/");
+	discovery = GPUMEM_DISCOVERY_BPF;
+	t_iter = min_of(time_gpumem, "/");
+	for (i = 0; i < n; i++)
+		kill(kids[i], SIGKILL);
+	while (wait(NULL) > 0)
+		;
+	free(kids);
+	printf("discovery, live /proc, %u more processes x 20 fds (memfd, pipe, "
+	       "eventfd, socket):\n", n);
+	printf("  floor (getdents + readlink + every fdinfo) %8.2f ms\n",
+	       t_floor * 1e3);
+	printf("  links only (getdents + readlink)           %8.2f ms\n",
+	       t_links * 1e3);
+	printf("  gpumem, /proc walk                         %8.2f ms\n",
+	       t_walk * 1e3);
+	printf("  gpumem, BPF iterator                       %8.2f ms\n",
+	       t_iter * 1e3);
+	printf("  (the process's first sample, which loads the programs, "
+	       "before the 1000: %.2f ms)\n", t_first * 1e3);
+	printf("iterator vs floor %.1fx faster, vs links only %.1fx, vs the "
+	       "walk %.1fx\n", t_floor / t_iter, t_links / t_iter,
+	       t_walk / t_iter);
+}
+
 int main(int argc, char **argv)
 {
 	const char *scratch = argc > 1 ? argv[1] : "/dev/shm";
@@ -325,6 +444,11 @@ int main(int argc, char **argv)
 			  (unsigned int)atoi(argv[4]), TREE_DESKTOP);
 		return 0;
 	}
+	if (argc > 1 && !strcmp(argv[1], "--discovery")) {
+		run_discovery();
+		return 0;
+	}
+
 	printf("full scan vs syscall floor (min of %d runs each)\n", RUNS);
 
 	run_one(scratch, 1000, 20, TREE_DESKTOP);
@@ -339,5 +463,6 @@ int main(int argc, char **argv)
 	printf("time per fd relative to 1k fds: 10k %.2fx, 100k %.2fx\n",
 	       per_fd[1] / per_fd[0], per_fd[2] / per_fd[0]);
 	run_refresh(scratch);
+	run_discovery();
 	return 0;
 }
