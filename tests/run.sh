@@ -95,7 +95,11 @@ build_static() {
 			-ljansson -lbpf -lelf -lz -lpthread >>"$out/static.build" 2>&1 &&
 		cc -static -O2 -Wall -Wextra -std=c11 -I/usr/include/libdrm \
 			-Itests/vm -o build-static/samplecheck tests/vm/samplecheck.c \
-			tests/vm/vmlib.c -ljansson >>"$out/static.build" 2>&1
+			tests/vm/vmlib.c -ljansson >>"$out/static.build" 2>&1 &&
+		cc -static -O2 -Wall -Wextra -std=c11 -Iinclude \
+			-o build-static/discoverycheck tests/live/test_discovery.c \
+			build-static/lib/libgpumem.a -ljansson -lbpf -lelf -lz \
+			-lpthread >>"$out/static.build" 2>&1
 }
 
 # gpumemd has no static build (Debian's libmicrohttpd needs a shared
@@ -124,7 +128,7 @@ stage_vm() {
 		return
 	fi
 	vmd=$(gpumemd_for_vm) || echo "# gpumemd not built for the VM: 55-gpumemd skips" >&2
-	GPUMEM_VM_EXTRA_BINS="$src/build-static/src/gpumem $src/build-static/alloc_kinds $src/build-static/gpumemcheck $src/build-static/samplecheck $vmd ${GPUMEM_VM_EXTRA_BINS:-}" \
+	GPUMEM_VM_EXTRA_BINS="$src/build-static/src/gpumem $src/build-static/alloc_kinds $src/build-static/gpumemcheck $src/build-static/samplecheck $src/build-static/discoverycheck $vmd ${GPUMEM_VM_EXTRA_BINS:-}" \
 		bash tests/vm/run.sh | sed 's/ - / - vm: /'
 }
 
