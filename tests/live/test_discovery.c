@@ -204,6 +204,7 @@ static void diag_diff(const char *a, const char *b)
 /*
  * Both paths, back to back, until they agree: a process of the system
  * may change between two samples; a difference of the paths never goes.
+ * A BPF sample that fell back to the walk would agree trivially: it fails.
  */
 static bool agree(unsigned int *holders, char **last)
 {
@@ -215,6 +216,12 @@ static bool agree(unsigned int *holders, char **last)
 		struct gpumem_snapshot *sb = take(GPUMEM_DISCOVERY_BPF);
 		struct gpumem_snapshot *sp = take(GPUMEM_DISCOVERY_PROC);
 
+		bool used = gpumem_scan_stats(sb)->discovery ==
+			    GPUMEM_DISCOVERY_BPF;
+
+		if (!used)
+			printf("# the iterator did not find the holders: %s\n",
+			       source(sb, "task-iter")->detail);
 		free(a);
 		free(b);
 		a = dump(sb);
@@ -223,6 +230,12 @@ static bool agree(unsigned int *holders, char **last)
 		*holders = (unsigned int)nr;
 		gpumem_snapshot_free(sb);
 		gpumem_snapshot_free(sp);
+		if (!used) {
+			free(a);
+			free(b);
+			*last = NULL;
+			return false;
+		}
 		if (a && b && !strcmp(a, b))
 			break;
 		usleep(100000);
