@@ -29,6 +29,8 @@ struct gm_iter_file {
 	__u32 fd;			/* GM_ITER_MAP: 0 */
 	__u32 minor;			/* GM_ITER_DRM: the device's minor */
 	__u64 ino;
+	__u32 uid;			/* real uid, as /proc/PID/status Uid: */
+	__u32 pad;
 	char comm[GM_ITER_COMM_LEN];
 };
 

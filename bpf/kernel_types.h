@@ -25,6 +25,14 @@ struct file {
 	struct inode *f_inode;
 } GM_CORE;
 
+typedef struct {
+	unsigned int val;
+} kuid_t;
+
+struct cred {
+	kuid_t uid;
+} GM_CORE;
+
 struct upid {
 	int nr;
 } GM_CORE;
@@ -39,6 +47,7 @@ struct task_struct {
 	int tgid;
 	char comm[16];
 	struct pid *thread_pid;
+	const struct cred *real_cred;
 } GM_CORE;
 
 struct vm_area_struct {

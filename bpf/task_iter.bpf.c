@@ -70,6 +70,7 @@ static __always_inline int emit(struct seq_file *seq, struct task_struct *task,
 	r.pid = reader_pid(task);
 	if (!r.pid)
 		return 0;
+	r.uid = BPF_CORE_READ(task, real_cred, uid.val);
 	BPF_CORE_READ_STR_INTO(&r.comm, task, comm);
 	bpf_seq_write(seq, &r, sizeof(r));
 	return 0;
