@@ -6,8 +6,10 @@
  * kernel.  Preferred where it loads; dmabuf_sysfs.c is the fallback.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 
 #include <bpf/libbpf.h>
 #include <linux/types.h>
@@ -60,10 +62,28 @@ static void dmabuf_iter_free(struct gm_dmabuf_iter *it)
 	free(it);
 }
 
+/*
+ * Before 6.16 the load would fail, but only after libbpf has parsed the
+ * kernel's BTF (most of a load's cost): not tried there.
+ */
+static bool too_old(void)
+{
+	struct utsname u;
+	int major, minor;
+
+	return !uname(&u) && sscanf(u.release, "%d.%d", &major, &minor) == 2 &&
+	       (major < 6 || (major == 6 && minor < 16));
+}
+
 static int load(void **out)
 {
-	struct gm_dmabuf_iter *it = calloc(1, sizeof(*it));
-	int err = it ? 0 : -ENOMEM;
+	struct gm_dmabuf_iter *it;
+	int err;
+
+	if (too_old())
+		return -ESRCH;
+	it = calloc(1, sizeof(*it));
+	err = it ? 0 : -ENOMEM;
 
 	gm_libbpf_quiet(true);
 	if (!err) {
@@ -101,7 +121,7 @@ static int count_one(const struct gpumem_dmabuf *b, void *ctx)
 
 static void say_not_loaded(struct gpumem_source_status *st, int err)
 {
-	/* libbpf finds no bpf_iter_dmabuf in the kernel's BTF: ESRCH. */
+	/* Before 6.16, or no bpf_iter_dmabuf in the kernel's BTF: ESRCH. */
 	if (err == -ESRCH || err == -ENOENT)
 		gm_source_say(st, GPUMEM_SOURCE_MISSING, "no iter/dmabuf in "
 			      "this kernel (Linux 6.16+): dma-buf sysfs instead");
