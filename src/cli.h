@@ -64,7 +64,8 @@ int cli_set_discovery(void *args, const char *arg);
 #define CLI_OPT_JSON { "json", 'j', false, cli_set_json }
 #define CLI_OPT_BYTES { "bytes", 'b', false, cli_set_bytes }
 #define CLI_OPT_ROOT { "root", 'r', true, cli_set_root }
-#define CLI_OPT_DISCOVERY { "discovery", 257, true, cli_set_discovery }
+/* A key above those the commands number their own long options with. */
+#define CLI_OPT_DISCOVERY { "discovery", 320, true, cli_set_discovery }
 /* The --help line of CLI_OPT_DISCOVERY. */
 #define CLI_HELP_DISCOVERY \
 "      --discovery HOW bpf: find DRM and dma-buf fds by BPF iterator (the\n" \

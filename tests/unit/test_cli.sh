@@ -178,6 +178,12 @@ else
 fi
 jq_is "json scan keys" '.scan | keys_unsorted' \
 	'["listed","processes","vanished","malformed_lines","unresolved_fds","refreshed","discovery"]'
+jq_is "json: a --root tree is walked" '.scan.discovery' '"proc"'
+expect_exit 1 "--discovery takes bpf or proc only" --root "$R" --discovery=kernel
+expect_exit 0 "--discovery=bpf on a --root tree: walked, sample complete" \
+	--root "$R" --discovery=bpf -j
+cp "$TMP/out" "$TMP/json"
+jq_is "--discovery=bpf on a --root tree says proc" '.scan.discovery' '"proc"'
 
 expect_exit 0 "-p PID on a fake tree" --root "$R" -p 200 -j
 cp "$TMP/out" "$TMP/json"
