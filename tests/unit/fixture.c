@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "output/fields.h"
 
 static void path_of(struct fx *f, char *out, size_t size, const char *path)
 {
@@ -318,14 +319,9 @@ const struct gpumem_device *fx_device(const struct gpumem_snapshot *s,
 const struct gpumem_source_status *fx_source(const struct gpumem_snapshot *s,
 					     const char *name)
 {
-	const struct gpumem_source_status *st;
-	size_t i, nr;
+	const struct gpumem_source_status *st = gm_source_named(s, name);
 
-	st = gpumem_sources(s, &nr);
-	for (i = 0; i < nr; i++) {
-		if (!strcmp(st[i].name, name))
-			return &st[i];
-	}
-	fail_msg("no source %s", name);
-	return NULL;
+	if (!st)
+		fail_msg("no source %s", name);
+	return st;
 }
