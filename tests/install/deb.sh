@@ -127,6 +127,20 @@ check "gpumemd.service: hardened as the issue says" \
 systemd-analyze verify "$unit" >"$TMP/err" 2>&1
 check "systemd-analyze verify has nothing to say of it" \
 	'[ $? -eq 0 ] && [ ! -s "$TMP/err" ]'
+# The exposure score gpumemd(8) quotes: systemd's own rating of the
+# unit file, offline (PID 1 need not be systemd).  --threshold makes a
+# unit that rates worse than the man page says fail (it counts tenths).
+exposure=$(sed -n 's/.*exposure level of this unit: \([0-9.]*\).*/\1/p' \
+	"$SRC/docs/gpumemd.8")
+tenths=$(echo "${exposure:-0}" | awk '{ printf "%d", $1 * 10 + 0.5 }')
+systemd-analyze security --offline=true --threshold="$tenths" \
+	"$unit" >"$TMP/security" 2>"$TMP/err"
+st=$?
+got=$(sed -n 's/.*Overall exposure level for gpumemd.service: \([0-9.]*\).*/\1/p' \
+	"$TMP/security")
+echo "# systemd-analyze security --offline=true: exposure $got (gpumemd(8): $exposure)"
+check "systemd-analyze security rates it $exposure, as gpumemd(8) says" \
+	'[ $st -eq 0 ] && [ -n "$exposure" ] && [ "$got" = "$exposure" ]'
 start_gpumemd() {
 	if [ "$(cat /proc/1/comm)" = systemd ]; then
 		systemctl start gpumemd &&
