@@ -225,8 +225,27 @@ check "and nobody with their own (the socket lets anyone ask)" \
 stop_gpumemd 2>"$TMP/err"
 check "gpumemd stops on SIGTERM, exit status 0" '[ $? -eq 0 ]'
 
+# gpumem's prerm unloads the collector.  This kernel may have no
+# gpu_mem_total to attach to, so a map stands in, pinned where the
+# collector pins its totals: the prerm's `gpumem bpf unload` must remove
+# it and the directory (a pin directory already there is someone
+# else's, and left alone).
+pins=/sys/fs/bpf/gpumem
+if [ -e "$pins" ]; then
+	N=$((N + 1))
+	echo "ok $N - gpumem's prerm removes the collector's pins # SKIP $pins was already there"
+	pins=
+else
+	mkdir "$pins" && bpftool map create "$pins/gpu_mem_total_map" type hash \
+		key 8 value 8 entries 1 name gpu_mem_total 2>"$TMP/err"
+	check "a map pinned where the collector pins its totals" \
+		'[ -e "$pins/gpu_mem_total_map" ]'
+fi
+
 apt-get purge -y -qq $APT_WAIT $PKGS >"$TMP/apt.log" 2>"$TMP/err"
 check "apt purges them" '[ $? -eq 0 ] && [ -z "$(installed)" ]'
+[ -z "$pins" ] || check "gpumem's prerm unloaded the collector: $pins is gone" \
+	'[ ! -e "$pins" ]'
 # Directories such as /usr/bin stay; one of the packages' own would show
 # in the comparison of the trees below.
 while read -r f; do
