@@ -229,7 +229,8 @@ static enum gpumem_discovery discovery;
 
 static double time_gpumem(const char *root)
 {
-	struct gpumem_opts opts = { .root = root, .discovery = discovery };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT, .root = root,
+				    .discovery = discovery };
 	struct gpumem_snapshot *s;
 	double t0 = now();
 	int err = gpumem_snapshot_take(&opts, &s);
@@ -285,7 +286,7 @@ static double time_refresh(const char *root)
 
 static void run_refresh(const char *scratch)
 {
-	struct gpumem_opts opts = { 0 };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT };
 	struct gpumem_snapshot *s;
 	char root[512];
 	double t_full, t_refresh;
@@ -379,7 +380,8 @@ static pid_t *spawn_holders(unsigned int n)
  */
 static double time_first_sample(void)
 {
-	struct gpumem_opts opts = { .discovery = GPUMEM_DISCOVERY_BPF };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT,
+				    .discovery = GPUMEM_DISCOVERY_BPF };
 	struct gpumem_snapshot *s;
 	double t0 = now();
 	bool ok;

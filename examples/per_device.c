@@ -37,7 +37,8 @@ static void print_process(const struct gpumem_snapshot *s,
 
 int main(int argc, char **argv)
 {
-	struct gpumem_opts opts = { .root = argc > 1 ? argv[1] : NULL };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT,
+				    .root = argc > 1 ? argv[1] : NULL };
 	const struct gpumem_process *procs;
 	struct gpumem_snapshot *s;
 	size_t i, nr;

@@ -34,7 +34,7 @@ static const struct cli_opt options[] = {
 
 int cmd_cgroups(int argc, char **argv)
 {
-	struct cli_common a = { 0 };
+	struct cli_common a = { .opts = { GPUMEM_OPTS_INIT } };
 	struct gpumem_snapshot *s;
 	int ret, err;
 

@@ -45,7 +45,7 @@ static int take_error(int err, const char *why)
 
 int cmd_explain(int argc, char **argv)
 {
-	struct cli_common a = { 0 };
+	struct cli_common a = { .opts = { GPUMEM_OPTS_INIT } };
 	struct gpumem_explain *e;
 	char why[512];
 	int ret, err;

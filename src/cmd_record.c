@@ -70,7 +70,8 @@ static FILE *open_recording(const char *path)
 
 int cmd_record(int argc, char **argv)
 {
-	struct sample_args a = { .plan = { .interval_ns = 1000000000,
+	struct sample_args a = { .c.opts = { GPUMEM_OPTS_INIT },
+				 .plan = { .interval_ns = 1000000000,
 					   .reindex_ns = -1 } };
 	struct recording r = { 0 };
 	int ret, file;

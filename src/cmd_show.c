@@ -238,7 +238,8 @@ static int emit(void *ctx, const struct gpumem_snapshot *s, unsigned long n)
 int cmd_show(int argc, char **argv)
 {
 	/* No INTERVAL: one sample. */
-	struct args a = { .s.plan = { .count = 1, .reindex_ns = -1 } };
+	struct args a = { .s.c.opts = { GPUMEM_OPTS_INIT },
+			  .s.plan = { .count = 1, .reindex_ns = -1 } };
 	int ret = sample_parse(argc, argv, options, &a.s, usage_text, NULL,
 			       NULL);
 

@@ -81,7 +81,7 @@ int cmd_sources(int argc, char **argv)
 	static const struct cli_opt opts[] = {
 		CLI_OPT_DISCOVERY, { NULL, 0, false, NULL }
 	};
-	struct cli_common a = { 0 };
+	struct cli_common a = { .opts = { GPUMEM_OPTS_INIT } };
 	struct gpumem_snapshot *s;
 	int ret, err;
 

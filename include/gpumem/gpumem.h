@@ -286,11 +286,20 @@ struct gpumem_source_status {
 	char detail[160];		/* what was found, or what to do */
 };
 
+/*
+ * What to sample.  Unlike the structs the library hands out, this one is the
+ * caller's, so it carries the caller's size: set sz with GPUMEM_OPTS_INIT.
+ * A newer library reads the fields a program was built with and takes the
+ * rest as 0; an older one refuses (-E2BIG) a field it does not know that is
+ * set.  NULL opts: the live system, every process, discovery AUTO.
+ */
 struct gpumem_opts {
+	size_t sz;			/* sizeof(struct gpumem_opts) */
 	const char *root;		/* NULL or "/": the live system */
 	pid_t pid;			/* 0: all processes */
 	enum gpumem_discovery discovery;	/* a --root tree: always PROC */
 };
+#define GPUMEM_OPTS_INIT .sz = sizeof(struct gpumem_opts)
 
 struct gpumem_snapshot;
 

@@ -521,12 +521,14 @@ static int read_inputs(int procfd, struct gm_explain_in *in)
 static int build(struct xbuild *b, int procfd, const struct gpumem_opts *opts,
 		 const char *root, char *why, size_t why_len)
 {
-	struct gpumem_opts sopts = { .root = opts ? opts->root : NULL };
+	/* shares are system-wide: the process view picks pid afterwards */
+	struct gpumem_opts sopts = *opts;
 	const struct gm_pss_totals *pss = &b->in->pss;
-	pid_t pid = opts ? opts->pid : 0;
+	pid_t pid = opts->pid;
 	struct gpumem_snapshot *s;
 	int err;
 
+	sopts.pid = 0;
 	b->e->mem_total = gm_kv_get(b->mi, "MemTotal");
 	b->e->processes = pss->processes;
 	b->e->unreadable = pss->unreadable;
@@ -562,15 +564,21 @@ static int build(struct xbuild *b, int procfd, const struct gpumem_opts *opts,
 int gpumem_explain_take(const struct gpumem_opts *opts,
 			struct gpumem_explain **out, char *why, size_t why_len)
 {
-	const char *root = opts && opts->root ? opts->root : "";
-	struct gm_explain_in in = {
-		.want_pid = opts ? opts->pid : 0, .root = root,
-		.why = why, .why_len = why_len,
-	};
+	struct gpumem_opts o;
+	struct gm_explain_in in = { .why = why, .why_len = why_len };
 	struct xbuild b = { .mi = &in.mi, .in = &in };
+	const char *root;
 	char path[4096];
 	int procfd, err;
 
+	err = gm_opts_read(opts, &o);
+	if (err) {
+		snprintf(why, why_len, "options: %s", strerror(-err));
+		return err;
+	}
+	root = o.root ? o.root : "";
+	in.want_pid = o.pid;
+	in.root = root;
 	snprintf(why, why_len, "%s/proc", root);
 	snprintf(path, sizeof(path), "%s/proc", root);
 	procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -583,7 +591,7 @@ int gpumem_explain_take(const struct gpumem_opts *opts,
 		err = read_inputs(procfd, &in);
 	}
 	if (!err)
-		err = build(&b, procfd, opts, root, why, why_len);
+		err = build(&b, procfd, &o, root, why, why_len);
 	gm_kvs_free(&in.mi);
 	close(procfd);
 	if (err) {

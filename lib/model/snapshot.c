@@ -651,6 +651,33 @@ static int scan(struct builder *b, const struct gpumem_opts *opts,
 	return err;
 }
 
+/*
+ * The caller's opts in this library's layout.  Bytes past the fields known
+ * here must be 0: a caller asking for something this library cannot do is
+ * told so rather than given a sample that ignores it.
+ */
+int gm_opts_read(const struct gpumem_opts *in, struct gpumem_opts *out)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i;
+
+	*out = (struct gpumem_opts){ GPUMEM_OPTS_INIT };
+	if (!in)
+		return 0;
+	if (in->sz < offsetof(struct gpumem_opts, root) + sizeof(in->root))
+		return -EINVAL;
+	for (i = sizeof(*out); i < in->sz; i++) {
+		if (p[i])
+			return -E2BIG;
+	}
+	memcpy(out, in, in->sz < sizeof(*out) ? in->sz : sizeof(*out));
+	out->sz = sizeof(*out);
+	if (out->pid < 0 || (unsigned int)out->discovery >
+			    (unsigned int)GPUMEM_DISCOVERY_PROC)
+		return -EINVAL;
+	return 0;
+}
+
 static int take(const struct gpumem_opts *opts, struct gpumem_scanner *sc,
 		bool refresh, struct gpumem_snapshot **out)
 {
@@ -680,7 +707,10 @@ static int take(const struct gpumem_opts *opts, struct gpumem_scanner *sc,
 int gpumem_snapshot_take(const struct gpumem_opts *opts,
 			 struct gpumem_snapshot **out)
 {
-	return take(opts, NULL, false, out);
+	struct gpumem_opts o;
+	int err = gm_opts_read(opts, &o);
+
+	return err ? err : take(&o, NULL, false, out);
 }
 
 int gpumem_scanner_new(const struct gpumem_opts *opts,
@@ -691,8 +721,11 @@ int gpumem_scanner_new(const struct gpumem_opts *opts,
 
 	if (!sc)
 		return -ENOMEM;
-	if (opts)
-		sc->opts = *opts;
+	err = gm_opts_read(opts, &sc->opts);
+	if (err) {
+		free(sc);
+		return err;
+	}
 	if (sc->opts.root) {
 		sc->opts.root = strdup(sc->opts.root);
 		err = sc->opts.root ? gm_series_open(sc->opts.root,

@@ -26,7 +26,7 @@ int64_t gmd_now_ns(void)
 
 int gmd_state_init(struct gmd_state *st, const struct gmd_config *cfg)
 {
-	struct gpumem_opts opts = { .root = cfg->root };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT, .root = cfg->root };
 	int err;
 
 	memset(st, 0, sizeof(*st));
@@ -84,7 +84,8 @@ static char *explain_line(const struct gpumem_explain *x)
 
 static void take_explain(struct gmd_state *st)
 {
-	struct gpumem_opts opts = { .root = st->cfg->root };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT,
+				    .root = st->cfg->root };
 	struct gpumem_explain *x;
 	char why[256] = "";
 	int err = gpumem_explain_take(&opts, &x, why, sizeof(why));

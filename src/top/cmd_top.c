@@ -316,7 +316,7 @@ static void defaults(struct args *a)
 
 int cmd_top(int argc, char **argv)
 {
-	struct args a = { 0 };
+	struct args a = { .c.opts = { GPUMEM_OPTS_INIT } };
 	struct top_sampler sm = { 0 };
 	struct top_view v = { 0 };
 	int ret, err;

@@ -61,7 +61,7 @@ static void tree(struct fx *f, const char *sample)
 static struct gpumem_explain *take(struct fx *f, pid_t pid, int want,
 				   char *why)
 {
-	struct gpumem_opts o = { .root = f->root, .pid = pid };
+	struct gpumem_opts o = { GPUMEM_OPTS_INIT, .root = f->root, .pid = pid };
 	struct gpumem_explain *e = NULL;
 
 	assert_int_equal(gpumem_explain_take(&o, &e, why, 512), want);

@@ -115,7 +115,7 @@ static unsigned int scan_once(struct gpumem_scanner *sc)
 
 static void test_scan_under_churn(void **state)
 {
-	struct gpumem_opts o = { .discovery = GPUMEM_DISCOVERY_PROC };
+	struct gpumem_opts o = { GPUMEM_OPTS_INIT, .discovery = GPUMEM_DISCOVERY_PROC };
 	unsigned int scans, vanished = 0;
 	struct gpumem_scanner *sc;
 	pid_t child;
@@ -138,7 +138,7 @@ static void test_scan_under_churn(void **state)
 
 static void test_iterator_under_churn(void **state)
 {
-	struct gpumem_opts o = { .discovery = GPUMEM_DISCOVERY_BPF };
+	struct gpumem_opts o = { GPUMEM_OPTS_INIT, .discovery = GPUMEM_DISCOVERY_BPF };
 	struct gpumem_scanner *sc;
 	unsigned int scans;
 	pid_t child;

@@ -162,7 +162,7 @@ static char *dump(const struct gpumem_snapshot *s)
 
 static struct gpumem_snapshot *take(enum gpumem_discovery how)
 {
-	struct gpumem_opts o = { .discovery = how };
+	struct gpumem_opts o = { GPUMEM_OPTS_INIT, .discovery = how };
 	struct gpumem_snapshot *s;
 	int err = gpumem_snapshot_take(&o, &s);
 
@@ -297,7 +297,7 @@ static void check_counts(unsigned int fds)
 /* A refresh of an index the iterator made reads what the iterator found. */
 static void check_refresh(const char *want)
 {
-	struct gpumem_opts o = { .discovery = GPUMEM_DISCOVERY_BPF };
+	struct gpumem_opts o = { GPUMEM_OPTS_INIT, .discovery = GPUMEM_DISCOVERY_BPF };
 	struct gpumem_snapshot *s = NULL;
 	struct gpumem_scanner *sc;
 	char *got = NULL;

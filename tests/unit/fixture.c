@@ -246,7 +246,8 @@ void fx_sysfs_buf(struct fx *f, uint64_t ino, const char *size,
 
 struct gpumem_snapshot *fx_snapshot(struct fx *f, pid_t pid, int want_err)
 {
-	struct gpumem_opts opts = { .root = f->root, .pid = pid };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT, .root = f->root,
+				    .pid = pid };
 	struct gpumem_snapshot *s = NULL;
 
 	assert_int_equal(gpumem_snapshot_take(&opts, &s), want_err);

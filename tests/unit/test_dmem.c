@@ -82,7 +82,7 @@ static void test_parse_malformed(void **state)
 
 static struct gpumem_snapshot *take(const char *root)
 {
-	struct gpumem_opts o = { .root = root };
+	struct gpumem_opts o = { GPUMEM_OPTS_INIT, .root = root };
 	struct gpumem_snapshot *s = NULL;
 
 	assert_int_equal(gpumem_snapshot_take(&o, &s), 0);

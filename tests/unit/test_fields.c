@@ -36,7 +36,8 @@ static void list_one(void *ctx, const struct gm_field *fl)
 
 static struct gpumem_snapshot *demo(void)
 {
-	struct gpumem_opts opts = { .root = SOURCE_DIR "/fixtures/demo-desktop" };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT,
+				    .root = SOURCE_DIR "/fixtures/demo-desktop" };
 	struct gpumem_snapshot *s;
 
 	assert_int_equal(gpumem_snapshot_take(&opts, &s), 0);

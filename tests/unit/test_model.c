@@ -699,7 +699,7 @@ struct denied_result {
 
 static void take_denied(struct fx *f, struct denied_result *r)
 {
-	struct gpumem_opts opts = { .root = f->root };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT, .root = f->root };
 	struct gpumem_snapshot *s = NULL;
 
 	memset(r, 0, sizeof(*r));
@@ -768,7 +768,7 @@ static void test_unreadable_process(void **state)
 static void test_no_proc(void **state)
 {
 	struct fx *f = *state;
-	struct gpumem_opts opts = { .root = f->root };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT, .root = f->root };
 	struct gpumem_snapshot *s = NULL;
 	char path[PATH_MAX + 16];
 

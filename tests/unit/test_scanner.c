@@ -48,7 +48,7 @@ static int teardown(void **state)
 
 static struct gpumem_scanner *new_scanner(struct fx *f)
 {
-	struct gpumem_opts opts = { .root = f->root };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT, .root = f->root };
 	struct gpumem_scanner *sc;
 
 	assert_int_equal(gpumem_scanner_new(&opts, &sc), 0);

@@ -95,7 +95,7 @@ static void test_tree(void **state)
 /* The refresh path reads no status: the index remembers the uid. */
 static void test_refresh_keeps_uid(void **state)
 {
-	struct gpumem_opts opts = { 0 };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT };
 	struct gpumem_scanner *sc;
 	struct gpumem_snapshot *s;
 	struct fx f;
@@ -118,7 +118,7 @@ static void test_refresh_keeps_uid(void **state)
 static void test_capture_keeps_uid_only(void **state)
 {
 	struct gpumem_snapshot *s;
-	struct gpumem_opts opts = { 0 };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT };
 	char dir[4200], path[4300], buf[256];
 	struct fx f;
 	FILE *in;

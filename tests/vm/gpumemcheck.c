@@ -141,7 +141,7 @@ expect(int c, unsigned long long got, unsigned long long want,
 
 static struct gpumem_snapshot *take(void)
 {
-	struct gpumem_opts opts = { .root = NULL, .pid = 0 };
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT, .root = NULL, .pid = 0 };
 	struct gpumem_snapshot *s;
 	int ret = gpumem_snapshot_take(&opts, &s);
 
