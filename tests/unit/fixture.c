@@ -154,6 +154,14 @@ void fx_chmod(struct fx *f, const char *path, mode_t mode)
 	assert_int_equal(chmod(full, mode), 0);
 }
 
+void fx_remove(struct fx *f, const char *path)
+{
+	char full[PATH_MAX];
+
+	path_of(f, full, sizeof(full), path);
+	assert_int_equal(remove(full), 0);
+}
+
 void fx_dir(struct fx *f, const char *path)
 {
 	make_dir(f, path);

@@ -28,6 +28,8 @@ void fx_write(struct fx *f, const char *path, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void fx_symlink(struct fx *f, const char *path, const char *target);
 void fx_chmod(struct fx *f, const char *path, mode_t mode);
+/* Removes root/path, a file or an empty directory, to plant another. */
+void fx_remove(struct fx *f, const char *path);
 /* root/path as a directory, a FIFO; a sparse file of size bytes (zeros)
  * followed by tail. */
 void fx_dir(struct fx *f, const char *path);

@@ -75,8 +75,18 @@ static void bystander(struct fx *f)
 	fx_fd(f, 200, 4, "/dev/dri/renderD128", DRM_FDINFO);
 }
 
-static void assert_bystander_only(const struct gpumem_snapshot *s)
+/* ... and process 100, holding buffer 55, whose tree is then spoilt. */
+static void attacker(struct fx *f)
 {
+	bystander(f);
+	fx_process(f, 100, "attacker");
+	fx_fd(f, 100, 3, "/dmabuf:", DMABUF_FDINFO("55", "4096"));
+}
+
+/* A snapshot in which process 100 cost only itself. */
+static struct gpumem_snapshot *bystander_only(struct fx *f)
+{
+	struct gpumem_snapshot *s = fx_snapshot(f, 0, 0);
 	const struct gpumem_scan_stats *st = gpumem_scan_stats(s);
 
 	assert_false(has_proc(s, 100));
@@ -86,6 +96,7 @@ static void assert_bystander_only(const struct gpumem_snapshot *s)
 	assert_int_equal(st->unreadable_processes, 1);
 	assert_int_equal(st->listed, st->processes + st->unreadable_processes +
 			 st->vanished);
+	return s;
 }
 
 /* DMA_BUF_SET_NAME text after "name:" is the name, never keys. */
@@ -111,32 +122,22 @@ static void test_name_cannot_take_over_a_buffer(void **state)
 static void test_fifo_as_fdinfo(void **state)
 {
 	struct fx *f = *state;
-	struct gpumem_snapshot *s;
 
 	bystander(f);
 	fx_process(f, 100, "attacker");
 	fx_symlink(f, "proc/100/fd/3", "/dmabuf:");
 	fx_fifo(f, "proc/100/fdinfo/3");
-	s = fx_snapshot(f, 0, 0);
-	assert_bystander_only(s);
-	gpumem_snapshot_free(s);
+	gpumem_snapshot_free(bystander_only(f));
 }
 
 static void test_fifo_as_maps(void **state)
 {
 	struct fx *f = *state;
-	struct gpumem_snapshot *s;
-	char path[4200];
 
-	bystander(f);
-	fx_process(f, 100, "attacker");
-	fx_fd(f, 100, 3, "/dmabuf:", DMABUF_FDINFO("55", "4096"));
-	snprintf(path, sizeof(path), "%s/proc/100/maps", f->root);
-	assert_int_equal(unlink(path), 0);
+	attacker(f);
+	fx_remove(f, "proc/100/maps");
 	fx_fifo(f, "proc/100/maps");
-	s = fx_snapshot(f, 0, 0);
-	assert_bystander_only(s);
-	gpumem_snapshot_free(s);
+	gpumem_snapshot_free(bystander_only(f));
 }
 
 /* comm is only a name, but a FIFO or a link there must not be opened. */
@@ -149,14 +150,12 @@ static void test_comm_fifo_or_link(void **state)
 	fx_write(f, "secret", "TOPSECRET\n");
 	fx_process(f, 100, "x");
 	fx_fd(f, 100, 3, "/dmabuf:", DMABUF_FDINFO("55", "4096"));
-	snprintf(path, sizeof(path), "%s/proc/100/comm", f->root);
-	assert_int_equal(unlink(path), 0);
+	fx_remove(f, "proc/100/comm");
 	snprintf(path, sizeof(path), "%s/secret", f->root);
 	fx_symlink(f, "proc/100/comm", path);
 	fx_process(f, 200, "y");
 	fx_fd(f, 200, 3, "/dmabuf:", DMABUF_FDINFO("66", "4096"));
-	snprintf(path, sizeof(path), "%s/proc/200/comm", f->root);
-	assert_int_equal(unlink(path), 0);
+	fx_remove(f, "proc/200/comm");
 	fx_fifo(f, "proc/200/comm");
 	s = fx_snapshot(f, 0, 0);
 	assert_string_equal(fx_proc(s, 100)->comm, "");
@@ -169,13 +168,10 @@ static void test_fdinfo_is_a_directory(void **state)
 	struct fx *f = *state;
 	struct gpumem_snapshot *s;
 
-	bystander(f);
-	fx_process(f, 100, "attacker");
-	fx_fd(f, 100, 3, "/dmabuf:", DMABUF_FDINFO("55", "4096"));
+	attacker(f);
 	fx_symlink(f, "proc/100/fd/4", "/dev/dri/renderD128");
 	fx_dir(f, "proc/100/fdinfo/4");
-	s = fx_snapshot(f, 0, 0);
-	assert_bystander_only(s);
+	s = bystander_only(f);
 	/* the fd read before the bad one is not in the figures either */
 	assert_int_equal(gpumem_dmabuf_totals(s)->userspace_bytes, 8192);
 	gpumem_snapshot_free(s);
@@ -186,17 +182,12 @@ static void test_maps_is_a_directory(void **state)
 {
 	struct fx *f = *state;
 	struct gpumem_snapshot *s;
-	char path[4200];
 
-	bystander(f);
-	fx_process(f, 100, "attacker");
-	fx_fd(f, 100, 3, "/dmabuf:", DMABUF_FDINFO("55", "4096"));
+	attacker(f);
 	fx_fd(f, 100, 4, "/dev/dri/renderD128", DRM_FDINFO);
-	snprintf(path, sizeof(path), "%s/proc/100/maps", f->root);
-	assert_int_equal(unlink(path), 0);
+	fx_remove(f, "proc/100/maps");
 	fx_dir(f, "proc/100/maps");
-	s = fx_snapshot(f, 0, 0);
-	assert_bystander_only(s);
+	s = bystander_only(f);
 	assert_int_equal(gpumem_dmabuf_totals(s)->userspace_bytes, 8192);
 	gpumem_snapshot_free(s);
 }
@@ -204,33 +195,24 @@ static void test_maps_is_a_directory(void **state)
 static void test_maps_is_a_link(void **state)
 {
 	struct fx *f = *state;
-	struct gpumem_snapshot *s;
 	char path[4200];
 
-	bystander(f);
-	fx_process(f, 100, "attacker");
-	fx_fd(f, 100, 3, "/dmabuf:", DMABUF_FDINFO("55", "4096"));
-	snprintf(path, sizeof(path), "%s/proc/100/maps", f->root);
-	assert_int_equal(unlink(path), 0);
+	attacker(f);
+	fx_remove(f, "proc/100/maps");
 	snprintf(path, sizeof(path), "%s/proc/200/maps", f->root);
 	fx_symlink(f, "proc/100/maps", path);
-	s = fx_snapshot(f, 0, 0);
-	assert_bystander_only(s);
-	gpumem_snapshot_free(s);
+	gpumem_snapshot_free(bystander_only(f));
 }
 
 static void test_fd_is_a_file(void **state)
 {
 	struct fx *f = *state;
-	struct gpumem_snapshot *s;
 
 	bystander(f);
 	fx_write(f, "proc/100/comm", "attacker\n");
 	fx_write(f, "proc/100/maps", DMABUF_MAP("66"));
 	fx_write(f, "proc/100/fd", "not a directory\n");
-	s = fx_snapshot(f, 0, 0);
-	assert_bystander_only(s);
-	gpumem_snapshot_free(s);
+	gpumem_snapshot_free(bystander_only(f));
 }
 
 /* proc/100 -> 100 loops; proc/300 -> 200 would count 200 twice. */
@@ -276,13 +258,11 @@ static void test_links_out_of_the_tree(void **state)
 	bystander(f);
 	fx_process(f, 100, "attacker");
 	fx_symlink(f, "proc/100/fd/3", "/dmabuf:");
-	snprintf(path, sizeof(path), "%s/proc/100/fdinfo", f->root);
-	assert_int_equal(rmdir(path), 0);
+	fx_remove(f, "proc/100/fdinfo");
 	fx_symlink(f, "proc/100/fdinfo", out);
 	fx_process(f, 101, "climber");
 	fx_symlink(f, "proc/101/fd/3", "/dmabuf:");
-	snprintf(path, sizeof(path), "%s/proc/101/fdinfo", f->root);
-	assert_int_equal(rmdir(path), 0);
+	fx_remove(f, "proc/101/fdinfo");
 	snprintf(path, sizeof(path), "../../../%s", strrchr(out, '/') + 1);
 	fx_symlink(f, "proc/101/fdinfo", path);
 	fx_symlink(f, "sys/class/drm/card0/device", out);
