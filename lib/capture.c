@@ -38,6 +38,8 @@
 #define CAP_PARTIAL "PARTIAL"
 #define CAP_FILE_MODE 0600
 #define CAP_DIR_MODE 0700
+/* As deep as any reader of a tree goes (dmem_cgroup.c: 32). */
+#define CAP_TREE_DEPTH 32
 
 struct cap {
 	int out;			/* the capture directory */
@@ -543,7 +545,6 @@ static int capture_pid(struct cap *c, const char *name)
 	return gm_is_gone(err) || gm_is_denied(err) ? 0 : err;
 }
 
-/* Read right after each other, as explain reads them: one moment. */
 /* A source's own files: "proc/NAME" or "sys/PATH" below the root. */
 static int capture_files(struct cap *c, const char *const *files,
 			 int out_sys)
@@ -579,6 +580,64 @@ static int capture_procs(struct cap *c)
 }
 
 /* ---- sysfs -------------------------------------------------------- */
+
+/*
+ * The named files of from and of every directory below it, as deep as a
+ * reader goes (a cgroup tree): no link followed, each directory charged
+ * for its name, and a directory left in the capture only where a file was
+ * copied into it or below.
+ */
+static int copy_tree(struct cap *c, int from, int to,
+		     const char *const *files, int depth)
+{
+	struct dirent *de;
+	DIR *dir;
+	int err = 0;
+
+	for (const char *const *f = files; !err && *f; f++)
+		err = copy_file(c, from, *f, to);
+	if (err || depth >= CAP_TREE_DEPTH ||
+	    gm_opendir_at(from, ".", &dir))
+		return err;
+	while (!err && (de = readdir(dir))) {
+		int sub, out;
+
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		sub = open_component(from, de->d_name);
+		if (sub < 0)
+			continue;	/* gone, denied, or planted as a link */
+		err = charge(c, strlen(de->d_name));
+		out = err ? err : out_dir(to, de->d_name);
+		err = out < 0 ? out : copy_tree(c, sub, out, files, depth + 1);
+		if (out >= 0) {
+			close(out);
+			(void)unlinkat(to, de->d_name, AT_REMOVEDIR);
+		}
+		close(sub);
+	}
+	closedir(dir);
+	return err;
+}
+
+/* cap_dir is "sys/..." below the root; a tree without it has nothing. */
+static int capture_tree(struct cap *c, const struct gm_source *src,
+			int out_sys)
+{
+	int from, to, err;
+
+	if (out_sys < 0 || strncmp(src->cap_dir, "sys/", 4))
+		return 0;
+	from = open_beneath(c->sysfd, src->cap_dir + 4);
+	if (from < 0)
+		return from == -ENOENT || gm_is_denied(from) ? 0 : from;
+	to = out_dir(out_sys, src->cap_dir + 4);
+	err = to < 0 ? to : copy_tree(c, from, to, src->cap_files, 0);
+	if (to >= 0)
+		close(to);
+	close(from);
+	return err;
+}
 
 static bool node_name(const char *name)
 {
@@ -850,7 +909,6 @@ static int open_root(const char *root, const char *sub, int *fd)
 	return *fd < 0 ? -errno : 0;
 }
 
-/* meminfo first, processes next: the order explain reads them in. */
 /* What one source of the table reads, copied. */
 static int capture_source(struct cap *c, const struct gm_source *src,
 			  int out_sys)
@@ -864,6 +922,8 @@ static int capture_source(struct cap *c, const struct gm_source *src,
 		return out_sys >= 0 ? capture_nodes(c, out_sys) : 0;
 	case GM_CAP_DMABUF_SYSFS:
 		return out_sys >= 0 ? capture_buffers(c, out_sys) : 0;
+	case GM_CAP_TREE:
+		return capture_tree(c, src, out_sys);
 	case GM_CAP_NONE:
 		break;
 	}

@@ -13,13 +13,15 @@
 #include "gpumem/gpumem.h"
 
 static const char usage_text[] =
-"Usage: gpumem sources [--discovery bpf|proc]\n"
+"Usage: gpumem sources [--discovery bpf|proc] [-r DIR]\n"
 "What gpumem can read here: the gpu_mem_total tracepoint and BPF (for\n"
 "gpumem trace and bpf load), then every source of libgpumem in the order\n"
 "it reads them, each found, missing, denied, error or unused, and why;\n"
 "last, how the DRM and dma-buf fds were found (discovery: bpf or proc).\n"
 "\n"
-CLI_HELP_DISCOVERY;
+CLI_HELP_DISCOVERY
+"  -r, --root DIR      what a capture or fixture tree holds instead (no\n"
+"                      tracepoint or BPF lines: those are the live system's)\n";
 
 static void line(bool ok, const char *what, const char *detail)
 {
@@ -79,7 +81,7 @@ static void library_sources(const struct gpumem_snapshot *s)
 int cmd_sources(int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		CLI_OPT_DISCOVERY, { NULL, 0, false, NULL }
+		CLI_OPT_DISCOVERY, CLI_OPT_ROOT, { NULL, 0, false, NULL }
 	};
 	struct cli_common a = { .opts = { GPUMEM_OPTS_INIT } };
 	struct gpumem_snapshot *s;
@@ -93,8 +95,10 @@ int cmd_sources(int argc, char **argv)
 		fprintf(stderr, "gpumem: scan failed: %s\n", strerror(-err));
 		return EXIT_NO_SOURCE;
 	}
-	tracefs();
-	bpf();
+	if (!a.opts.root) {
+		tracefs();
+		bpf();
+	}
 	library_sources(s);
 	printf("discovery: %s\n",
 	       gpumem_discovery_name(gpumem_scan_stats(s)->discovery));

@@ -330,9 +330,17 @@ static int read_dmem(struct gm_source_ctx *ctx, struct gpumem_source_status *st)
 	return 0;
 }
 
+/* fs/cgroup/unified, the hybrid host's v2 root, is a directory below. */
+static const char *const dmem_files[] = {
+	"cgroup.controllers", "dmem.capacity", "dmem.current", "dmem.min",
+	"dmem.low", "dmem.max", NULL,
+};
+
 const struct gm_source gm_src_dmem_cgroup = {
 	.name = "dmem-cgroup",
 	.what = "dmem cgroup controller",
-	.cap = GM_CAP_NONE,	/* a capture has no cgroup tree (yet) */
+	.cap = GM_CAP_TREE,
+	.cap_files = dmem_files,
+	.cap_dir = "sys/fs/cgroup",
 	.read = read_dmem,
 };

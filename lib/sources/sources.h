@@ -350,6 +350,7 @@ enum gm_cap_how {
 	GM_CAP_PROCESSES,	/* each process: fds, fdinfo, maps, comm... */
 	GM_CAP_DRM_NODES,	/* sys/class/drm nodes and their devices */
 	GM_CAP_DMABUF_SYSFS,	/* sys/kernel/dmabuf/buffers */
+	GM_CAP_TREE,		/* cap_files in each directory below cap_dir */
 };
 
 struct gm_source {
@@ -357,7 +358,8 @@ struct gm_source {
 	const char *what;			/* for `gpumem sources` */
 	enum gm_use use;
 	enum gm_cap_how cap;
-	const char *const *cap_files;		/* GM_CAP_FILES */
+	const char *const *cap_files;		/* GM_CAP_FILES, GM_CAP_TREE */
+	const char *cap_dir;			/* GM_CAP_TREE: "sys/..." */
 	/*
 	 * Reads into ctx->feed and says in st what it found: missing and
 	 * denied are states, not errors; an error return fails the sample.

@@ -193,6 +193,15 @@ jq_is "-p keeps one process, system-wide shares" \
 	'[(.processes | length), .processes[0].pid, (.processes[0].gpu_pss_bytes | . == 500 or . == 501), .processes[0].gpu_total_bytes, .processes[0].dmabuf_pss_bytes]' \
 	'[1,200,true,1001,4096]'
 
+expect_exit 0 "sources --root on a fake tree" sources --root "$R"
+if grep -q '^found   process fds (/proc) *3 processes read' "$TMP/out" &&
+	! grep -q 'tracepoint\|bpf (loading)' "$TMP/out"; then
+	ok "sources --root: the tree's sources, none of the live system's"
+else
+	cat "$TMP/out" | sed 's/^/# /'
+	not_ok "sources --root: the tree's sources, none of the live system's"
+fi
+
 expect_exit 0 "the live system" -b
 expect_exit 0 "the live system, --json" --json
 if python3 -m json.tool "$TMP/out" >/dev/null 2>&1; then

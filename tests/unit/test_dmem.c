@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -146,6 +147,41 @@ static void test_process_pools(void **state)
 	gpumem_snapshot_free(s);
 }
 
+/* A capture holds the cgroup tree's dmem files: it reads back the same. */
+static void test_capture(void **state)
+{
+	const struct gpumem_dmem_pool *p, *q;
+	struct gpumem_snapshot *s, *t;
+	char dir[PATH_MAX + 64];
+	size_t nr, nq, i;
+	struct fx f;
+
+	(void)state;
+	fx_init(&f);
+	snprintf(dir, sizeof(dir), "%s/cap", f.root);
+	assert_int_equal(gpumem_capture(XE, dir, 1 << 20), 0);
+	s = take(XE);
+	t = take(dir);
+	p = gpumem_dmem_pools(s, &nr);
+	q = gpumem_dmem_pools(t, &nq);
+	assert_int_equal(nq, nr);
+	for (i = 0; i < nr; i++) {
+		assert_string_equal(q[i].cgroup, p[i].cgroup);
+		assert_int_equal(q[i].current_bytes, p[i].current_bytes);
+		assert_int_equal(q[i].max_bytes, p[i].max_bytes);
+	}
+	gpumem_dmem_regions(t, &nq);
+	assert_int_equal(nq, 2);
+	assert_string_equal(DMEM(t)->detail, DMEM(s)->detail);
+	/* the planted link is not copied, nor a directory with nothing */
+	snprintf(dir, sizeof(dir), "%s/cap/sys/fs/cgroup/system.slice/loop",
+		 f.root);
+	assert_int_equal(access(dir, F_OK), -1);
+	gpumem_snapshot_free(t);
+	gpumem_snapshot_free(s);
+	fx_cleanup(&f);
+}
+
 /* Before 6.14 (the VM's 6.12), or without CONFIG_CGROUP_DMEM. */
 static void test_not_available(void **state)
 {
@@ -181,6 +217,7 @@ int main(void)
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_process_pools),
+		cmocka_unit_test(test_capture),
 		cmocka_unit_test(test_not_available),
 	};
 
