@@ -104,7 +104,7 @@ build_static() {
 
 # gpumemd has no static build (Debian's libmicrohttpd needs a shared
 # gnutls): the dynamic one goes in with its libraries and the loader,
-# which tests.d/55-gpumemd.sh runs it through.
+# which tests.d/57-gpumemd.sh runs it through.
 gpumemd_for_vm() {
 	local dir=build-ci/vm-gpumemd lib
 	if [ ! -f build-ci/build.ninja ]; then
@@ -127,7 +127,7 @@ stage_vm() {
 		echo "not ok - vm: static build of gpumem"
 		return
 	fi
-	vmd=$(gpumemd_for_vm) || echo "# gpumemd not built for the VM: 55-gpumemd skips" >&2
+	vmd=$(gpumemd_for_vm) || echo "# gpumemd not built for the VM: 57-gpumemd skips" >&2
 	GPUMEM_VM_EXTRA_BINS="$src/build-static/src/gpumem $src/build-static/alloc_kinds $src/build-static/gpumemcheck $src/build-static/samplecheck $src/build-static/discoverycheck $vmd ${GPUMEM_VM_EXTRA_BINS:-}" \
 		bash tests/vm/run.sh | sed 's/ - / - vm: /'
 }
