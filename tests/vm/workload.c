@@ -523,9 +523,9 @@ static struct pool gpu_pool(int gpu)
  * split by its shared bytes, rounded either way, then split among its
  * holders: spare counts the bytes gpumem may give p above the floor.
  */
-static void truth_gpushare(int p, int gpu)
+static void truth_gpushare(int p, int gpu, const struct pool *pool)
 {
-	struct pool pl = gpu_pool(gpu);
+	const struct pool pl = *pool;
 	struct share x = { 0 }, b = { 0 };
 	uint64_t priv = 0, shared = 0, share, rss;
 	int c;
@@ -618,12 +618,14 @@ static int gpu_known(int gpu, int upto)
 
 static void truth_print(void)
 {
+	struct pool pl;
 	int c, p, gpu;
 
 	for (c = 0; c < m.nclients; c++) {
 		gpu = m.clients[c].gpu;
 		if (gpu_known(gpu, c))
 			continue;
+		pl = gpu_pool(gpu);
 		printf("truth step=%u gpu=%d pid=0 bytes=%llu\n", m.step, gpu,
 		       (unsigned long long)truth_gpu(gpu, -1));
 		for (p = 0; p < m.nprocs; p++) {
@@ -632,7 +634,7 @@ static void truth_print(void)
 			printf("truth step=%u gpu=%d pid=%d bytes=%llu\n", m.step,
 			       gpu, (int)m.procs[p].pid,
 			       (unsigned long long)truth_gpu(gpu, p));
-			truth_gpushare(p, gpu);
+			truth_gpushare(p, gpu, &pl);
 		}
 	}
 	for (c = 0; c < m.nclients; c++) {
