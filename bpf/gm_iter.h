@@ -9,7 +9,7 @@
 #ifndef GM_ITER_H
 #define GM_ITER_H
 
-#define GM_ITER_VERSION 1
+#define GM_ITER_VERSION 2
 #define GM_ITER_COMM_LEN 16		/* TASK_COMM_LEN */
 #define GM_ITER_EXPORTER_LEN 64		/* GPUMEM_NAME_MAX */
 #define GM_ITER_NAME_LEN 32		/* DMA_BUF_NAME_LEN */
@@ -30,7 +30,7 @@ struct gm_iter_file {
 	__u32 minor;			/* GM_ITER_DRM: the device's minor */
 	__u64 ino;
 	__u32 uid;			/* real uid, as /proc/PID/status Uid: */
-	__u32 pad;
+	__u32 ppid;			/* as PPid:, 0 outside the namespace */
 	char comm[GM_ITER_COMM_LEN];
 };
 

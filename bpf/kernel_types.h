@@ -48,6 +48,8 @@ struct task_struct {
 	char comm[16];
 	struct pid *thread_pid;
 	const struct cred *real_cred;
+	struct task_struct *real_parent;
+	struct task_struct *group_leader;
 } GM_CORE;
 
 struct vm_area_struct {

@@ -26,7 +26,12 @@
 
 struct gm_iter_counts counts;
 
-/* task's pid as the reader's /proc names it: its number at our level. */
+/*
+ * task's pid as the reader's /proc names it: its number at our level; 0
+ * for a task above our namespace (a container's parent), which has none
+ * there, as PPid: says.  An ancestor of a task we see is either in our
+ * namespace or above it, so its level tells which.
+ */
 static __always_inline __u32 reader_pid(struct task_struct *task)
 {
 	struct task_struct *me = (void *)bpf_get_current_task();
@@ -34,7 +39,8 @@ static __always_inline __u32 reader_pid(struct task_struct *task)
 	struct pid *pid = BPF_CORE_READ(task, thread_pid);
 	int nr = 0;
 
-	if (!pid || level >= GM_MAX_PID_NS_LEVEL)
+	if (!pid || level >= GM_MAX_PID_NS_LEVEL ||
+	    BPF_CORE_READ(pid, level) < level)
 		return 0;
 	bpf_probe_read_kernel(&nr, sizeof(nr), (char *)pid +
 			      bpf_core_field_offset(struct pid, numbers) +
@@ -71,6 +77,8 @@ static __always_inline int emit(struct seq_file *seq, struct task_struct *task,
 	if (!r.pid)
 		return 0;
 	r.uid = BPF_CORE_READ(task, real_cred, uid.val);
+	/* PPid: is the tgid of real_parent, which may be any of its threads. */
+	r.ppid = reader_pid(BPF_CORE_READ(task, real_parent, group_leader));
 	BPF_CORE_READ_STR_INTO(&r.comm, task, comm);
 	bpf_seq_write(seq, &r, sizeof(r));
 	return 0;

@@ -387,31 +387,51 @@ static int copy_small(struct cap *c, struct cap_proc *p, const char *name,
 	return err;
 }
 
+/* The first "Uid:" or "PPid:" line (as gm_status_parse() takes them). */
+static bool status_kept(const char *line, size_t len, unsigned int *seen)
+{
+	unsigned int bit;
+
+	if (len >= 4 && !memcmp(line, "Uid:", 4))
+		bit = 1;
+	else if (len >= 5 && !memcmp(line, "PPid:", 5))
+		bit = 2;
+	else
+		return false;
+	if (*seen & bit)
+		return false;
+	*seen |= bit;
+	return true;
+}
+
 /*
- * Of status only the Uid: line, all proc_status.c reads: the rest (memory,
- * capabilities, seccomp) is none of a capture's business.  A --root tree
- * without status files gives a capture without them.
+ * Of status only the Uid: and PPid: lines, all proc_status.c reads: the
+ * rest (memory, capabilities, seccomp) is none of a capture's business.
+ * A --root tree without status files gives a capture without them.
  */
 static int copy_status(struct cap *c, struct cap_proc *p)
 {
 	uint64_t before = c->used;
 	const char *line;
-	size_t pos = 0, len;
+	size_t pos = 0, len, out = 0;
+	unsigned int seen = 0;
 	int err = read_regular(c, p->src, "status");
 
 	if (err == -ENOENT)
 		return 0;
+	/* The kept lines move to the front: never ahead of what is read. */
 	while (!err && gm_next_line(c->text.buf, c->text.len, &pos, &line,
 				    &len)) {
-		if (len < 4 || memcmp(line, "Uid:", 4))
+		if (!status_kept(line, len, &seen))
 			continue;
-		memmove(c->text.buf, line, len);
-		c->text.buf[len] = '\n';
-		err = charge(c, len + 1);
-		if (!err)
-			err = put_file(p->dst, "status", c->text.buf, len + 1);
-		break;
+		memmove(c->text.buf + out, line, len);
+		out += len;
+		c->text.buf[out++] = '\n';
 	}
+	if (!err && out)
+		err = charge(c, out);
+	if (!err && out)
+		err = put_file(p->dst, "status", c->text.buf, out);
 	p->bytes += c->used - before;
 	return err;
 }

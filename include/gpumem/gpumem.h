@@ -206,6 +206,7 @@ struct gpumem_process {
 	/* false: gpu_total_bytes may count an object in several of its
 	 * files more than once; it is then an upper bound */
 	bool gpu_rss_exact;
+	pid_t ppid;			/* read it with gpumem_process_ppid() */
 };
 
 /*
@@ -217,6 +218,17 @@ struct gpumem_process {
  */
 #define GPUMEM_UID_UNKNOWN ((uid_t)-1)
 uid_t gpumem_process_uid(const struct gpumem_process *p);
+
+/*
+ * Whose child p is: the PPid: line of /proc/PID/status, the parent's pid
+ * as this pid namespace sees it; 0 when the kernel names none there (pid
+ * 1, a parent outside the namespace).  GPUMEM_PID_UNKNOWN when the tree
+ * has no status or no PPid: line for it, the line is malformed, or the
+ * library that filled p is older.  The parent need not hold anything, and
+ * a --root tree may name any pid, p itself or a loop.
+ */
+#define GPUMEM_PID_UNKNOWN ((pid_t)-1)
+pid_t gpumem_process_ppid(const struct gpumem_process *p);
 
 struct gpumem_dmabuf_totals {
 	uint64_t total_bytes;		/* each buffer once */

@@ -50,7 +50,8 @@ static int proc_index(struct builder *b, pid_t pid, uint32_t *idx)
 	return gm_map_get(&b->procs, (uint64_t)pid, idx) ? 0 : -ENOENT;
 }
 
-static int on_process(void *ctx, pid_t pid, const char *comm, uid_t uid)
+static int on_process(void *ctx, pid_t pid, const char *comm,
+		      const struct gm_status *st)
 {
 	struct builder *b = ctx;
 	struct gpumem_snapshot *s = b->s;
@@ -66,7 +67,8 @@ static int on_process(void *ctx, pid_t pid, const char *comm, uid_t uid)
 	p = &s->procs[s->nr_procs++];
 	memset(p, 0, sizeof(*p));
 	p->pid = pid;
-	p->uid = uid;
+	p->uid = st->uid;
+	p->ppid = st->ppid;
 	p->cgroup = -1;
 	gm_strlcpy(p->comm, comm, sizeof(p->comm));
 	return 0;
@@ -476,7 +478,7 @@ static int keep_only(struct builder *b, int procfd, pid_t pid)
 	struct gpumem_snapshot *s = b->s;
 	char name[32], comm[GPUMEM_NAME_MAX];
 	struct gm_text t = { 0 };
-	uid_t uid;
+	struct gm_status st;
 	uint32_t idx;
 	int fd, err;
 
@@ -502,10 +504,10 @@ static int keep_only(struct builder *b, int procfd, pid_t pid)
 	snprintf(name, sizeof(name), "%d/comm", (int)pid);
 	gm_read_comm(procfd, name, &t, comm);
 	snprintf(name, sizeof(name), "%d/status", (int)pid);
-	gm_read_uid_at(procfd, name, &t, 0, &uid, &s->stats.malformed_lines);
+	gm_read_status_at(procfd, name, &t, 0, &st, &s->stats.malformed_lines);
 	gm_text_free(&t);
 	gm_holdings_keep(s, -1);
-	err = on_process(b, pid, comm, uid);
+	err = on_process(b, pid, comm, &st);
 	if (!err)
 		s->procs[0].struct_size = sizeof(s->procs[0]);
 	return err;

@@ -361,6 +361,9 @@ void gm_process_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 	gm_put_int_or(o, GM_JSON_ONLY("uid", "whose process: see --json"),
 		      gpumem_process_uid(p) != GPUMEM_UID_UNKNOWN,
 		      gpumem_process_uid(p));
+	gm_put_int_or(o, GM_JSON_ONLY("ppid", "gpumem top -g tree shows it"),
+		      gpumem_process_ppid(p) != GPUMEM_PID_UNKNOWN,
+		      gpumem_process_ppid(p));
 	gm_out_end_row(o);
 }
 

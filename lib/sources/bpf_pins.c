@@ -351,7 +351,7 @@ static int process_total(struct gm_source_ctx *ctx, struct gm_text *t,
 {
 	const struct gm_feed *f = ctx->feed;
 	char path[32], comm[GPUMEM_NAME_MAX];
-	uid_t uid;
+	struct gm_status st;
 	int err = f->process_reading(f->ctx, (pid_t)k->pid,
 				     GPUMEM_ORIGIN_TRACEPOINT, k->bytes);
 
@@ -360,9 +360,9 @@ static int process_total(struct gm_source_ctx *ctx, struct gm_text *t,
 	snprintf(path, sizeof(path), "%u/comm", k->pid);
 	gm_read_comm(ctx->procfd, path, t, comm);
 	snprintf(path, sizeof(path), "%u/status", k->pid);
-	gm_read_uid_at(ctx->procfd, path, t, GM_READ_KERNEL, &uid,
-		       &ctx->stats->malformed_lines);
-	err = f->holders->process(f->holders->ctx, (pid_t)k->pid, comm, uid);
+	gm_read_status_at(ctx->procfd, path, t, GM_READ_KERNEL, &st,
+			  &ctx->stats->malformed_lines);
+	err = f->holders->process(f->holders->ctx, (pid_t)k->pid, comm, &st);
 	return err ? err : f->process_reading(f->ctx, (pid_t)k->pid,
 					      GPUMEM_ORIGIN_TRACEPOINT,
 					      k->bytes);

@@ -267,7 +267,7 @@ static int hand_out(struct nvml_read *r, int dev, const struct nvml_proc *p)
 	int err = f->gpu_process(f->ctx, p->pid, dev, p->bytes, p->known);
 	unsigned int bad = 0;
 	size_t len;
-	uid_t uid;
+	struct gm_status st;
 
 	if (err != -ENOENT)
 		return err;
@@ -281,9 +281,10 @@ static int hand_out(struct nvml_read *r, int dev, const struct nvml_proc *p)
 	len = t.len && t.buf[t.len - 1] == '\n' ? t.len - 1 : t.len;
 	gm_copy_field(comm, sizeof(comm), t.buf, len);
 	snprintf(path, sizeof(path), "%d/status", (int)p->pid);
-	gm_read_uid_at(r->ctx->procfd, path, &t, GM_READ_KERNEL, &uid, &bad);
+	gm_read_status_at(r->ctx->procfd, path, &t, GM_READ_KERNEL, &st,
+			  &bad);
 	gm_text_free(&t);
-	err = f->holders->process(f->holders->ctx, p->pid, comm, uid);
+	err = f->holders->process(f->holders->ctx, p->pid, comm, &st);
 	return err ? err : f->gpu_process(f->ctx, p->pid, dev, p->bytes,
 					  p->known);
 }

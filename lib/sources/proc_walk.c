@@ -41,7 +41,7 @@ struct pid_scan {
 	int at;
 	char prefix[16];
 	const char *comm;	/* known from the index: not read again */
-	uid_t uid;		/* read with the process, or from the index */
+	struct gm_status status;	/* read with the process, or the index's */
 	pid_t pid;
 	bool live;
 	bool announced;
@@ -154,7 +154,7 @@ static int remember_pid(struct pid_scan *ps, const char *comm)
 	p = &idx->pids[idx->nr_pids++];
 	p->pid = ps->pid;
 	p->maps = false;
-	p->uid = ps->uid;
+	p->status = ps->status;
 	gm_strlcpy(p->comm, comm, sizeof(p->comm));
 	return 0;
 }
@@ -197,7 +197,7 @@ static int announce(struct pid_scan *ps)
 		pid_path(ps, path, sizeof(path), "comm", -1);
 		gm_read_comm(ps->at, path, ps->aux, comm);
 	}
-	err = ps->sink->process(ps->sink->ctx, ps->pid, comm, ps->uid);
+	err = ps->sink->process(ps->sink->ctx, ps->pid, comm, &ps->status);
 	return err ? err : remember_pid(ps, comm);
 }
 
@@ -364,8 +364,8 @@ static int read_maps(struct pid_scan *ps)
 
 /*
  * Only for a process that holds something (of the others the walk reads
- * nothing but their fds).  A --root tree may have none (ENOENT): the uid is unknown then;
- * live, ENOENT is a process that exited.
+ * nothing but their fds).  A --root tree may have none (ENOENT): the uid
+ * and parent are unknown then; live, ENOENT is a process that exited.
  */
 static int read_status(struct pid_scan *ps)
 {
@@ -373,9 +373,9 @@ static int read_status(struct pid_scan *ps)
 
 	if (!ps->nr_fds && !ps->maps->len)
 		return 0;
-	err = gm_read_uid_at(ps->piddir, "status", ps->aux,
-			     ps->live ? GM_READ_KERNEL : 0, &ps->uid,
-			     &ps->st->malformed_lines);
+	err = gm_read_status_at(ps->piddir, "status", ps->aux,
+				ps->live ? GM_READ_KERNEL : 0, &ps->status,
+				&ps->st->malformed_lines);
 	return err == -ENOENT && !ps->live ? 0 : err;
 }
 
@@ -417,7 +417,8 @@ static int account(struct pid_scan *ps, int err)
 static void start_pid(struct pid_scan *ps, pid_t pid)
 {
 	ps->pid = pid;
-	ps->uid = GPUMEM_UID_UNKNOWN;
+	ps->status = (struct gm_status){ GPUMEM_UID_UNKNOWN,
+					 GPUMEM_PID_UNKNOWN };
 	ps->announced = false;
 	ps->nr_fds = 0;
 	ps->held->len = 0;
@@ -464,7 +465,7 @@ static int rescan_pid(struct pid_scan *ps, const struct gm_index *idx,
 
 	start_pid(ps, p->pid);
 	ps->comm = p->comm;
-	ps->uid = p->uid;
+	ps->status = p->status;
 	snprintf(ps->prefix, sizeof(ps->prefix), "%d/", (int)p->pid);
 	for (; *next < idx->nr && idx->fds[*next].pid == p->pid; (*next)++) {
 		const struct gm_index_fd *f = &idx->fds[*next];

@@ -82,19 +82,28 @@ static inline bool gm_is_denied(int err)
 	return err == -EACCES || err == -EPERM;
 }
 
+/* proc_status.c: what a process's status says of it. */
+struct gm_status {
+	uid_t uid;		/* Uid:'s real uid, or GPUMEM_UID_UNKNOWN */
+	pid_t ppid;		/* PPid:, or GPUMEM_PID_UNKNOWN */
+};
+
 /*
- * proc_status.c: the real uid of a status text's Uid: line; -ENOENT when
- * there is none, -EBADMSG (counted in *malformed) when it is not a uid.
+ * The Uid: and PPid: lines of a status text: 0 with both, -ENOENT when one
+ * is missing, -EBADMSG (each bad line counted in *malformed) when one is
+ * not a number of its kind; what was not found is unknown in *st.
  */
-int gm_status_parse_uid(const char *text, size_t len, uid_t *uid,
-			unsigned int *malformed);
-/* dirfd/path read and parsed; *uid GPUMEM_UID_UNKNOWN unless found. */
-int gm_read_uid_at(int dirfd, const char *path, struct gm_text *t,
-		   unsigned int flags, uid_t *uid, unsigned int *malformed);
+int gm_status_parse(const char *text, size_t len, struct gm_status *st,
+		    unsigned int *malformed);
+/* dirfd/path read and parsed; *st unknown where not found. */
+int gm_read_status_at(int dirfd, const char *path, struct gm_text *t,
+		      unsigned int flags, struct gm_status *st,
+		      unsigned int *malformed);
 
 /* proc_walk.c: walks /proc and reports every DRM and dma-buf holder. */
 struct gm_scan_sink {
-	int (*process)(void *ctx, pid_t pid, const char *comm, uid_t uid);
+	int (*process)(void *ctx, pid_t pid, const char *comm,
+		       const struct gm_status *st);
 	int (*drm_fd)(void *ctx, pid_t pid, int minor, int fd,
 		      const char *fdinfo, size_t len);
 	int (*dmabuf_fd)(void *ctx, pid_t pid, const char *fdinfo, size_t len);
@@ -116,7 +125,7 @@ struct gm_index_fd {
 struct gm_index_pid {
 	pid_t pid;
 	bool maps;		/* it mapped a dma-buf: re-read its maps */
-	uid_t uid;
+	struct gm_status status;	/* as the full walk read it */
 	char comm[GPUMEM_NAME_MAX];
 };
 

@@ -67,7 +67,9 @@ static int add_pid(struct gm_index *idx, const struct gm_iter_file *r)
 	p = &idx->pids[idx->nr_pids++];
 	p->pid = (pid_t)r->pid;
 	p->maps = false;
-	p->uid = (uid_t)r->uid;
+	p->status.uid = (uid_t)r->uid;
+	p->status.ppid = r->ppid <= INT32_MAX ? (pid_t)r->ppid :
+			 GPUMEM_PID_UNKNOWN;
 	gm_copy_field(p->comm, sizeof(p->comm), r->comm,
 		      strnlen(r->comm, sizeof(r->comm)));
 	return 0;

@@ -76,9 +76,10 @@ static void dump_processes(FILE *f, const struct gpumem_snapshot *s)
 	for (i = 0; i < nr; i++) {
 		const struct gpumem_process *x = gpumem_at(p, i);
 
-		fprintf(f, "process %d uid %u %s gpu %llu/%llu dmabuf %llu/%llu "
-			"clients %u+%u dmabufs %u\n", (int)x->pid,
-			(unsigned int)gpumem_process_uid(x), x->comm,
+		fprintf(f, "process %d uid %u ppid %d %s gpu %llu/%llu dmabuf "
+			"%llu/%llu clients %u+%u dmabufs %u\n", (int)x->pid,
+			(unsigned int)gpumem_process_uid(x),
+			(int)gpumem_process_ppid(x), x->comm,
 			(unsigned long long)x->gpu_total_bytes,
 			(unsigned long long)x->gpu_pss_bytes,
 			(unsigned long long)x->dmabuf_rss_bytes,

@@ -152,7 +152,7 @@ jq_is "json one client, two holders" \
 jq_is "json client region" '.clients[0].regions.local0' \
 	'{"total_bytes":1001,"resident_bytes":1001,"legacy":false,"kind":"vram"}'
 jq_is "json process keys" '.processes[0] | keys_unsorted' \
-	'["pid","comm","gpu_total_bytes","gpu_rss_exact","gpu_pss_bytes","gpu_pss_upper_bytes","dmabuf_rss_bytes","dmabuf_pss_bytes","clients","unknown_clients","dmabufs","tracepoint_bytes","sources_disagree","gpu_devices","owner","cgroup","dmem","uid"]'
+	'["pid","comm","gpu_total_bytes","gpu_rss_exact","gpu_pss_bytes","gpu_pss_upper_bytes","dmabuf_rss_bytes","dmabuf_pss_bytes","clients","unknown_clients","dmabufs","tracepoint_bytes","sources_disagree","gpu_devices","owner","cgroup","dmem","uid","ppid"]'
 jq_is "json PSS adds up" '[.processes[].gpu_pss_bytes] | add' '1001'
 jq_is "json dma-buf PSS adds up" '[.processes[].dmabuf_pss_bytes] | add' \
 	'8192'

@@ -47,6 +47,7 @@ static void add(struct stream *s, unsigned int kind, unsigned int pid,
 	r->minor = minor;
 	r->ino = ino;
 	r->uid = pid + 1000;
+	r->ppid = pid / 2;
 	set_field(r->comm, sizeof(r->comm), comm);
 }
 
@@ -89,7 +90,8 @@ static void test_task_records_sorted(void **state)
 	assert_int_equal(idx.nr_pids, 3);
 	assert_int_equal(idx.pids[0].pid, 200);
 	assert_string_equal(idx.pids[0].comm, "player");
-	assert_int_equal(idx.pids[0].uid, 1200);
+	assert_int_equal(idx.pids[0].status.uid, 1200);
+	assert_int_equal(idx.pids[0].status.ppid, 100);
 	assert_true(idx.pids[0].maps);
 	assert_int_equal(idx.pids[1].pid, 300);
 	assert_false(idx.pids[1].maps);
