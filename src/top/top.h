@@ -66,7 +66,8 @@ struct top_row {
 	pid_t ppid;
 	uid_t uid;
 	unsigned int nr_procs;	/* a group's */
-	size_t first;		/* a group's first member, view.c's own */
+	size_t first;		/* view.c's own: a group's first member,
+				 * a process's rank in the sort */
 	unsigned int depth;	/* indent in the process tree */
 	char user[64];
 	char cgroup[256];	/* its owner: unit, container, pod */

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * From a snapshot to the rows top shows: one per process that passes the
- * filter, each with its series, Δ and leak hint; then, grouped by user or
- * cgroup, a sum per group with its members under it, or the process tree;
- * each level sorted by the chosen column.
+ * filter, each with its series, Δ and leak hint; then, grouped by user,
+ * cgroup or process tree, a sum per group with its members under it (a
+ * tree's indented by depth); each level sorted by the chosen column.
  */
 #include <errno.h>
 #include <pwd.h>
@@ -232,6 +232,7 @@ static int add_procs(struct top_view *v, const struct gpumem_snapshot *s,
 		row_user(v, r);
 		row_owner(r, s, p);
 		row_name(r, v, p, set);
+		r->ppid = gpumem_process_ppid(p);
 		row_figures(r, s, p);
 		if (passes(r, s, p, set)) {
 			row_series(v, r, &r->pid, 1, set);
@@ -274,7 +275,10 @@ static int cmp_col(const struct top_row *a, const struct top_row *b,
 	}
 }
 
-/* Figures largest first, names and pids A to Z; r reverses; ties by pid. */
+/*
+ * Figures largest first, names and pids A to Z; r reverses; ties by pid,
+ * then (sums, whose pid is 0) by their first member: a tree by its root.
+ */
 static int cmp_rows(const void *pa, const void *pb)
 {
 	const struct top_row *a = *(const struct top_row *const *)pa;
@@ -288,7 +292,9 @@ static int cmp_rows(const void *pa, const void *pb)
 		d = -d;
 	if (sort_set->reverse)
 		d = -d;
-	return d ? d : cmp_u64((uint64_t)a->pid, (uint64_t)b->pid);
+	if (!d)
+		d = cmp_u64((uint64_t)a->pid, (uint64_t)b->pid);
+	return d ? d : cmp_u64(a->first, b->first);
 }
 
 static void sort_rows(const struct top_row **v, size_t nr,
@@ -389,61 +395,52 @@ static int group_series(struct top_view *v, const struct top_row **m,
 	return 0;
 }
 
-/* Each group's sum, then its members, groups in the sort's order. */
-static int show_grouped(struct top_view *v, const struct top_settings *set)
+/*
+ * The sums in the sort's order, each followed by its members: m from the
+ * group's first, nr_procs of them, their depth already set.
+ */
+static int show_groups(struct top_view *v, const struct top_row **m,
+		       const struct top_settings *set)
 {
-	const struct top_row **m = malloc((v->procs.nr + 1) * sizeof(*m));
-	const struct top_row **g = NULL;
+	const struct top_row **g = malloc((v->groups.nr + 1) * sizeof(*g));
 	size_t i, j;
-	int err = -ENOMEM;
 
-	if (!m)
-		return err;
-	for (i = 0; i < v->procs.nr; i++)
-		m[i] = &v->procs.v[i];
-	sort_set = set;
-	qsort(m, v->procs.nr, sizeof(*m), cmp_group_key);
-	if (make_groups(v, m, set) || group_series(v, m, set) ||
-	    reserve_shown(v, v->procs.nr + v->groups.nr))
-		goto out;
-	g = malloc((v->groups.nr + 1) * sizeof(*g));
-	if (!g)
-		goto out;
+	if (!g || group_series(v, m, set) ||
+	    reserve_shown(v, v->procs.nr + v->groups.nr)) {
+		free(g);
+		return -ENOMEM;
+	}
 	for (i = 0; i < v->groups.nr; i++)
 		g[i] = &v->groups.v[i];
 	sort_rows(g, v->groups.nr, set);
 	for (i = 0; i < v->groups.nr; i++) {
 		v->shown[v->nr_shown++] = g[i];
-		for (j = 0; j < g[i]->nr_procs; j++) {
-			struct top_row *r = (struct top_row *)m[g[i]->first + j];
-
-			r->depth = 1;
-			v->shown[v->nr_shown++] = r;
-		}
+		for (j = 0; j < g[i]->nr_procs; j++)
+			v->shown[v->nr_shown++] = m[g[i]->first + j];
 	}
-	err = 0;
-out:
-	free(m);
 	free(g);
-	return err;
+	return 0;
 }
 
-/* A parent's index in rows sorted by pid, or -1. */
-static long find_pid(const struct top_row **by_pid, size_t nr, pid_t pid)
+/* Each group's sum, then its members, groups in the sort's order. */
+static int show_grouped(struct top_view *v, const struct top_settings *set)
 {
-	size_t lo = 0, hi = nr;
+	const struct top_row **m = malloc((v->procs.nr + 1) * sizeof(*m));
+	size_t i;
+	int err = -ENOMEM;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (by_pid[mid]->pid == pid)
-			return (long)mid;
-		if (by_pid[mid]->pid < pid)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (!m)
+		return err;
+	for (i = 0; i < v->procs.nr; i++) {
+		v->procs.v[i].depth = 1;
+		m[i] = &v->procs.v[i];
 	}
-	return -1;
+	sort_set = set;
+	qsort(m, v->procs.nr, sizeof(*m), cmp_group_key);
+	if (!make_groups(v, m, set))
+		err = show_groups(v, m, set);
+	free(m);
+	return err;
 }
 
 static int cmp_pid(const void *pa, const void *pb)
@@ -454,58 +451,161 @@ static int cmp_pid(const void *pa, const void *pb)
 	return cmp_u64((uint64_t)a->pid, (uint64_t)b->pid);
 }
 
-/*
- * Depth first from each root, children in the sort's order.  A tree
- * whose ppids loop (a --root tree can say anything) has no root there:
- * what is left unvisited is shown as roots, so no process goes missing.
- */
-static void tree_walk(struct top_view *v, const struct top_row **sorted,
-		      const struct top_row **by_pid, bool *done,
-		      const struct top_row *r, unsigned int depth)
+/* By parent, siblings in the sort's order (the rank show_tree gave). */
+static int cmp_ppid(const void *pa, const void *pb)
 {
-	size_t i, nr = v->procs.nr;
-	long me = find_pid(by_pid, nr, r->pid);
+	const struct top_row *a = *(const struct top_row *const *)pa;
+	const struct top_row *b = *(const struct top_row *const *)pb;
 
-	if (me < 0 || done[me])
-		return;
-	done[me] = true;
-	((struct top_row *)r)->depth = depth;
-	v->shown[v->nr_shown++] = r;
-	for (i = 0; i < nr; i++) {
-		if (sorted[i]->ppid == r->pid && sorted[i] != r)
-			tree_walk(v, sorted, by_pid, done, sorted[i],
-				  depth < 16 ? depth + 1 : depth);
+	if (a->ppid != b->ppid)
+		return a->ppid < b->ppid ? -1 : 1;
+	return cmp_u64(a->first, b->first);
+}
+
+/* The first of rows (sorted by pid, or by ppid) with want, or nr. */
+static size_t lower_bound(const struct top_row **rows, size_t nr, pid_t want,
+			  bool by_ppid)
+{
+	size_t lo = 0, hi = nr;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		pid_t k = by_ppid ? rows[mid]->ppid : rows[mid]->pid;
+
+		if (k < want)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The holders in the sort's order, by pid and by parent; a walk's state. */
+struct tree {
+	const struct top_row **sorted, **by_pid, **by_ppid;
+	size_t nr;
+	bool *done;		/* by a row's index in v->procs */
+	struct tree_step {
+		const struct top_row *r;
+		size_t next;	/* its next child in by_ppid */
+	} *stack;
+	const struct top_row **m;	/* the members, tree after tree */
+	size_t nr_m;
+};
+
+/* A root: its parent holds nothing (or is not known), or is itself. */
+static bool is_root(const struct tree *t, const struct top_row *r)
+{
+	size_t i = lower_bound(t->by_pid, t->nr, r->ppid, false);
+
+	return r->ppid == r->pid || i == t->nr || t->by_pid[i]->pid != r->ppid;
+}
+
+static void tree_visit(struct top_view *v, struct tree *t, size_t top,
+		       const struct top_row *r, struct top_row *g)
+{
+	t->done[r - v->procs.v] = true;
+	t->stack[top].r = r;
+	t->stack[top].next = lower_bound(t->by_ppid, t->nr, r->pid, true);
+	((struct top_row *)r)->depth = (unsigned int)top + 1;
+	t->m[t->nr_m++] = r;
+	group_add(g, r);
+}
+
+/*
+ * Depth first from r, without recursion (a --root tree's chain may be as
+ * long as it likes), each row once: a ppid loop ends where it began.  The
+ * tree's sum is a new group, its members the next run of t->m.
+ */
+static void walk_tree(struct top_view *v, struct tree *t,
+		      const struct top_row *r)
+{
+	struct top_row *g = &v->groups.v[v->groups.nr++];
+	size_t top = 1;
+
+	memset(g, 0, sizeof(*g));
+	snprintf(g->user, sizeof(g->user), "%s", r->user);
+	snprintf(g->cgroup, sizeof(g->cgroup), "%s", r->cgroup);
+	snprintf(g->name, sizeof(g->name), "%s", r->name);
+	g->first = t->nr_m;
+	tree_visit(v, t, 0, r, g);
+	while (top) {
+		struct tree_step *at = &t->stack[top - 1];
+		size_t i = at->next++;
+		const struct top_row *c = i < t->nr ? t->by_ppid[i] : NULL;
+
+		if (!c || c->ppid != at->r->pid)
+			top--;
+		else if (!t->done[c - v->procs.v])
+			tree_visit(v, t, top++, c, g);
 	}
 }
 
+static void tree_free(struct tree *t)
+{
+	free(t->sorted);
+	free(t->by_pid);
+	free(t->by_ppid);
+	free(t->done);
+	free(t->stack);
+	free(t->m);
+}
+
+static int tree_alloc(struct tree *t, size_t nr)
+{
+	size_t n = nr + 1;
+
+	t->nr = nr;
+	t->sorted = malloc(n * sizeof(*t->sorted));
+	t->by_pid = malloc(n * sizeof(*t->by_pid));
+	t->by_ppid = malloc(n * sizeof(*t->by_ppid));
+	t->done = calloc(n, sizeof(*t->done));
+	t->stack = malloc(n * sizeof(*t->stack));
+	t->m = malloc(n * sizeof(*t->m));
+	return t->sorted && t->by_pid && t->by_ppid && t->done && t->stack &&
+	       t->m ? 0 : -ENOMEM;
+}
+
+/*
+ * One sum per tree of holders, then its members indented by depth, each
+ * level in the sort's order.  Every holder is in one tree, so the trees'
+ * sums add up to the processes'.  Where ppids loop (a --root tree can say
+ * anything) no member is a root: the first of them in the sort's order
+ * is taken for one, so no process goes missing.
+ */
 static int show_tree(struct top_view *v, const struct top_settings *set)
 {
+	struct tree t = { 0 };
 	size_t i, nr = v->procs.nr;
-	const struct top_row **sorted = malloc((nr + 1) * sizeof(*sorted));
-	const struct top_row **by_pid = malloc((nr + 1) * sizeof(*by_pid));
-	bool *done = calloc(nr + 1, sizeof(*done));
-	int err = -ENOMEM;
+	int err = tree_alloc(&t, nr);
 
-	if (!sorted || !by_pid || !done || reserve_shown(v, nr))
+	if (!err)
+		err = reserve(&v->groups, nr);
+	if (err)
 		goto out;
+	v->groups.nr = 0;
 	for (i = 0; i < nr; i++)
-		sorted[i] = by_pid[i] = &v->procs.v[i];
-	sort_rows(sorted, nr, set);
-	qsort(by_pid, nr, sizeof(*by_pid), cmp_pid);
+		t.sorted[i] = t.by_pid[i] = &v->procs.v[i];
+	sort_rows(t.sorted, nr, set);
 	for (i = 0; i < nr; i++) {
-		if (find_pid(by_pid, nr, sorted[i]->ppid) < 0)
-			tree_walk(v, sorted, by_pid, done, sorted[i], 0);
+		((struct top_row *)t.sorted[i])->first = i;
+		t.by_ppid[i] = t.sorted[i];
 	}
-	for (i = 0; i < nr; i++)
-		tree_walk(v, sorted, by_pid, done, sorted[i], 0);
-	err = 0;
+	qsort(t.by_pid, nr, sizeof(*t.by_pid), cmp_pid);
+	qsort(t.by_ppid, nr, sizeof(*t.by_ppid), cmp_ppid);
+	for (i = 0; i < nr; i++) {
+		if (is_root(&t, t.sorted[i]) && !t.done[t.sorted[i] - v->procs.v])
+			walk_tree(v, &t, t.sorted[i]);
+	}
+	for (i = 0; i < nr; i++) {
+		if (!t.done[t.sorted[i] - v->procs.v])
+			walk_tree(v, &t, t.sorted[i]);
+	}
+	err = show_groups(v, t.m, set);
 out:
-	free(sorted);
-	free(by_pid);
-	free(done);
+	tree_free(&t);
 	return err;
 }
-
 static int show_flat(struct top_view *v, const struct top_settings *set)
 {
 	size_t i;

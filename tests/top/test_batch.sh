@@ -100,6 +100,38 @@ docker=$(jq -r '[.processes[] | select(.owner | startswith("docker")) | .pid] | 
 check "-f c:docker keeps the processes of docker containers" \
 	'[ -n "$docker" ] && [ "$(awk "/^ +PID USER/ { on = 1; next } on && NF { print \$1 }" "$TMP/cgf" | sort -n | tr "\n" " ")" = "$docker " ]'
 
+# -g tree: the tree the fixture's PPid: lines give (its README), checked
+# by tree_check.py against those lines, not against gpumem.
+TREE="python3 $(dirname "$0")/tree_check.py"
+jq '.processes[].pid' "$TMP/json" >"$TMP/pids"
+"$GPUMEM" top --batch -n 1 -g tree -b -w 300 --root "$FIX" >"$TMP/tree" 2>"$TMP/err"
+check "-g tree: each tree's sum row, then its members at their depth, sums closing" \
+	'$TREE "$TMP/tree" "$FIX" "$TMP/pids" --bytes --dmapss=$(jq .dmabuf.userspace_bytes "$TMP/json") >"$TMP/err" 2>&1'
+check "-g tree: gnome-shell's tree of 5 (Xwayland, firefox and its 2 children)" \
+	'grep -qE " gnome-shell \(5 processes\)$" "$TMP/tree" && grep -qE "^ +2688 .*      \`- GPU Process$" "$TMP/tree"'
+check "-g tree: mpv, whose parent (bash) holds nothing, is a root" \
+	'grep -qE " mpv \(1 process\)$" "$TMP/tree"'
+
+# A tree whose PPid: lines say what they like: 201 is its own parent, 202
+# and 203 each other's (204 a child of 202), 205's parent does not exist
+# (206, 207 below it), 208 has no status, 209 a malformed PPid:.
+mkdir -p "$TMP/loops"
+R=$TMP/loops
+for pid in 201 202 203 204 205 206 207 208 209; do
+	hostile_proc $pid "p$pid" "b$pid"
+done
+for pp in 201:201 202:203 203:202 204:202 205:99999 206:205 207:206 209:x; do
+	printf 'Name:\tp\nPPid:\t%s\nUid:\t0\t0\t0\t0\n' "${pp#*:}" >"$R/proc/${pp%:*}/status"
+done
+printf '201\n202\n203\n204\n205\n206\n207\n208\n209\n' >"$TMP/loop.pids"
+for sort in gpu pid command; do
+	timeout 30 "$GPUMEM" top --batch -n 2 -d 0.1 -g tree -b -s "$sort" -w 200 --root "$R" >"$TMP/loops.out" 2>"$TMP/err"
+	check "-g tree -s $sort on self-parents and ppid loops: ends, every process once, sums close" \
+		'[ $? -eq 0 ] && $TREE "$TMP/loops.out" "$R" "$TMP/loop.pids" --bytes --dmapss=36864 >"$TMP/err" 2>&1'
+done
+check "-g tree: 207 at depth 3 under 205, whose parent is not there" \
+	'grep -qE "^ +207 .*      \`- p207$" "$TMP/loops.out"'
+
 hostile_tree "$TMP/hostile" "$(dirname "$0")/.."
 "$GPUMEM" top --batch -n 1 --root "$TMP/hostile" >"$TMP/h" 2>"$TMP/err"
 check "hostile names: no ESC, no control character but newline" \

@@ -115,8 +115,12 @@ keys / Enter
 keys g
 wait_for 'by process tree'
 sorted() { tr ' ' '\n' | grep . | sort | tr '\n' ' '; }
-check "g groups by process tree: every process once" \
-	'[ "$(rows | sorted)" = "$(order pid | sorted)" ]'
+jq '.processes[].pid' "$TMP/json" >"$TMP/pids"
+screen >"$TMP/tree"
+check "g groups by process tree: the fixture's trees (PPid:), indented by depth" \
+	'python3 "$(dirname "$0")/tree_check.py" "$TMP/tree" "$FIX" "$TMP/pids" >"$TMP/err" 2>&1 && grep -qE " gnome-shell \(5 processes\) *$" "$TMP/tree"'
+check "g groups by process tree: a sum row per tree (3), every process once" \
+	'[ "$(rows | tr " " "\n" | grep -c "^-$")" -eq 3 ] && [ "$(rows | tr " " "\n" | grep -v "^-$" | sorted)" = "$(order pid | sorted)" ]'
 keys g
 wait_for 'by user'
 # One sum row per uid that the fixture's status files give its processes.
