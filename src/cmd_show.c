@@ -37,7 +37,9 @@ static const char usage_text[] =
 "  -r, --root DIR      read DIR/proc and DIR/sys instead of /proc and /sys;\n"
 "                      a DIR of captures is replayed, one a sample\n"
 "  -g, --group BY      PSS-like figures summed per cgroup, unit (systemd) or\n"
-"                      user (real uid); the groups add up to the total\n"
+"                      user (real uid); the groups add up to the total.\n"
+"                      With --csv a row per group and sample, with --json\n"
+"                      and INTERVAL a document per sample (NDJSON)\n"
 SAMPLE_USAGE_REINDEX
 "      --capture DIR   write what gpumem and gpumem explain read (at most\n"
 "                      256 MiB, files 0600) into DIR, new or an empty\n"
@@ -194,8 +196,16 @@ static void print_time(const struct gpumem_snapshot *s, unsigned long n)
 static int print_sample(const struct args *a, const struct gpumem_snapshot *s,
 			unsigned long n)
 {
+	if (a->grouped && a->csv)
+		return gpumem_print_groups_csv(s, a->group_by, stdout,
+					       a->s.c.flags |
+					       (n ? 0 : GPUMEM_PRINT_CSV_HEAD));
 	if (a->grouped && a->s.c.json)
-		return gpumem_print_groups_json(s, a->group_by, stdout);
+		return a->s.plan.interval_ns ?
+		       gpumem_print_groups_json_line(s, a->group_by, stdout) :
+		       gpumem_print_groups_json(s, a->group_by, stdout);
+	if (a->grouped && a->s.plan.interval_ns)
+		print_time(s, n);
 	if (a->grouped)
 		return gpumem_print_groups_table(s, a->group_by, stdout,
 						 a->s.c.flags);
@@ -245,10 +255,6 @@ int cmd_show(int argc, char **argv)
 
 	if (ret >= 0)
 		return ret;
-	/* Groups have one JSON document and no CSV: no NDJSON of them yet. */
-	if (a.grouped && (a.csv || (a.s.c.json && a.s.plan.interval_ns)))
-		return usage_error("--group takes neither --csv nor --json with",
-				   "INTERVAL");
 	if (a.capture_dir)
 		return capture(&a);
 	return sample_main(&a.s, emit, &a, &a.out_err);

@@ -628,6 +628,16 @@ int gpumem_print_json_line(const struct gpumem_snapshot *s, FILE *f);
 #define GPUMEM_PRINT_CSV_HEAD 0x2u
 int gpumem_print_csv(const struct gpumem_snapshot *s, FILE *f,
 		     unsigned int flags);
+/*
+ * gpumem --group as a series: the document of gpumem_print_groups_json()
+ * on one line (NDJSON); CSV, one row per group (no total row), each row
+ * starting with the sample's time and group_by (docs/json-schema.md).
+ */
+int gpumem_print_groups_json_line(const struct gpumem_snapshot *s,
+				  enum gpumem_group_by by, FILE *f);
+int gpumem_print_groups_csv(const struct gpumem_snapshot *s,
+			    enum gpumem_group_by by, FILE *f,
+			    unsigned int flags);
 
 /*
  * The Prometheus text exposition format (0.0.4) of s: the metrics of

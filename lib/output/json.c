@@ -69,8 +69,8 @@ int gpumem_print_json_line(const struct gpumem_snapshot *s, FILE *f)
 }
 
 /* The groups and their sum (docs/json-schema.md, "gpumem --group"). */
-int gpumem_print_groups_json(const struct gpumem_snapshot *s,
-			     enum gpumem_group_by by, FILE *f)
+static int print_groups(const struct gpumem_snapshot *s,
+			enum gpumem_group_by by, FILE *f, bool line)
 {
 	json_t *root = gm_json_doc(SCHEMA_VERSION, gpumem_sample_info(s));
 	json_t *arr = json_array();
@@ -95,7 +95,19 @@ int gpumem_print_groups_json(const struct gpumem_snapshot *s,
 	json_object_set_new(root, "unreadable_processes", json_integer(
 			    gpumem_scan_stats(s)->unreadable_processes));
 	gpumem_group_free(g);
-	return gm_json_print(root, f, false);
+	return gm_json_print(root, f, line);
+}
+
+int gpumem_print_groups_json(const struct gpumem_snapshot *s,
+			     enum gpumem_group_by by, FILE *f)
+{
+	return print_groups(s, by, f, false);
+}
+
+int gpumem_print_groups_json_line(const struct gpumem_snapshot *s,
+				  enum gpumem_group_by by, FILE *f)
+{
+	return print_groups(s, by, f, true);
 }
 
 static json_t *array_of(const struct gpumem_snapshot *s, const void *arr,

@@ -69,6 +69,23 @@ for by in cgroup unit user; do
 	check "--group $by: the sums close" \
 		'closes "$TMP/$by.json" "$TMP/show.json"'
 done
+# The same groups as CSV: a row each (no total row), parsed as CSV.
+got_csv() {
+	python3 -c '
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+assert all(r["group_by"] == sys.argv[2] for r in rows), rows
+print(json.dumps(sorted([r["name"], int(r["processes"]),
+                         int(r["gpu_pss_upper_bytes"]),
+                         int(r["dmabuf_pss_bytes"])] for r in rows)))
+' "$1" "$2"
+}
+for by in cgroup unit user; do
+	"$gpumem" --root "$tree" --group "$by" --csv >"$TMP/$by.csv" 2>"$TMP/err"
+	check "--group $by --csv: a row per group, as the fixture's files say" \
+		'[ "$(got_csv "$TMP/$by.csv" "$by")" = "$(truth "$by" "$tree")" ]'
+done
+
 check "by user: alice's six processes, root's one" \
 	'[ "$(jq -c "[.groups[] | [.name, .processes]] | sort" "$TMP/user.json")" = "[[\"0\",1],[\"1000\",6]]" ]'
 check "by unit: firefox's scope holds its three processes" \

@@ -71,10 +71,48 @@ run --root "$R" -o bogus
 rc_is "-o bogus refused" 1
 run --root "$R" --reindex -1
 rc_is "--reindex -1 refused" 1
-run --root "$R" --group user --json 1 2
-rc_is "--group --json INTERVAL refused (one document, no NDJSON)" 1
-run --root "$R" --group user --csv
-rc_is "--group --csv refused" 1
+
+# --group as a series: per sample, the groups' sums are that sample's
+# processes' (from the --json series of the same captures).
+run --root "$SERIES" 0.01 --json
+cp "$TMP/out" "$TMP/procs.ndjson"
+run --root "$SERIES" 0.01 --json --group unit
+rc_is "--group --json INTERVAL: a series" 0
+py "--group NDJSON: a document a line, each sample's groups closing on its processes" "$TMP/out" '
+import json, os, sys
+g = [json.loads(l) for l in open(sys.argv[1])]
+p = [json.loads(l) for l in open(os.environ["TMP"] + "/procs.ndjson")]
+assert len(g) == len(p) == 12, (len(g), len(p))
+for a, b in zip(g, p):
+    assert a["group_by"] == "unit", a
+    for k in ("gpu_pss_upper_bytes", "dmabuf_pss_bytes"):
+        want = sum(x[k] for x in b["processes"])
+        assert sum(x[k] for x in a["groups"]) == want == a["total"][k], k
+    assert a["total"]["processes"] == len(b["processes"])
+t = [a["time"]["realtime_ns"] for a in g]
+assert t == sorted(t) and len(set(t)) == len(t), t
+growth = [a["total"]["gpu_pss_upper_bytes"] for a in g]
+assert len(set(growth)) > 1, growth'
+run --root "$SERIES" 0.01 --csv --group user
+rc_is "--group --csv INTERVAL: a series" 0
+py "--group CSV: one head, then a row per group and sample, as its NDJSON says" "$TMP/out" '
+import csv, json, os, sys
+rows = list(csv.reader(open(sys.argv[1], newline="")))
+head = ["time.realtime_ns", "time.boottime_ns", "group_by", "processes",
+        "gpu_pss_bytes", "gpu_pss_upper_bytes", "dmabuf_pss_bytes",
+        "unknown_clients", "name"]
+assert rows[0] == head, rows[0]
+p = [json.loads(l) for l in open(os.environ["TMP"] + "/procs.ndjson")]
+body = [dict(zip(head, r)) for r in rows[1:]]
+assert all(len(r) == len(head) for r in rows[1:])
+assert len(body) == len(p), (len(body), len(p))
+t = [int(r["time.realtime_ns"]) for r in body]
+assert t == sorted(t) and len(set(t)) == len(t), t
+for r, b in zip(body, p):
+    assert r["group_by"] == "user" and r["name"] == "unknown", r
+    assert int(r["processes"]) == len(b["processes"])
+    assert int(r["gpu_pss_upper_bytes"]) == sum(
+        x["gpu_pss_upper_bytes"] for x in b["processes"]), r'
 
 # Replay: each capture of the series once, in order, then the end.
 run --root "$SERIES" 0.01 --json
