@@ -12,7 +12,7 @@
 
 #include "cli.h"
 
-#define CLI_MAX_OPTS 16
+#define CLI_MAX_OPTS 24
 
 int usage_error(const char *what, const char *arg)
 {

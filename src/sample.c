@@ -1,13 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
- * A series of samples on the library's scanner.  Each sample after the
- * first is a refresh: only the fds the last full walk found are read
- * again (0.19x a full walk).  A refresh does not see new processes or new
- * fds, so a full walk is made again now and then: by default whenever the
- * time since the last one pays for it at 1/REINDEX_SHARE_DIV of a core (a
- * small machine is walked every sample, one with 20,000 GPU fds every ten
- * seconds or so), or every --reindex seconds.  The library itself walks at
- * once when a refresh finds an indexed fd changed.
+ * A series of samples on the library's scanner, for gpumem INTERVAL,
+ * gpumem record and gpumem top.  Each sample after the first is a
+ * refresh: only the fds the last full walk found are read again (0.19x a
+ * full walk).  A refresh does not see new processes or new fds, so a full
+ * walk is made again now and then: by default whenever the time since the
+ * last one pays for it at 1/REINDEX_SHARE_DIV of a core (a small machine is
+ * walked every sample, one with 20,000 GPU fds every ten seconds or so),
+ * and at least every REINDEX_MAX_S, or every --reindex seconds.  The
+ * library itself walks at once when a refresh finds an indexed fd changed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,9 +22,11 @@
 
 /* Full walks cost at most 1/REINDEX_SHARE_DIV of a core, on average. */
 #define REINDEX_SHARE_DIV 200
+/* A new process waits at most this long for the walk that finds it. */
+#define REINDEX_MAX_S 10
 #define NSEC 1000000000LL
 
-static int64_t now_ns(clockid_t clk)
+int64_t sample_now_ns(clockid_t clk)
 {
 	struct timespec ts;
 
@@ -87,36 +90,45 @@ static int sample_operands(struct sample_plan *p, int nr, char **ops)
 	return -1;
 }
 
-struct sampler {
-	const struct sample_plan *plan;
-	struct gpumem_scanner *sc;
-	int64_t last_full_ns;	/* CLOCK_MONOTONIC */
-	int64_t full_cpu_ns;	/* what the last full walk cost */
-};
-
-static bool want_full(const struct sampler *sm, unsigned long n)
+int sampler_open(struct sampler *sm, const struct gpumem_opts *opts,
+		 const struct sample_plan *p)
 {
-	int64_t since = now_ns(CLOCK_MONOTONIC) - sm->last_full_ns;
+	*sm = (struct sampler){ .plan = p };
+	return gpumem_scanner_new(opts, &sm->sc);
+}
 
-	if (!n)
+void sampler_close(struct sampler *sm)
+{
+	gpumem_scanner_free(sm->sc);
+	sm->sc = NULL;
+}
+
+static bool want_full(const struct sampler *sm)
+{
+	int64_t since = sample_now_ns(CLOCK_MONOTONIC) - sm->last_full_ns;
+
+	if (!sm->taken)
 		return true;
 	if (sm->plan->reindex_ns >= 0)
 		return since >= sm->plan->reindex_ns;
-	return since / REINDEX_SHARE_DIV >= sm->full_cpu_ns;
+	return since >= REINDEX_MAX_S * NSEC ||
+	       since / REINDEX_SHARE_DIV >= sm->full_cpu_ns;
 }
 
-static int take(struct sampler *sm, unsigned long n,
-		struct gpumem_snapshot **out)
+int sampler_take(struct sampler *sm, struct gpumem_snapshot **out)
 {
-	bool full = want_full(sm, n);
-	int64_t cpu = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+	bool full = want_full(sm);
+	int64_t cpu = sample_now_ns(CLOCK_PROCESS_CPUTIME_ID);
 	int err = gpumem_scanner_sample(sm->sc, !full, out);
 
-	if (!err && (full || !gpumem_scan_stats(*out)->refreshed)) {
-		sm->last_full_ns = now_ns(CLOCK_MONOTONIC);
-		sm->full_cpu_ns = now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu;
+	if (err)
+		return err;
+	if (full || !gpumem_scan_stats(*out)->refreshed) {
+		sm->last_full_ns = sample_now_ns(CLOCK_MONOTONIC);
+		sm->full_cpu_ns = sample_now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu;
 	}
-	return err;
+	sm->taken++;
+	return 0;
 }
 
 /* Sleeps to the start of the next interval; a late sample skips slots. */
@@ -124,7 +136,7 @@ static void wait_next(const struct sample_plan *p, int64_t start,
 		      unsigned long n)
 {
 	int64_t next = start + (int64_t)n * p->interval_ns;
-	int64_t now = now_ns(CLOCK_MONOTONIC);
+	int64_t now = sample_now_ns(CLOCK_MONOTONIC);
 	struct timespec ts;
 
 	if (next < now)
@@ -145,14 +157,14 @@ static int sample_run(const struct gpumem_opts *opts,
 		      const struct sample_plan *p, sample_emit_fn *emit,
 		      void *ctx, unsigned long *taken)
 {
-	struct sampler sm = { .plan = p };
+	struct sampler sm;
 	struct gpumem_snapshot *s;
-	int64_t start = now_ns(CLOCK_MONOTONIC);
+	int64_t start = sample_now_ns(CLOCK_MONOTONIC);
 	unsigned long n;
 	int err;
 
 	*taken = 0;
-	err = gpumem_scanner_new(opts, &sm.sc);
+	err = sampler_open(&sm, opts, p);
 	if (err)
 		return err;
 	cli_catch_stop();
@@ -161,7 +173,7 @@ static int sample_run(const struct gpumem_opts *opts,
 			wait_next(p, start, n);
 		if (cli_stop)
 			break;
-		err = take(&sm, n, &s);
+		err = sampler_take(&sm, &s);
 		if (err)
 			break;
 		err = emit(ctx, s, n);
@@ -170,7 +182,7 @@ static int sample_run(const struct gpumem_opts *opts,
 			break;
 		*taken = n + 1;
 	}
-	gpumem_scanner_free(sm.sc);
+	sampler_close(&sm);
 	return err == -EPIPE || err == -ENODATA ? 0 : err;
 }
 
@@ -198,8 +210,8 @@ static int snapshot_error(const struct sample_args *a, int err)
 	return EXIT_RUNTIME;
 }
 
-static int sample_error(const struct sample_args *a, int err,
-			unsigned long taken, int out_err)
+int sample_error(const struct sample_args *a, int err, unsigned long taken,
+		 int out_err)
 {
 	if (!taken && !out_err)
 		return snapshot_error(a, err);

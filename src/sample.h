@@ -2,13 +2,15 @@
 /*
  * A series of samples, the way iostat and the libbpf tools take them: one
  * every interval, count of them, until SIGINT or SIGTERM or until the
- * reader of a pipe goes away.  gpumem [interval [count]] and gpumem record
- * use it.
+ * reader of a pipe goes away.  gpumem [interval [count]], gpumem record
+ * and gpumem top --batch run the loop; gpumem top's terminal, which waits
+ * for keys as well, takes its samples from the same sampler.
  */
 #ifndef GPUMEM_SAMPLE_H
 #define GPUMEM_SAMPLE_H
 
 #include <stdint.h>
+#include <time.h>
 
 #include "cli.h"
 #include "gpumem/gpumem.h"
@@ -32,7 +34,8 @@ int sample_set_reindex(void *args, const char *arg);
 "      --reindex SEC   walk all of /proc at least every SEC seconds (0: every\n" \
 "                      sample); the samples between re-read only the fds\n" \
 "                      found, so a new process or fd waits for the next walk.\n" \
-"                      Default: as often as a walk costs 0.5% of a core\n"
+"                      Default: as often as a walk costs 0.5% of a core,\n" \
+"                      and at least every 10 s\n"
 
 /*
  * Called with each sample, n from 0.  A negative errno stops the series:
@@ -55,6 +58,30 @@ int sample_parse_count(const char *s, unsigned long *n);
 int sample_parse(int argc, char **argv, const struct cli_opt *opts,
 		 struct sample_args *a, const char *usage, const char *file,
 		 int *file_at);
+/*
+ * Samples on a scanner, each after the first a refresh unless a full walk
+ * is due (the rule at the top of sample.c).
+ */
+struct sampler {
+	const struct sample_plan *plan;
+	struct gpumem_scanner *sc;
+	unsigned long taken;
+	int64_t last_full_ns;	/* CLOCK_MONOTONIC */
+	int64_t full_cpu_ns;	/* what the last full walk cost */
+};
+
+int sampler_open(struct sampler *sm, const struct gpumem_opts *opts,
+		 const struct sample_plan *p);
+int sampler_take(struct sampler *sm, struct gpumem_snapshot **out);
+void sampler_close(struct sampler *sm);
+int64_t sample_now_ns(clockid_t clk);
+
+/*
+ * The exit code of a series that failed with err after taken samples
+ * (out_err: emit's, the output's), said on stderr.
+ */
+int sample_error(const struct sample_args *a, int err, unsigned long taken,
+		 int out_err);
 /* Takes the series; the exit code (gpumem(1)), failures said on stderr. */
 int sample_main(const struct sample_args *a, sample_emit_fn *emit, void *ctx,
 		const int *out_err);

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* gpumem top: options, then the terminal or --batch. */
+/*
+ * gpumem top: options, then the terminal or --batch.  --batch is a series
+ * of sample.c (its loop, reindex rule and signals), a frame per sample;
+ * the terminal takes its samples from the same sampler.
+ */
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
@@ -9,14 +13,17 @@
 #include <unistd.h>
 
 #include "../cli.h"
+#include "../sample.h"
 #include "top.h"
 
 struct args {
-	struct cli_common c;	/* first: the common setters cast to it */
+	struct sample_args s;	/* first: the common setters cast to it */
 	struct top_ui ui;
 	bool batch;
-	double full_every;
 	unsigned int width;
+	struct top_view *v;
+	struct top_text_sink *text;	/* --batch's */
+	int out_err;
 };
 
 static const char usage_text[] =
@@ -30,9 +37,10 @@ static const char usage_text[] =
 "  -n, --iterations N    stop after N samples (default: until q, or\n"
 "                        interrupted)\n"
 "  -w, --width COLUMNS   of a --batch frame (default $COLUMNS, else 200)\n"
-"      --full-every SECONDS  a full walk of /proc (new processes, new fds)\n"
+"      --reindex SECONDS  a full walk of /proc (new processes, new fds)\n"
 "                        at most this far apart; 0: every sample (default:\n"
-"                        as often as 0.5%% of the time allows, 10 s at most)\n"
+"                        as often as a walk costs 0.5%% of a core, and at\n"
+"                        least every 10 s); --full-every is its old name\n"
 "  -s, --sort COLUMN     pid, user, gpu, gpupss, dmabuf, dmapss, delta,\n"
 "                        cgroup, command (default gpu)\n"
 "  -g, --group HOW       none, tree (PPid:, each tree's sum, then its\n"
@@ -65,22 +73,27 @@ static int parse_uint(const char *s, unsigned long lo, unsigned long hi,
 	return 0;
 }
 
+/* gpumem INTERVAL's own, but a frame every 10 ms is no view. */
 int top_parse_interval(const char *s, double *out)
 {
-	char *end;
-	double v;
+	int64_t ns;
+	int err = sample_parse_interval(s, &ns);
 
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < 0.1 || v > 86400)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	if (!err && ns < 100000000)
+		err = -ERANGE;
+	if (!err)
+		*out = (double)ns / 1e9;
+	return err;
 }
 
-static int set_delay(void *a, const char *s)
+static int set_delay(void *args, const char *s)
 {
-	return top_parse_interval(s, &((struct args *)a)->ui.interval_s);
+	struct args *a = args;
+	int err = top_parse_interval(s, &a->ui.interval_s);
+
+	if (!err)
+		sample_parse_interval(s, &a->s.plan.interval_ns);
+	return err;
 }
 
 static int set_batch(void *a, const char *s)
@@ -92,7 +105,7 @@ static int set_batch(void *a, const char *s)
 
 static int set_count(void *a, const char *s)
 {
-	return parse_uint(s, 1, 1ul << 31, &((struct args *)a)->ui.count);
+	return parse_uint(s, 1, 1ul << 31, &((struct args *)a)->s.plan.count);
 }
 
 static int set_width(void *a, const char *s)
@@ -141,19 +154,6 @@ static int set_group(void *a, const char *s)
 	return g < 0 ? -EINVAL : 0;
 }
 
-static int set_full_every(void *a, const char *s)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < 0 || v > 86400)
-		return -EINVAL;
-	((struct args *)a)->full_every = v;
-	return 0;
-}
-
 static int set_cmdline(void *a, const char *s)
 {
 	(void)s;
@@ -193,9 +193,10 @@ static const struct cli_opt options[] = {
 	{ "sort", 's', true, set_sort },
 	{ "group", 'g', true, set_group },
 	{ "filter", 'f', true, set_filter },
-	{ "delta", 257, true, set_delta },
+	SAMPLE_OPT_REINDEX,
 	{ "leak-window", 258, true, set_leak_window },
-	{ "full-every", 259, true, set_full_every },
+	{ "full-every", 259, true, sample_set_reindex },
+	{ "delta", 260, true, set_delta },
 	{ "command-line", 'c', false, set_cmdline },
 	CLI_OPT_PID, CLI_OPT_BYTES, CLI_OPT_ROOT,
 	{ NULL, 0, false, NULL }
@@ -203,102 +204,61 @@ static const struct cli_opt options[] = {
 
 double top_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return (double)sample_now_ns(CLOCK_MONOTONIC) / 1e9;
 }
 
-static bool full_due(const struct top_sampler *sm, double now)
+/* A frame of --batch per sample. */
+static int emit_frame(void *ctx, const struct gpumem_snapshot *s,
+		      unsigned long n)
 {
-	double since = now - sm->last_full;
+	struct args *a = ctx;
+	int err = top_view_update(a->v, s, &a->ui.set, true);
 
-	if (!sm->started)
-		return true;
-	if (sm->full_every >= 0)
-		return since >= sm->full_every;
-	return since >= TOP_FULL_MAX_S ||
-	       sm->full_cost <= since * TOP_FULL_SHARE;
-}
-
-int top_sample(struct top_sampler *sm, struct gpumem_snapshot **out)
-{
-	double t0 = top_now();
-	bool full = full_due(sm, t0);
-	int err = gpumem_scanner_sample(sm->sc, !full, out);
-
-	if (err || !full)
+	(void)n;
+	if (err)
 		return err;
-	sm->started = true;
-	sm->last_full = t0;
-	sm->full_cost = top_now() - t0;
-	return 0;
-}
-
-static void sleep_until(struct timespec *next, double interval_s)
-{
-	long ns = (long)(fmod(interval_s, 1.0) * 1e9);
-
-	next->tv_sec += (time_t)interval_s + (next->tv_nsec + ns) / 1000000000;
-	next->tv_nsec = (next->tv_nsec + ns) % 1000000000;
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, next, NULL) ==
-	       EINTR)
-		;
-}
-
-static int batch(struct top_sampler *sm, struct top_view *v,
-		 struct args *a)
-{
-	struct top_text_sink *t = malloc(sizeof(*t));
-	struct gpumem_snapshot *s;
-	struct timespec next;
-	unsigned long n;
-	int err = 0;
-
-	if (!t)
-		return -ENOMEM;
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	for (n = 0; !a->ui.count || n < a->ui.count; n++) {
-		if (n)
-			sleep_until(&next, a->ui.interval_s);
-		err = top_sample(sm, &s);
-		/* A replayed series (--root of captures) that has ended. */
-		if (err == -ENODATA && n) {
-			err = 0;
-			break;
-		}
-		if (err)
-			break;
-		err = top_view_update(v, s, &a->ui.set, true);
-		if (!err) {
-			top_text_sink_init(t, stdout, a->width);
-			top_frame(&t->k, v, &a->ui);
-			fputc('\n', stdout);
-			if (fflush(stdout))
-				err = -errno;
-		}
-		gpumem_snapshot_free(s);
-		if (err)
-			break;
-	}
-	free(t);
+	top_text_sink_init(a->text, stdout, a->width);
+	top_frame(&a->text->k, a->v, &a->ui);
+	fputc('\n', stdout);
+	if (fflush(stdout) || ferror(stdout))
+		a->out_err = err = errno ? -errno : -EIO;
 	return err;
 }
 
-static int run_error(const struct args *a, int err)
+static int batch(struct args *a)
 {
-	if (err == -ENOENT || err == -ENOTDIR || err == -EACCES) {
-		fprintf(stderr, "gpumem top: cannot read %s/proc: %s\n",
-			a->c.opts.root ? a->c.opts.root : "", strerror(-err));
-		return EXIT_NO_SOURCE;
+	int ret;
+
+	a->text = malloc(sizeof(*a->text));
+	if (!a->text) {
+		fprintf(stderr, "gpumem top: %s\n", strerror(ENOMEM));
+		return EXIT_RUNTIME;
 	}
-	if (err == -ESRCH) {
-		fprintf(stderr, "gpumem top: no process %d\n",
-			(int)a->c.opts.pid);
-		return EXIT_USAGE;
+	ret = sample_main(&a->s, emit_frame, a, &a->out_err);
+	free(a->text);
+	return ret;
+}
+
+static int tty(struct args *a)
+{
+	struct sampler sm;
+	int err;
+
+	if (a->s.c.opts.root)
+		cli_warn_partial(a->s.c.opts.root);
+	err = sampler_open(&sm, &a->s.c.opts, &a->s.plan);
+	if (err)
+		return sample_error(&a->s, err, 0, 0);
+	cli_catch_stop();
+	a->ui.count = a->s.plan.count;
+	err = top_tty_run(&sm, a->v, &a->ui);
+	sampler_close(&sm);
+	if (err == -ENOTTY) {
+		fprintf(stderr, "gpumem top: cannot start the terminal "
+			"(TERM=%s)\n", getenv("TERM") ? getenv("TERM") : "");
+		return EXIT_RUNTIME;
 	}
-	fprintf(stderr, "gpumem top: %s\n", strerror(-err));
-	return EXIT_RUNTIME;
+	return err ? sample_error(&a->s, err, sm.taken, 0) : EXIT_OK;
 }
 
 static void defaults(struct args *a)
@@ -306,8 +266,10 @@ static void defaults(struct args *a)
 	const char *cols = getenv("COLUMNS");
 	unsigned long w;
 
+	a->s.c.opts = (struct gpumem_opts){ GPUMEM_OPTS_INIT };
 	a->ui.interval_s = 2.0;
-	a->full_every = -1;
+	a->s.plan.interval_ns = 2000000000;
+	a->s.plan.reindex_ns = -1;
 	a->ui.set.sort = TOP_COL_GPU;
 	a->ui.set.delta_samples = 5;
 	gpumem_leak_rule_default(&a->ui.set.rule);
@@ -317,8 +279,7 @@ static void defaults(struct args *a)
 
 int cmd_top(int argc, char **argv)
 {
-	struct args a = { .c.opts = { GPUMEM_OPTS_INIT } };
-	struct top_sampler sm = { 0 };
+	struct args a = { 0 };
 	struct top_view v = { 0 };
 	int ret, err;
 
@@ -327,31 +288,23 @@ int cmd_top(int argc, char **argv)
 	ret = cli_parse(argc, argv, options, &a, usage_text);
 	if (ret >= 0)
 		return ret;
-	a.ui.set.flags = a.c.flags;
+	a.ui.set.flags = a.s.c.flags;
 	if (!a.batch && (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))) {
 		fprintf(stderr, "gpumem top: not a terminal: use --batch\n");
 		return EXIT_USAGE;
 	}
-	v.live = !a.c.opts.root || !strcmp(a.c.opts.root, "/");
-	v.root = a.c.opts.root;
+	v.live = !a.s.c.opts.root || !strcmp(a.s.c.opts.root, "/");
+	v.root = a.s.c.opts.root;
 	/* No interval: it changes with the d key and with pauses, and the
 	 * rates come from each point's own time. */
 	err = gpumem_history_new(TOP_HISTORY_BYTES, 0, &v.hist);
-	if (err)
-		return run_error(&a, err);
-	sm.full_every = a.full_every;
-	err = gpumem_scanner_new(&a.c.opts, &sm.sc);
 	if (err) {
-		gpumem_history_free(v.hist);
-		return run_error(&a, err);
+		fprintf(stderr, "gpumem top: %s\n", strerror(-err));
+		return EXIT_RUNTIME;
 	}
-	if (a.c.opts.root)
-		cli_warn_partial(a.c.opts.root);
-	err = a.batch ? batch(&sm, &v, &a) : top_tty_run(&sm, &v, &a.ui);
+	a.v = &v;
+	ret = a.batch ? batch(&a) : tty(&a);
 	top_view_free(&v);
 	gpumem_history_free(v.hist);
-	gpumem_scanner_free(sm.sc);
-	if (err == -EPIPE)
-		return EXIT_OK;
-	return err ? run_error(&a, err) : EXIT_OK;
+	return ret;
 }

@@ -4,7 +4,7 @@
  * data flows: series.c reads a figure's recent points from the library's
  * history, view.c turns a snapshot into the rows shown (filter, group, sort), frame.c writes a
  * frame to a sink (plain text for --batch, ncurses for the terminal,
- * tty.c), cmd_top.c runs the loop.
+ * tty.c), cmd_top.c runs the loop (sample.c's).
  */
 #ifndef GPUMEM_TOP_H
 #define GPUMEM_TOP_H
@@ -205,28 +205,12 @@ bool top_utf8(void);
 const char *top_fmt_size(char *buf, size_t size, uint64_t v,
 			 unsigned int flags);
 
-/*
- * cmd_top.c: samples.  A full walk of /proc sees new processes and fds; a
- * refresh only re-reads the fds a full walk found, for a fifth of the
- * cost.  full_every < 0: a full walk when the walks so far cost at most
- * TOP_FULL_SHARE of the time, and at least every TOP_FULL_MAX_S.
- */
-#define TOP_FULL_SHARE 0.005
-#define TOP_FULL_MAX_S 10.0
-
-struct top_sampler {
-	struct gpumem_scanner *sc;
-	double full_every;	/* seconds between full walks, < 0: adaptive */
-	double last_full;	/* CLOCK_MONOTONIC of the last one */
-	double full_cost;	/* what it took */
-	bool started;
-};
-
-int top_sample(struct top_sampler *sm, struct gpumem_snapshot **out);
+/* cmd_top.c: CLOCK_MONOTONIC in seconds, the sampler's clock */
+struct sampler;
 double top_now(void);
 
 /* tty.c: the interactive terminal */
-int top_tty_run(struct top_sampler *sm, struct top_view *v,
+int top_tty_run(struct sampler *sm, struct top_view *v,
 		struct top_ui *ui);
 
 /* cmd_top.c: "0.5": seconds, 0.1 to a day */

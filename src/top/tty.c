@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../cli.h"
+#include "../sample.h"
 #include "top.h"
 
 #define KEY_ESC 27
@@ -27,7 +29,7 @@ enum prompt {
 
 struct tty {
 	struct top_sink k;
-	struct top_sampler *sm;
+	struct sampler *sm;
 	struct top_view *v;
 	struct top_ui *ui;
 	struct gpumem_snapshot *snap;
@@ -79,7 +81,7 @@ static void tty_end_line(struct top_sink *k)
 static int take(struct tty *t)
 {
 	struct gpumem_snapshot *s;
-	int err = top_sample(t->sm, &s);
+	int err = sampler_take(t->sm, &s);
 
 	/* A replayed series (--root of captures) has ended: its last frame
 	 * stays, to look at. */
@@ -349,7 +351,8 @@ static int loop(struct tty *t)
 {
 	int err = take(t);
 
-	while (!err && !t->quit) {
+	/* SIGINT, SIGTERM: cli_stop, and getch() returns; then endwin(). */
+	while (!err && !t->quit && !cli_stop) {
 		double wait = t->next_s - top_now();
 		int ch;
 
@@ -366,7 +369,7 @@ static int loop(struct tty *t)
 	return err;
 }
 
-int top_tty_run(struct top_sampler *sm, struct top_view *v,
+int top_tty_run(struct sampler *sm, struct top_view *v,
 		struct top_ui *ui)
 {
 	struct tty t = { .sm = sm, .v = v, .ui = ui };

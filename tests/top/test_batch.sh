@@ -18,6 +18,7 @@ cat >"$TMP/frames.py" <<'EOF'
 import json, re, sys
 want = json.load(open(sys.argv[2]))
 frames = open(sys.argv[1]).read().split('gpumem top - ')[1:]
+assert len(frames) == 3, len(frames)
 for f in frames:
     lines = f.split('\n')
     for card, d in want['devices'].items():
@@ -185,6 +186,26 @@ else
 	echo "ok - the recorded series # SKIP no tests/fixtures/series-leak"
 	N=$((N + 1))
 fi
+
+# SIGTERM ends --batch as it ends gpumem INTERVAL (one loop): status 0,
+# the frames written whole.
+"$GPUMEM" top --batch -d 0.1 -b --root "$FIX" >"$TMP/term" 2>"$TMP/err" &
+pid=$!
+i=0
+while [ "$(grep -c "^gpumem top - " "$TMP/term")" -lt 2 ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM $pid
+wait $pid
+rc=$?
+check "SIGTERM: --batch ends with status 0, its last frame whole" \
+	'[ $rc -eq 0 ] && [ "$(tail -c 1 "$TMP/term" | od -An -c | tr -d " ")" = "\n" ] && [ "$(grep -cE "^ +PID USER" "$TMP/term")" -eq "$(grep -c "^gpumem top - " "$TMP/term")" ]'
+# --full-every is --reindex's old name: the same rule.
+for opt in --reindex --full-every; do
+	"$GPUMEM" top --batch -n 3 -d 0.1 $opt 3600 --root "$FIX" >"$TMP/o" 2>"$TMP/err"
+	check "top $opt 3600: accepted" '[ $? -eq 0 ]'
+done
 
 "$GPUMEM" top --root "$FIX" </dev/null >"$TMP/o" 2>"$TMP/err"
 check "no terminal and no --batch: usage error 1" \

@@ -46,6 +46,7 @@ start() {
 	w=$1 h=$2
 	shift 2
 	$T kill-server 2>/dev/null
+	rm -f "$TMP/stty.after"
 	S=$((S + 1))
 	T="tmux -L gpumem-top-$$-$S -f /dev/null"
 	$T new-session -d -s top -x "$w" -y "$h" "env -i PATH=$PATH HOME=$TMP TERM=screen LANG=C.UTF-8 ${NO_COLOR:+NO_COLOR=1} sh"
@@ -58,6 +59,15 @@ start() {
 
 keys() {
 	$T send-keys -t top "$@"
+}
+
+# Until the shell has written the settings gpumem top left (a bound).
+wait_stty() {
+	i=0
+	while [ ! -s "$TMP/stty.after" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 }
 
 "$GPUMEM" --root "$FIX" --json >"$TMP/json" 2>/dev/null
@@ -182,11 +192,7 @@ check "q quits with status 0" \
 # the command that printed it has "BEFORE-TOP;")
 check "the terminal is restored: the screen from before" \
 	'grep -q "BEFORE-TOP$" "$TMP/screen" || { sed "s/^/# /" "$TMP/screen"; false; }'
-i=0
-while [ ! -s "$TMP/stty.after" ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_stty
 check "the terminal is restored: the same stty settings" \
 	'cmp "$TMP/stty.before" "$TMP/stty.after" >"$TMP/err" 2>&1'
 
@@ -220,6 +226,15 @@ start 100 30 --root "$FIX" -d 0.2 -n 3
 wait_for '^TOP-EXIT=[0-9]'
 check "-n 3 in a terminal: three samples, then status 0" \
 	'grep -q "^TOP-EXIT=0" "$TMP/screen" && grep -q "BEFORE-TOP$" "$TMP/screen" || { grep -v "^$" "$TMP/screen" | sed "s/^/# /"; false; }'
+
+# Ctrl-C (SIGINT, as gpumem INTERVAL takes it): out with status 0 and the
+# terminal as it was, not killed in the alternate screen.
+start 100 30 --root "$FIX" -d 0.2
+keys C-c
+wait_for '^TOP-EXIT=[0-9]'
+wait_stty
+check "Ctrl-C: status 0, the screen and stty settings from before" \
+	'grep -q "^TOP-EXIT=0" "$TMP/screen" && grep -q "BEFORE-TOP$" "$TMP/screen" && cmp "$TMP/stty.before" "$TMP/stty.after" >"$TMP/err" 2>&1 || { grep -v "^$" "$TMP/screen" | sed "s/^/# /"; false; }'
 
 # Colour: there with a colour terminal, gone with NO_COLOR.
 start 200 50 --root "$FIX"
