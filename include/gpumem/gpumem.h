@@ -318,6 +318,20 @@ struct gpumem_snapshot;
 int gpumem_snapshot_take(const struct gpumem_opts *opts,
 			 struct gpumem_snapshot **out);
 void gpumem_snapshot_free(struct gpumem_snapshot *snap);
+/*
+ * A snapshot read back from a document of gpumem_print_json() (gpumem
+ * --json, gpumemd's snapshot reply): text[len] is anyone's, so any value
+ * that is not what gpumem writes fails it whole, -EBADMSG.  The figures
+ * are taken as the document has them, not computed again.  Read back:
+ * the devices, the processes (with their devices, uid and cgroup), the
+ * dma-buf totals, the scan counts, the collector's state, the sources and
+ * the time: what the table, the groups and the CSV show.  Not read back:
+ * the clients and dma-bufs themselves (gpumem_clients() and
+ * gpumem_dmabufs() give none, nor a process's holdings), the collector's
+ * totals, dmem.
+ */
+int gpumem_snapshot_from_json(const char *text, size_t len,
+			      struct gpumem_snapshot **out);
 
 /*
  * Repeated sampling.  A full sample walks /proc and keeps an index of the

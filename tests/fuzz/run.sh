@@ -12,7 +12,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${FUZZ_BUILD_DIR:-$SRC/build-fuzz}
 CORPUS=$SRC/tests/fuzz/corpus
 TARGETS="drm_fdinfo dmabuf_fdinfo maps parse_u64 key_value meminfo uevent status cgroup shares dmem cmdline recording request"
-TARGETS="$TARGETS task_iter dmabuf_iter"
+TARGETS="$TARGETS task_iter dmabuf_iter document"
 CLANG=${CC:-clang-14}
 
 case $CLANG in clang*) ;; *) CLANG=clang-14 ;; esac
