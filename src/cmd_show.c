@@ -10,8 +10,13 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "daemon.h"
 #include "gpumem/gpumem.h"
 #include "sample.h"
+
+enum daemon_use { DAEMON_AUTO, DAEMON_ON, DAEMON_OFF };
+/* What the samples so far were said to come from. */
+enum via { VIA_NONE, VIA_OWN, VIA_DAEMON };
 
 struct args {
 	struct sample_args s;	/* first: the common setters cast to it */
@@ -20,6 +25,11 @@ struct args {
 	bool grouped;
 	enum gpumem_group_by group_by;
 	int out_err;		/* what writing a sample failed with */
+	enum daemon_use daemon;
+	const char *socket;
+	enum via via;
+	unsigned int unread;	/* the last walk that found any unreadable */
+	bool daemon_failed;	/* --daemon and it did not answer */
 };
 
 static const char usage_text[] =
@@ -28,6 +38,9 @@ static const char usage_text[] =
 "shared buffer counted once.  With INTERVAL (seconds, 0.01 to 86400, e.g.\n"
 "0.5): a sample every INTERVAL, COUNT of them or until interrupted, each\n"
 "table after a line with its time, each JSON document on one line (NDJSON).\n"
+"Where this user cannot read every process and gpumemd answers on its\n"
+"socket, gpumemd's figures are shown instead, as stderr says: every device\n"
+"and your own processes (all of them for root and group gpumem).\n"
 "\n"
 "  -p, --pid PID       only this process (shares still computed system-wide)\n"
 "  -j, --json          JSON (schema: gpumem(1), docs/json-schema.md)\n"
@@ -45,6 +58,10 @@ SAMPLE_USAGE_REINDEX
 "                      256 MiB, files 0600) into DIR, new or an empty\n"
 "                      directory of yours, for --root or a bug report\n"
 CLI_HELP_DISCOVERY
+"      --daemon        gpumemd's figures even where every process is\n"
+"                      readable; exit 2 when it does not answer\n"
+"      --no-daemon     never ask gpumemd: this scan's own figures\n"
+"      --socket PATH   gpumemd's socket (default " DAEMON_SOCKET ")\n"
 "  -h, --help          this text\n"
 "  -V, --version       the version (as the only argument)\n"
 "\n"
@@ -89,6 +106,26 @@ static int set_group(void *args, const char *arg)
 	return -EINVAL;
 }
 
+static int set_daemon(void *args, const char *arg)
+{
+	(void)arg;
+	((struct args *)args)->daemon = DAEMON_ON;
+	return 0;
+}
+
+static int set_no_daemon(void *args, const char *arg)
+{
+	(void)arg;
+	((struct args *)args)->daemon = DAEMON_OFF;
+	return 0;
+}
+
+static int set_socket(void *args, const char *arg)
+{
+	((struct args *)args)->socket = arg;
+	return arg[0] ? 0 : -EINVAL;
+}
+
 static const struct cli_opt options[] = {
 	CLI_OPT_PID, CLI_OPT_JSON, CLI_OPT_BYTES, CLI_OPT_ROOT,
 	{ "csv", 'c', false, set_csv },
@@ -96,6 +133,9 @@ static const struct cli_opt options[] = {
 	SAMPLE_OPT_REINDEX,
 	{ "capture", 256, true, set_capture },
 	{ "group", 'g', true, set_group }, CLI_OPT_DISCOVERY,
+	{ "daemon", 321, false, set_daemon },
+	{ "no-daemon", 322, false, set_no_daemon },
+	{ "socket", 323, true, set_socket },
 	{ NULL, 0, false, NULL }
 };
 
@@ -193,9 +233,19 @@ static void print_time(const struct gpumem_snapshot *s, unsigned long n)
 	       (int)(ns / 1000000 % 1000), tm.tm_zone ? tm.tm_zone : "");
 }
 
+/* doc: gpumemd's document, printed as it came (its "access" included). */
 static int print_sample(const struct args *a, const struct gpumem_snapshot *s,
-			unsigned long n)
+			const json_t *doc, unsigned long n)
 {
+	bool line = a->s.plan.interval_ns;
+
+	if (doc && a->s.c.json && !a->grouped) {
+		if (json_dumpf(doc, stdout, (line ? JSON_COMPACT :
+				JSON_INDENT(2)) | JSON_PRESERVE_ORDER) ||
+		    putchar('\n') == EOF)
+			return -EIO;
+		return 0;
+	}
 	if (a->grouped && a->csv)
 		return gpumem_print_groups_csv(s, a->group_by, stdout,
 					       a->s.c.flags |
@@ -221,20 +271,92 @@ static int print_sample(const struct args *a, const struct gpumem_snapshot *s,
 }
 
 /*
+ * Whether to ask gpumemd for this sample: never of a --root tree.  Once a
+ * walk found processes unreadable, the rest of the series asks too: the
+ * refreshes between walks read only what the walk could.
+ */
+static bool want_daemon(struct args *a, const struct gpumem_snapshot *s)
+{
+	if (a->daemon == DAEMON_OFF || a->s.c.opts.root || a->s.c.opts.pid)
+		return false;
+	if (gpumem_scan_stats(s)->unreadable_processes)
+		a->unread = gpumem_scan_stats(s)->unreadable_processes;
+	return a->daemon == DAEMON_ON || a->unread;
+}
+
+/* Said once, and again whenever a series goes from one to the other. */
+static void say_daemon(struct args *a, const struct daemon_reply *r)
+{
+	char uid[64] = "";
+
+	if (a->via == VIA_DAEMON)
+		return;
+	a->via = VIA_DAEMON;
+	if (r->uid != 0)
+		snprintf(uid, sizeof(uid), " (it runs as uid %d, not root)",
+			 (int)r->uid);
+	if (a->daemon == DAEMON_ON)
+		fprintf(stderr, "gpumem: figures from gpumemd (%s, --daemon)%s: ",
+			a->socket, uid);
+	else
+		fprintf(stderr, "gpumem: %u process%s not readable by this user: "
+			"figures from gpumemd (%s)%s: ", a->unread,
+			a->unread == 1 ? " is" : "es are", a->socket, uid);
+	fprintf(stderr, "%s\n", r->all ? "every process" :
+		"every device, and your own processes only");
+}
+
+/*
+ * gpumemd's snapshot for this sample into r, or false: the own scan's,
+ * with a note when gpumemd was asked and did not answer (--daemon: the
+ * end of the series, exit 2).
+ */
+static bool from_daemon(struct args *a, const struct gpumem_snapshot *own,
+			struct daemon_reply *r)
+{
+	char why[256];
+	int err;
+
+	if (!want_daemon(a, own))
+		return false;
+	err = daemon_ask(a->socket, r, why, sizeof(why));
+	if (!err) {
+		say_daemon(a, r);
+		return true;
+	}
+	if (a->daemon == DAEMON_ON) {
+		fprintf(stderr, "gpumem: --daemon: gpumemd (%s): %s\n",
+			a->socket, why);
+		a->daemon_failed = true;
+	} else if (a->via != VIA_OWN) {
+		fprintf(stderr, "gpumem: gpumemd (%s): %s: this scan's own "
+			"figures\n", a->socket, why);
+	}
+	a->via = VIA_OWN;
+	return false;
+}
+
+/*
  * Each sample reaches its reader whole and at once.  A reader that went
  * away (EPIPE) ends the series: what stdio still holds for it is dropped.
  */
 static int emit(void *ctx, const struct gpumem_snapshot *s, unsigned long n)
 {
 	struct args *a = ctx;
+	struct daemon_reply r = { 0 };
+	bool via = from_daemon(a, s, &r);
 	int err;
 
+	/* The end of the series, already said: cmd_show() exits 2. */
+	if (a->daemon_failed)
+		return -EPIPE;
 	if (!n) {
 		cli_warn_discovery(&a->s.c.opts, s);
-		warn_incomplete(s);
+		warn_incomplete(via ? r.snap : s);
 	}
 	errno = 0;
-	err = print_sample(a, s, n);
+	err = print_sample(a, via ? r.snap : s, r.doc, n);
+	daemon_reply_free(&r);
 	if (fflush(stdout) || ferror(stdout) || err)
 		err = errno ? -errno : err ? err : -EIO;
 	if (err == -EPIPE) {
@@ -249,13 +371,20 @@ int cmd_show(int argc, char **argv)
 {
 	/* No INTERVAL: one sample. */
 	struct args a = { .s.c.opts = { GPUMEM_OPTS_INIT },
-			  .s.plan = { .count = 1, .reindex_ns = -1 } };
+			  .s.plan = { .count = 1, .reindex_ns = -1 },
+			  .socket = DAEMON_SOCKET };
 	int ret = sample_parse(argc, argv, options, &a.s, usage_text, NULL,
 			       NULL);
 
 	if (ret >= 0)
 		return ret;
+	if (a.daemon == DAEMON_ON && (a.s.c.opts.root || a.s.c.opts.pid ||
+				      a.capture_dir))
+		return usage_error("--daemon cannot be used with",
+				   a.s.c.opts.root ? "--root" :
+				   a.capture_dir ? "--capture" : "--pid");
 	if (a.capture_dir)
 		return capture(&a);
-	return sample_main(&a.s, emit, &a, &a.out_err);
+	ret = sample_main(&a.s, emit, &a, &a.out_err);
+	return a.daemon_failed ? EXIT_NO_SOURCE : ret;
 }

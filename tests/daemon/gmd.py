@@ -169,3 +169,25 @@ def fixture_copy(fixture, tmp, owners):
                     "Uid:\t%d\t%d\t%d\t%d\nGid:\t%d\t%d\t%d\t%d\n" %
                     ((uid,) * 4 + (uid,) * 4))
     return root
+
+
+def serve_owned(t, exe, fixture, owners, body, *extra):
+    """body(d, root, tmp, exp) with gpumemd on a copy of fixture whose
+    processes belong to owners, answering on its socket only; exp: the
+    fixture's expected.json.  Root only: the tests run clients as other
+    users.  Returns the TAP exit status."""
+    if os.geteuid() != 0:
+        print("1..0 # SKIP needs root to run clients as other users")
+        return 0
+    with open(os.path.join(fixture, "expected.json")) as f:
+        exp = json.load(f)
+    tmp = scratch()
+    root = fixture_copy(fixture, tmp, owners)
+    d = Daemon(exe, root, tmp, "--no-collector", "--listen", "none", *extra)
+    try:
+        t.ok(d.start_socket(), "gpumemd serves its socket", d.log_text())
+        body(d, root, tmp, exp)
+    finally:
+        d.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+    return t.done()
