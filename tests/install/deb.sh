@@ -94,6 +94,9 @@ check "bash completes gpumem's commands from gpumem --help" \
 	 complete_words gpumem bpf "" | grep -qx unload'
 check "bash completes gpumemd's options from gpumemd --help" \
 	'complete_words gpumemd --li | grep -qx -- --listen'
+check "bash completes gpumem's --no-daemon and --socket's PATH" \
+	'[ "$(complete_words gpumem --no-d)" = --no-daemon ] &&
+	 complete_words gpumem --socket /usr/b | grep -qx /usr/bin'
 check "bash completes an option's choices (bpf load --attach)" \
 	'[ "$(complete_words gpumem bpf load --attach "" | tr "\n" " ")" = "auto raw_tp tp_btf " ]'
 
