@@ -92,6 +92,69 @@ static long kib_of(pid_t pid, const char *file, const char *key)
 	return v;
 }
 
+/* The mappings of pid by Rss, largest first: where the RSS is. */
+struct mapping {
+	char name[160];
+	long rss, dirty;	/* KiB; dirty: Private_Dirty */
+};
+
+static int by_rss(const void *a, const void *b)
+{
+	return (int)(((const struct mapping *)b)->rss -
+		     ((const struct mapping *)a)->rss);
+}
+
+/* Each file's mappings summed (anonymous ones as "[anon]"). */
+static void add_mapping(struct mapping *m, size_t *nr, size_t cap,
+			const char *name, long rss, long dirty)
+{
+	size_t i;
+
+	for (i = 0; i < *nr && strcmp(m[i].name, name); i++)
+		;
+	if (i == *nr && *nr == cap)
+		return;
+	if (i == *nr)
+		snprintf(m[(*nr)++].name, sizeof(m->name), "%s", name);
+	m[i].rss += rss;
+	m[i].dirty += dirty;
+}
+
+static void print_mappings(pid_t pid)
+{
+	static struct mapping m[256];
+	char path[64], line[512], name[160] = "[anon]";
+	size_t nr = 0, i;
+	long rss = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/smaps", (int)pid);
+	f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi, off, ino;
+		unsigned int maj, mnr;
+		char perms[8];
+		int at = 0;
+
+		line[strcspn(line, "\n")] = '\0';
+		if (sscanf(line, "Rss: %ld", &rss) == 1)
+			continue;
+		if (!strncmp(line, "Private_Dirty:", 14))
+			add_mapping(m, &nr, 256, name, rss, atol(line + 14));
+		/* A mapping's first line: "lo-hi perms off maj:min ino path". */
+		else if (sscanf(line, "%lx-%lx %7s %lx %x:%x %lu %n", &lo, &hi,
+				perms, &off, &maj, &mnr, &ino, &at) == 7)
+			snprintf(name, sizeof(name), "%s",
+				 line[at] ? line + at : "[anon]");
+	}
+	if (f)
+		fclose(f);
+	qsort(m, nr, sizeof(*m), by_rss);
+	printf("mappings by Rss (KiB Rss / Private_Dirty):\n");
+	for (i = 0; i < nr && i < 14; i++)
+		printf("  %6ld %6ld  %s\n", m[i].rss, m[i].dirty, m[i].name);
+}
+
 /* One GET /metrics; its length, or -1. */
 static long scrape(int port)
 {
@@ -134,10 +197,13 @@ static pid_t start(const char *exe, const char *root, const char *sock,
 
 		if (null >= 0)
 			dup2(null, 2);
+		/* --group root: a group in /etc/group, as gpumem is where
+		 * installed (sysusers.d); one missing there is looked up
+		 * through NSS, whose modules stay mapped. */
 		execl(exe, exe, "-f", "--root", root, "--socket", sock,
 		      "--listen", listen, "--interval", "1",
 		      "--max-process-series", "1000", "--no-collector",
-		      (char *)NULL);
+		      "--group", "root", (char *)NULL);
 		_exit(127);
 	}
 	return pid;
@@ -194,9 +260,11 @@ int main(int argc, char **argv)
 	       rss, kib_of(pid, "status", "VmHWM:"), rss / 4096.0,
 	       rss / 19531.0, rss / (135 * 1024.0));
 	/* Shared library pages are most of the rest of RSS. */
-	printf("of which anonymous %ld KiB (the 1 MiB history included); "
-	       "PSS %ld KiB\n", kib_of(pid, "smaps_rollup", "Anonymous:"),
+	printf("RssAnon %ld KiB (the 1 MiB history included), RssFile %ld "
+	       "KiB, PSS %ld KiB\n", kib_of(pid, "status", "RssAnon:"),
+	       kib_of(pid, "status", "RssFile:"),
 	       kib_of(pid, "smaps_rollup", "Pss:"));
+	print_mappings(pid);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
