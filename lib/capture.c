@@ -602,6 +602,38 @@ static int capture_procs(struct cap *c)
 /* ---- sysfs -------------------------------------------------------- */
 
 /*
+ * What a tree walk may pass over: a directory that went, is not ours, or
+ * was swapped for a link.  Anything else (EMFILE, EIO) makes the capture
+ * PARTIAL rather than silently smaller.
+ */
+static bool passed_over(int err)
+{
+	return gm_is_gone(err) || gm_is_denied(err) || err == -ELOOP ||
+	       err == -ENOTDIR;
+}
+
+static int copy_tree(struct cap *c, int from, int to,
+		     const char *const *files, int depth);
+
+static int copy_subtree(struct cap *c, int from, int to, const char *name,
+			const char *const *files, int depth)
+{
+	int sub = open_component(from, name), out, err;
+
+	if (sub < 0)
+		return passed_over(sub) ? 0 : sub;
+	err = charge(c, strlen(name));
+	out = err ? err : out_dir(to, name);
+	err = out < 0 ? out : copy_tree(c, sub, out, files, depth);
+	if (out >= 0) {
+		close(out);
+		(void)unlinkat(to, name, AT_REMOVEDIR);
+	}
+	close(sub);
+	return err;
+}
+
+/*
  * The named files of from and of every directory below it, as deep as a
  * reader goes (a cgroup tree): no link followed, each directory charged
  * for its name, and a directory left in the capture only where a file was
@@ -610,33 +642,23 @@ static int capture_procs(struct cap *c)
 static int copy_tree(struct cap *c, int from, int to,
 		     const char *const *files, int depth)
 {
-	struct dirent *de;
-	DIR *dir;
+	char **names = NULL;
+	size_t i, nr = 0;
 	int err = 0;
 
 	for (const char *const *f = files; !err && *f; f++)
 		err = copy_file(c, from, *f, to);
-	if (err || depth >= CAP_TREE_DEPTH ||
-	    gm_opendir_at(from, ".", &dir))
-		return err;
-	while (!err && (de = readdir(dir))) {
-		int sub, out;
-
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		sub = open_component(from, de->d_name);
-		if (sub < 0)
-			continue;	/* gone, denied, or planted as a link */
-		err = charge(c, strlen(de->d_name));
-		out = err ? err : out_dir(to, de->d_name);
-		err = out < 0 ? out : copy_tree(c, sub, out, files, depth + 1);
-		if (out >= 0) {
-			close(out);
-			(void)unlinkat(to, de->d_name, AT_REMOVEDIR);
-		}
-		close(sub);
+	if (!err && depth < CAP_TREE_DEPTH) {
+		err = gm_subdirs(from, &names, &nr);
+		err = passed_over(err) ? 0 : err;
 	}
-	closedir(dir);
+	for (i = 0; i < nr; i++) {
+		if (!err)
+			err = copy_subtree(c, from, to, names[i], files,
+					   depth + 1);
+		free(names[i]);
+	}
+	free(names);
 	return err;
 }
 

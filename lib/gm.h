@@ -60,6 +60,13 @@ int gm_read_record_flags_at(int dirfd, const char *path, struct gm_text *t,
 			    unsigned int flags);
 int gm_read_at(int dirfd, const char *path, struct gm_text *t);
 int gm_opendir_at(int dirfd, const char *path, DIR **out);
+/*
+ * The names of dirfd's subdirectories (no links, no dot names), sorted so
+ * that a tree is walked in one order, and read before the walk descends:
+ * one descriptor per level.  The caller frees each name and the array,
+ * also on error (*nr says how many were read).
+ */
+int gm_subdirs(int dirfd, char ***names, size_t *nr);
 /* For one-record files (single_open seq_files: fdinfo, comm; sysfs): a
  * short read is the end, which saves the read that would return 0. */
 int gm_read_record_at(int dirfd, const char *path, struct gm_text *t);

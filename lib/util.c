@@ -284,6 +284,36 @@ int gm_opendir_at(int dirfd, const char *path, DIR **out)
 	return err;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int gm_subdirs(int dirfd, char ***names, size_t *nr)
+{
+	struct dirent *de;
+	size_t cap = 0;
+	DIR *dir;
+	int err = gm_opendir_at(dirfd, ".", &dir);
+
+	*names = NULL;
+	*nr = 0;
+	if (err)
+		return err;
+	while (!err && (de = readdir(dir))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		err = gm_grow((void **)names, &cap, *nr + 1, sizeof(**names));
+		if (!err && !((*names)[*nr] = strdup(de->d_name)))
+			err = -ENOMEM;
+		*nr += !err;
+	}
+	closedir(dir);
+	if (*nr)
+		qsort(*names, *nr, sizeof(**names), by_name);
+	return err;
+}
+
 bool gm_next_line(const char *buf, size_t len, size_t *pos,
 		  const char **line, size_t *line_len)
 {

@@ -90,6 +90,7 @@ struct gm_series {
 
 /* *out NULL: root is not a series. */
 /* opts in this library's layout (gpumem.h: struct gpumem_opts). */
+#define GM_OPTS_MAX 1024
 int gm_opts_read(const struct gpumem_opts *in, struct gpumem_opts *out);
 int gm_series_open(const char *root, struct gm_series **out);
 /* The next capture's root into path; -ENODATA past the last. */

@@ -666,7 +666,13 @@ int gm_opts_read(const struct gpumem_opts *in, struct gpumem_opts *out)
 	*out = (struct gpumem_opts){ GPUMEM_OPTS_INIT };
 	if (!in)
 		return 0;
-	if (in->sz < offsetof(struct gpumem_opts, root) + sizeof(in->root))
+	/*
+	 * Past GM_OPTS_MAX sz is no size: the unsized layout of the 0.2
+	 * prerelease had root there, a pointer, and nothing past the
+	 * caller's struct may be read to find out.
+	 */
+	if (in->sz < offsetof(struct gpumem_opts, root) + sizeof(in->root) ||
+	    in->sz > GM_OPTS_MAX)
 		return -EINVAL;
 	for (i = sizeof(*out); i < in->sz; i++) {
 		if (p[i])

@@ -210,35 +210,12 @@ static int read_cgroup(struct walk *w, int dirfd, bool *has)
 	return err;
 }
 
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* The child cgroups' names, sorted: the same tree, the same order. */
+/* The child cgroups, sorted: the same tree, the same order. */
 static int children(int dirfd, char ***names, size_t *nr)
 {
-	struct dirent *de;
-	size_t cap = 0;
-	DIR *dir;
-	int err = gm_opendir_at(dirfd, ".", &dir);
+	int err = gm_subdirs(dirfd, names, nr);
 
-	*names = NULL;
-	*nr = 0;
-	if (err)
-		return gm_is_gone(err) || gm_is_denied(err) ? 0 : err;
-	while (!err && (de = readdir(dir))) {
-		if (de->d_type != DT_DIR || de->d_name[0] == '.')
-			continue;
-		err = gm_grow((void **)names, &cap, *nr + 1, sizeof(**names));
-		if (!err && !((*names)[*nr] = strdup(de->d_name)))
-			err = -ENOMEM;
-		*nr += !err;
-	}
-	closedir(dir);
-	if (*nr)
-		qsort(*names, *nr, sizeof(**names), by_name);
-	return err;
+	return gm_is_gone(err) || gm_is_denied(err) ? 0 : err;
 }
 
 static int walk(struct walk *w, int dirfd, int depth)

@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <sys/resource.h>
 
 #include <cmocka.h>
 
@@ -182,6 +184,61 @@ static void test_capture(void **state)
 	fx_cleanup(&f);
 }
 
+static int open_fds(void)
+{
+	int n = 0;
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* the one opendir holds */
+}
+
+/*
+ * Out of descriptors at any depth of a deep tree, a capture fails (and
+ * says PARTIAL); it never ends complete with the deep cgroups missing.
+ */
+static void test_capture_out_of_fds(void **state)
+{
+	char path[PATH_MAX + 256], deep[256] = "sys/fs/cgroup";
+	struct rlimit old, low;
+	int base, extra, err, level;
+	struct fx f;
+
+	(void)state;
+	fx_init(&f);
+	fx_write(&f, "proc/version", "Linux version 6.14.0\n");
+	fx_write(&f, "sys/fs/cgroup/cgroup.controllers", "dmem\n");
+	fx_write(&f, "sys/fs/cgroup/dmem.capacity", "drm/0000:03:00.0/vram0 "
+		 "1024\n");
+	for (level = 0; level < 20; level++) {
+		strcat(deep, "/a");
+		snprintf(path, sizeof(path), "%s/dmem.current", deep);
+		fx_write(&f, path, "drm/0000:03:00.0/vram0 %d\n", level);
+	}
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	base = open_fds();
+	for (extra = 1; extra < 64; extra++) {
+		snprintf(path, sizeof(path), "%s/c%d", f.root, extra);
+		low = (struct rlimit){ base + extra, old.rlim_max };
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+		err = gpumem_capture(f.root, path, 1 << 20);
+		assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+		/* failed: never marked complete; complete: nothing missing */
+		if (err)
+			snprintf(path, sizeof(path), "%s/c%d/gpumem-capture",
+				 f.root, extra);
+		else
+			snprintf(path, sizeof(path), "%s/c%d/%s/dmem.current",
+				 f.root, extra, deep);
+		assert_int_equal(access(path, F_OK), err ? -1 : 0);
+	}
+	fx_cleanup(&f);
+}
+
 /* Before 6.14 (the VM's 6.12), or without CONFIG_CGROUP_DMEM. */
 static void test_not_available(void **state)
 {
@@ -218,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_process_pools),
 		cmocka_unit_test(test_capture),
+		cmocka_unit_test(test_capture_out_of_fds),
 		cmocka_unit_test(test_not_available),
 	};
 

@@ -58,6 +58,10 @@ static void test_unsized_refused(void **state)
 	struct gpumem_opts o = { .root = ((struct fx *)*state)->root };
 
 	assert_all_answer(&o, -EINVAL);
+	/* The unsized layout had root first: a pointer is no size (ASan
+	 * fails the test if the library reads past o to check its tail). */
+	o.sz = (size_t)(uintptr_t)o.root;
+	assert_all_answer(&o, -EINVAL);
 }
 
 static void test_unknown_field_refused(void **state)
