@@ -48,6 +48,20 @@ void gmd_log_syslog(void);
 void gmd_log(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/*
+ * A sample's exposition text, shared by the scrapes that send it: each
+ * holds a reference until its response is done, so a new sample replaces
+ * the text without copying it per scrape or freeing it under one.
+ */
+struct gmd_text {
+	unsigned int refs;
+	size_t len;
+	char *buf;
+};
+
+struct gmd_text *gmd_text_ref(struct gmd_text *t);
+void gmd_text_unref(void *t);
+
 /* What one sample left for the readers. */
 struct gmd_state {
 	const struct gmd_config *cfg;
@@ -58,8 +72,7 @@ struct gmd_state {
 	int64_t last_index_ns;		/* CLOCK_BOOTTIME of the last full */
 	double sample_seconds;
 	int last_err;			/* of the last sample, 0 when it worked */
-	char *metrics;			/* the exposition text of snap */
-	size_t metrics_len;
+	struct gmd_text *metrics;	/* the exposition text of snap */
 	/* Rendered on the first request after each sample, then reused. */
 	json_t *snapshot_doc;
 	char *snapshot_all;		/* the reply to those who see all */

@@ -25,11 +25,10 @@ struct gmd_http {
 	struct gmd_state *st;
 };
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int code,
-			     const char *text, size_t len)
+/* r (NULL: out of memory) queued with the exposition's content type. */
+static enum MHD_Result queue(struct MHD_Connection *conn, unsigned int code,
+			     struct MHD_Response *r)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(len,
-		(void *)text, MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ret;
 
 	if (!r)
@@ -38,6 +37,27 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int code,
 	ret = MHD_queue_response(conn, code, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/* One of the constant texts below. */
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned int code,
+			     const char *text, size_t len)
+{
+	return queue(conn, code, MHD_create_response_from_buffer(len,
+		(void *)text, MHD_RESPMEM_PERSISTENT));
+}
+
+/* The response holds a reference to the text until it is sent. */
+static enum MHD_Result send_metrics(struct MHD_Connection *conn,
+				    struct gmd_text *t)
+{
+	struct MHD_Response *r;
+
+	r = MHD_create_response_from_buffer_with_free_callback_cls(t->len,
+		t->buf, gmd_text_unref, gmd_text_ref(t));
+	if (!r)
+		gmd_text_unref(t);
+	return queue(conn, MHD_HTTP_OK, r);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
@@ -65,7 +85,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn,
 	if (!h->st->metrics)
 		return reply(conn, MHD_HTTP_SERVICE_UNAVAILABLE, not_yet,
 			     sizeof(not_yet) - 1);
-	return reply(conn, MHD_HTTP_OK, h->st->metrics, h->st->metrics_len);
+	return send_metrics(conn, h->st->metrics);
 }
 
 /* "ADDR:PORT", IPv4 or [IPv6]; port 0 is for tests (the kernel picks). */

@@ -390,13 +390,9 @@ int main(int argc, char **argv)
 	 * Each sample's large arrays (1,000 clients: 2 MiB) in mappings of
 	 * their own, given back when freed: glibc's default raises the mmap
 	 * threshold after such a free, and the next sample's arrays then stay
-	 * in the heap, fragmenting it.  A fixed threshold also leaves the trim
-	 * threshold where it is: raised so that each scrape's copy of the
-	 * text (MHD's, 330 KiB) does not give the heap back and fault it in
-	 * again; the sampler trims after each sample.
+	 * in the heap, fragmenting it.
 	 */
 	mallopt(M_MMAP_THRESHOLD, GMD_MMAP_THRESHOLD);
-	mallopt(M_TRIM_THRESHOLD, 2 * GMD_MMAP_THRESHOLD);
 	if (!cfg.foreground) {
 		if (absolute(&cfg.root, &root) ||
 		    absolute(&cfg.socket_path, &sock)) {

@@ -39,26 +39,47 @@ int gmd_state_init(struct gmd_state *st, const struct gmd_config *cfg)
 	return err;
 }
 
-static char *render(const struct gmd_state *st, size_t *len)
+struct gmd_text *gmd_text_ref(struct gmd_text *t)
 {
+	t->refs++;
+	return t;
+}
+
+/* One thread: the sampler and libmicrohttpd's callbacks run in turn. */
+void gmd_text_unref(void *text)
+{
+	struct gmd_text *t = text;
+
+	if (t && !--t->refs) {
+		free(t->buf);
+		free(t);
+	}
+}
+
+static struct gmd_text *render(const struct gmd_state *st)
+{
+	struct gmd_text *t = calloc(1, sizeof(*t));
 	struct gpumem_prom_opts o = {
 		.process_metrics = st->cfg->process_metrics,
 		.max_process_series = st->cfg->max_process_series,
 		.sample_seconds = st->sample_seconds,
 		.explain = st->explain,
 	};
-	char *buf = NULL;
-	FILE *f = open_memstream(&buf, len);
+	FILE *f = t ? open_memstream(&t->buf, &t->len) : NULL;
 	int err;
 
-	if (!f)
-		return NULL;
-	err = gpumem_print_prometheus(st->snap, &o, f);
-	if (fclose(f) || err) {
-		free(buf);
+	if (!f) {
+		free(t);
 		return NULL;
 	}
-	return buf;
+	err = gpumem_print_prometheus(st->snap, &o, f);
+	if (fclose(f) || err) {
+		free(t->buf);
+		free(t);
+		return NULL;
+	}
+	t->refs = 1;
+	return t;
 }
 
 /* explain's JSON on one line: gpumem_explain_print_json() indents. */
@@ -121,7 +142,7 @@ int gmd_sample(struct gmd_state *st)
 	bool full = !st->last_index_ns ||
 		    t0 - st->last_index_ns >= st->cfg->index_interval_ns;
 	struct gpumem_snapshot *snap;
-	char *text;
+	struct gmd_text *text;
 	int err;
 
 	drop_replies(st);
@@ -146,9 +167,9 @@ int gmd_sample(struct gmd_state *st)
 		gmd_log(LOG_WARNING, "history: one sample is larger than "
 			"--history-bytes %zu: no history", st->cfg->history_bytes);
 	st->snap = snap;
-	text = render(st, &st->metrics_len);
+	text = render(st);
 	if (text) {
-		free(st->metrics);
+		gmd_text_unref(st->metrics);
 		st->metrics = text;
 	}
 	/* glibc keeps freed heap for later: given back, RSS is what lives. */
@@ -163,6 +184,6 @@ void gmd_state_free(struct gmd_state *st)
 	gpumem_explain_free(st->explain);
 	gpumem_history_free(st->history);
 	gpumem_scanner_free(st->scanner);
-	free(st->metrics);
+	gmd_text_unref(st->metrics);
 	free(st->explain_line);
 }
