@@ -29,6 +29,7 @@ struct args {
 	const char *socket;
 	enum via via;
 	unsigned int unread;	/* the last walk that found any unreadable */
+	bool daemon_gave_up;	/* asked unbidden, did not answer: not again */
 	bool daemon_failed;	/* --daemon and it did not answer */
 };
 
@@ -143,11 +144,15 @@ static const struct cli_opt options[] = {
 /* Collector pinned but not readable: the fdinfo view alone, said so. */
 static void warn_tracepoint(const struct gpumem_tp *tp)
 {
+	/* the path is gpumemd's word when the figures are its */
+	char path[4 * sizeof(tp->path) + 1];
+
+	gpumem_escape_name(path, sizeof(path), tp->path, NULL);
 	if (tp->state == GPUMEM_TP_DENIED)
 		fprintf(stderr, "gpumem: %s not readable: join group gpumem for "
-			"the tracepoint's figures\n", tp->path);
+			"the tracepoint's figures\n", path);
 	else if (tp->state == GPUMEM_TP_ERROR)
-		fprintf(stderr, "gpumem: reading %s: %s\n", tp->path,
+		fprintf(stderr, "gpumem: reading %s: %s\n", path,
 			strerror(-tp->err));
 	if (tp->state == GPUMEM_TP_OK && tp->dropped_full)
 		fprintf(stderr, "gpumem: the collector dropped %llu updates "
@@ -277,7 +282,8 @@ static int print_sample(const struct args *a, const struct gpumem_snapshot *s,
  */
 static bool want_daemon(struct args *a, const struct gpumem_snapshot *s)
 {
-	if (a->daemon == DAEMON_OFF || a->s.c.opts.root || a->s.c.opts.pid)
+	if (a->daemon == DAEMON_OFF || a->daemon_gave_up ||
+	    a->s.c.opts.root || a->s.c.opts.pid)
 		return false;
 	if (gpumem_scan_stats(s)->unreadable_processes)
 		a->unread = gpumem_scan_stats(s)->unreadable_processes;
@@ -328,9 +334,12 @@ static bool from_daemon(struct args *a, const struct gpumem_snapshot *own,
 		fprintf(stderr, "gpumem: --daemon: gpumemd (%s): %s\n",
 			a->socket, why);
 		a->daemon_failed = true;
-	} else if (a->via != VIA_OWN) {
+	} else {
+		/* A hung daemon would cost every sample its timeout. */
 		fprintf(stderr, "gpumem: gpumemd (%s): %s: this scan's own "
-			"figures\n", a->socket, why);
+			"figures%s\n", a->socket, why, a->s.plan.count != 1 ?
+			", and gpumemd is not asked again" : "");
+		a->daemon_gave_up = true;
 	}
 	a->via = VIA_OWN;
 	return false;

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /* Asking gpumemd for its snapshot: see daemon.h. */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,19 +150,60 @@ static int error_reply(const json_t *doc, char *why, size_t why_len)
 	return -EPROTO;
 }
 
+/*
+ * jansson's allocations, counted while a reply is parsed: past the budget
+ * they fail and so does the parse.  Blocks are plain malloc's, so those of
+ * before and after the parse are freed the same way.
+ */
+static size_t json_budget = SIZE_MAX, json_used;
+
+static void *budget_malloc(size_t n)
+{
+	void *p;
+
+	if (json_budget != SIZE_MAX && n > json_budget - json_used)
+		return NULL;
+	p = malloc(n);
+	if (p && json_budget != SIZE_MAX)
+		json_used += malloc_usable_size(p);
+	return p;
+}
+
+static void budget_free(void *p)
+{
+	size_t n = p && json_budget != SIZE_MAX ? malloc_usable_size(p) : 0;
+
+	json_used -= n < json_used ? n : json_used;
+	free(p);
+}
+
+static int parse_in_budget(const char *buf, size_t len,
+			   struct daemon_reply *r)
+{
+	int err;
+
+	json_set_alloc_funcs(budget_malloc, budget_free);
+	json_used = 0;
+	json_budget = len * DAEMON_PARSE_FACTOR + DAEMON_PARSE_SLACK;
+	r->doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
+	err = json_is_object(r->doc) &&
+	      !gpumem_snapshot_from_json(buf, len, &r->snap) ? 0 : -EBADMSG;
+	json_budget = SIZE_MAX;
+	return err;
+}
+
 static int parse_reply(const char *buf, size_t len, struct daemon_reply *r,
 		       char *why, size_t why_len)
 {
 	const json_t *scope;
-	int err;
+	int err = parse_in_budget(buf, len, r);
 
-	r->doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, NULL);
-	err = error_reply(r->doc, why, why_len);
+	if (err && !r->doc)
+		return err;
+	if (error_reply(r->doc, why, why_len))
+		return -EPROTO;
 	if (err)
 		return err;
-	if (!json_is_object(r->doc) ||
-	    gpumem_snapshot_from_json(buf, len, &r->snap))
-		return -EBADMSG;
 	scope = json_object_get(json_object_get(r->doc, "access"), "scope");
 	r->all = json_is_string(scope) &&
 		 !strcmp(json_string_value(scope), "all");
@@ -176,7 +219,7 @@ static const char *why_of(int err)
 	case -ETIMEDOUT:
 		return "no answer within 2 s";
 	case -EFBIG:
-		return "a reply larger than 64 MiB";
+		return "a reply larger than 16 MiB";
 	case -EPROTO:
 		return "the connection ended before a whole reply";
 	case -EBADMSG:

@@ -18,8 +18,16 @@
 #define DAEMON_SOCKET "/run/gpumem/gpumemd.sock"
 /* From connect() to the reply's '\n'; gpumemd answers from memory. */
 #define DAEMON_TIMEOUT_MS 2000
-/* A reply of 1,000 processes is about 2 MiB. */
-#define DAEMON_REPLY_MAX (64u << 20)
+/* A reply of 1,000 processes x 20 fds is about 2 MiB. */
+#define DAEMON_REPLY_MAX (16u << 20)
+/*
+ * Parsed, a gpumem document takes 5 times its size in jansson's memory
+ * (measured at 30 KiB and 2 MiB), and it is parsed twice (as it came, and
+ * read back); a reply of empty arrays would take 90 times.  The parse of
+ * a reply may take this many times its size, plus DAEMON_PARSE_SLACK.
+ */
+#define DAEMON_PARSE_FACTOR 12
+#define DAEMON_PARSE_SLACK (2u << 20)
 
 struct daemon_reply {
 	json_t *doc;			/* the reply as it came */

@@ -176,7 +176,8 @@ int gpumem_print_groups_table(const struct gpumem_snapshot *s,
 		gpumem_group_free(g);
 		return -ENOMEM;
 	}
-	memcpy(rows, g, nr * sizeof(*rows));
+	if (nr)
+		memcpy(rows, g, nr * sizeof(*rows));
 	gm_group_sum(g, nr, &rows[nr]);
 	print_rows(s, f, flags, &group_rows, rows, nr + 1, n);
 	if (n[1])

@@ -16,6 +16,7 @@ with a note, or escapes what it shows, and never hangs.
 test_cli.py GPUMEMD GPUMEM FIXTURE
 """
 import json
+import resource
 import os
 import signal
 import socket
@@ -141,6 +142,28 @@ class Fake:
             c.close()
 
 
+def check_hostile_replies(t, g, tmp, snapshot):
+    """Replies written to cost memory or to reach the terminal."""
+    doc = json.loads(snapshot)
+    doc["x"] = [[]] * (4 << 20)
+    bomb = Fake(os.path.join(tmp, "bomb.sock"),
+                json.dumps(doc, separators=(",", ":")).encode() + b"\n")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    rc, out, err = run(g, ["--socket", bomb.path, "--json"])
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # 12 MiB of empty arrays: about 1 GiB parsed without a budget
+    t.ok(rc == 0 and "not a gpumem document" in err and
+         (peak == before or peak < 256 << 10),
+         "a reply of 4M empty arrays: refused within the parse budget "
+         "(peak RSS %d KiB)" % peak, err)
+    doc = json.loads(snapshot)
+    doc["tracepoint"].update(state="denied", path="\x1b]0;tp\x07")
+    tp = Fake(os.path.join(tmp, "tp.sock"), json.dumps(doc).encode() + b"\n")
+    rc, out, err = run(g, ["--socket", tp.path, "--daemon"])
+    t.ok("\x1b" not in err and "\\x1b]0;tp\\x07" in err,
+         "a tracepoint path in a reply: escaped on stderr", err)
+
+
 def check_fallback(t, g, d, tmp, snapshot):
     d.kill(signal.SIGKILL)
     t.ok(os.path.exists(d.sock), "gpumemd killed -9: its socket is left")
@@ -164,6 +187,11 @@ def check_fallback(t, g, d, tmp, snapshot):
         t.ok(rc == 0 and "access" not in doc_of(out) and says in err and
              "\x1b" not in err, "a reply that is %s: the own scan, said "
              "(escaped)" % name, err)
+    rc, out, err = run(g, ["--socket", hang.path, "0.1", "3"])
+    t.ok(rc == 0 and err.count("no answer") == 1 and
+         "not asked again" in err,
+         "a series and a hung daemon: one timeout, then the own scans", err)
+    check_hostile_replies(t, g, tmp, snapshot)
     doc = json.loads(snapshot)
     doc["processes"][0]["comm"] = "\x1b]0;owned\x07"
     f = Fake(os.path.join(tmp, "names.sock"),
