@@ -229,8 +229,10 @@ static void print_time(const struct gpumem_snapshot *s, unsigned long n)
 	int64_t ns = gpumem_sample_info(s)->realtime_ns;
 	time_t sec = (time_t)(ns / 1000000000);
 	char buf[64];
-	struct tm tm;
+	struct tm tm = { 0 };
 
+	if (ns < 0)
+		ns = sec = 0;	/* gpumemd's word: never a negative time */
 	if (!localtime_r(&sec, &tm) ||
 	    !strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm))
 		buf[0] = '\0';

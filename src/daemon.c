@@ -192,6 +192,19 @@ static int parse_in_budget(const char *buf, size_t len,
 	return err;
 }
 
+/* A reply for this user alone holds no one else's process. */
+static bool only_own(const struct gpumem_snapshot *s)
+{
+	size_t i, nr;
+	const struct gpumem_process *p = gpumem_processes(s, &nr);
+
+	for (i = 0; i < nr; i++) {
+		if (gpumem_process_uid(gpumem_at(p, i)) != getuid())
+			return false;
+	}
+	return true;
+}
+
 static int parse_reply(const char *buf, size_t len, struct daemon_reply *r,
 		       char *why, size_t why_len)
 {
@@ -207,7 +220,7 @@ static int parse_reply(const char *buf, size_t len, struct daemon_reply *r,
 	scope = json_object_get(json_object_get(r->doc, "access"), "scope");
 	r->all = json_is_string(scope) &&
 		 !strcmp(json_string_value(scope), "all");
-	return 0;
+	return r->all || only_own(r->snap) ? 0 : -EBADMSG;
 }
 
 static const char *why_of(int err)

@@ -162,6 +162,16 @@ def check_hostile_replies(t, g, tmp, snapshot):
     rc, out, err = run(g, ["--socket", tp.path, "--daemon"])
     t.ok("\x1b" not in err and "\\x1b]0;tp\\x07" in err,
          "a tracepoint path in a reply: escaped on stderr", err)
+    doc = json.loads(snapshot)
+    doc["access"] = {"scope": "own", "uid": FOX}
+    t.ok(len({p.get("uid") for p in doc["processes"]}) > 1,
+         "the spoof below holds processes of several users")
+    spoof = Fake(os.path.join(tmp, "spoof.sock"),
+                 json.dumps(doc).encode() + b"\n")
+    rc, out, err = run(g, ["--socket", spoof.path, "--json"])
+    t.ok(rc == 0 and "access" not in doc_of(out) and
+         "not a gpumem document" in err,
+         "a reply for this user alone with others' processes: refused", err)
 
 
 def check_fallback(t, g, d, tmp, snapshot):
