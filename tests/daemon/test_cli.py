@@ -151,9 +151,10 @@ def check_hostile_replies(t, g, tmp, snapshot):
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     rc, out, err = run(g, ["--socket", bomb.path, "--json"])
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    # 12 MiB of empty arrays: about 1 GiB parsed without a budget
+    # 12 MiB of empty arrays: 1.1 GiB parsed without a budget, 190 MiB
+    # within it (330 MiB under ASan, whose quarantine keeps what is freed)
     t.ok(rc == 0 and "not a gpumem document" in err and
-         (peak == before or peak < 256 << 10),
+         (peak == before or peak < 512 << 10),
          "a reply of 4M empty arrays: refused within the parse budget "
          "(peak RSS %d KiB)" % peak, err)
     doc = json.loads(snapshot)
