@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* What the subcommands share: option parsing and the common options. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -73,24 +72,30 @@ int cli_set_discovery(void *args, const char *arg)
 	return 0;
 }
 
-/* The task-iter source's line says why; the sample itself is complete. */
-void cli_warn_discovery(const struct gpumem_opts *o,
-			const struct gpumem_snapshot *s)
+const struct gpumem_source_status *cli_source(const struct gpumem_snapshot *s,
+					      const char *name)
 {
 	const struct gpumem_source_status *st;
 	size_t i, nr;
 
-	if (o->discovery != GPUMEM_DISCOVERY_BPF ||
-	    gpumem_scan_stats(s)->discovery == GPUMEM_DISCOVERY_BPF)
-		return;
 	st = gpumem_sources(s, &nr);
 	for (i = 0; i < nr; i++) {
-		const struct gpumem_source_status *x = gpumem_at(st, i);
-
-		if (!strcmp(x->name, "task-iter"))
-			fprintf(stderr, "gpumem: --discovery=bpf: %s\n",
-				x->detail);
+		if (!strcmp(gpumem_at(st, i)->name, name))
+			return gpumem_at(st, i);
 	}
+	return NULL;
+}
+
+/* The task-iter source's line says why; the sample itself is complete. */
+void cli_warn_discovery(const struct gpumem_opts *o,
+			const struct gpumem_snapshot *s)
+{
+	const struct gpumem_source_status *x = cli_source(s, "task-iter");
+
+	if (o->discovery != GPUMEM_DISCOVERY_BPF ||
+	    gpumem_scan_stats(s)->discovery == GPUMEM_DISCOVERY_BPF || !x)
+		return;
+	fprintf(stderr, "gpumem: --discovery=bpf: %s\n", x->detail);
 }
 
 /* getopt_long's tables from ours; -h/--help is always there. */
@@ -192,34 +197,45 @@ void cli_catch_stop(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/*
- * A capture that stopped early is not the whole system: said, with its
- * first line, which comes from the capture and so is escaped.
- */
-void cli_warn_partial(const char *root)
+/* A root of captures has no proc/ of its own (the library's rule). */
+static bool is_series(const char *root)
 {
-	char path[4096], buf[256], out[sizeof(buf) * 4];
-	size_t i, o = 0;
+	char path[4096];
 	struct stat st;
-	ssize_t n = 0;
-	int fd;
 
-	snprintf(path, sizeof(path), "%s/PARTIAL", root);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 && errno != ELOOP)
-		return;
-	if (fd >= 0 && !fstat(fd, &st) && S_ISREG(st.st_mode))
-		n = read(fd, buf, sizeof(buf) - 1);
-	if (fd >= 0)
-		close(fd);
-	for (i = 0; n > 0 && i < (size_t)n && buf[i] != '\n'; i++) {
-		unsigned char ch = (unsigned char)buf[i];
+	snprintf(path, sizeof(path), "%s/proc", root);
+	return lstat(path, &st) || !S_ISDIR(st.st_mode);
+}
 
-		o += (size_t)snprintf(out + o, sizeof(out) - o, ch >= 0x20 &&
-				      ch < 0x7f && ch != '\\' ? "%c" :
-				      "\\x%02x", ch);
-	}
-	out[o] = '\0';
-	fprintf(stderr, "gpumem: %s is a partial capture, not the whole "
-		"system: %s\n", root, o ? out : "(no reason given)");
+void cli_say_partial(const char *root, const char *detail, unsigned long n)
+{
+	char esc[4 * sizeof(((struct gpumem_source_status *)0)->detail) + 1];
+	char where[64] = "";
+
+	if (is_series(root))
+		snprintf(where, sizeof(where), " (sample %lu of the series)",
+			 n + 1);
+	gpumem_escape_name(esc, sizeof(esc), detail, NULL);
+	fprintf(stderr, "gpumem: %s%s is %s\n", root, where, esc);
+}
+
+const char *cli_partial(const struct gpumem_snapshot *s)
+{
+	const struct gpumem_source_status *x = cli_source(s, "capture-manifest");
+
+	if (!x || x->state != GPUMEM_SOURCE_MISSING ||
+	    strncmp(x->detail, GPUMEM_PARTIAL_CAPTURE,
+		    strlen(GPUMEM_PARTIAL_CAPTURE)))
+		return NULL;
+	return x->detail;
+}
+
+void cli_warn_partial(const char *root, const struct gpumem_snapshot *s,
+		      unsigned long n)
+{
+	const char *detail = cli_partial(s);
+
+	/* A capture read again at each sample is said once. */
+	if (root && detail && (!n || is_series(root)))
+		cli_say_partial(root, detail, n);
 }

@@ -96,7 +96,19 @@ int cmd_plot(int argc, char **argv);
 extern volatile sig_atomic_t cli_stop;
 void cli_catch_stop(void);
 
-/* Says on stderr when root is a partial capture (its PARTIAL file). */
-void cli_warn_partial(const char *root);
+/* The status of the source called name in s, or NULL. */
+const struct gpumem_source_status *cli_source(const struct gpumem_snapshot *s,
+					      const char *name);
+/*
+ * Says on stderr when sample n of --root root is of a capture that stopped
+ * early (GPUMEM_PARTIAL_CAPTURE): a single capture once, at n 0; each such
+ * capture of a series.  The live system (root NULL or "/") never is.
+ */
+void cli_warn_partial(const char *root, const struct gpumem_snapshot *s,
+		      unsigned long n);
+/* The capture-manifest detail of a partial capture's sample, or NULL. */
+const char *cli_partial(const struct gpumem_snapshot *s);
+/* The same of a detail already found: "gpumem: ROOT is DETAIL", escaped. */
+void cli_say_partial(const char *root, const char *detail, unsigned long n);
 
 #endif

@@ -48,6 +48,7 @@ int cmd_explain(int argc, char **argv)
 	struct cli_common a = { .opts = { GPUMEM_OPTS_INIT } };
 	struct gpumem_explain *e;
 	char why[512];
+	unsigned int i;
 	int ret, err;
 
 	ret = cli_parse(argc, argv, options, &a, usage_text);
@@ -56,8 +57,11 @@ int cmd_explain(int argc, char **argv)
 	err = gpumem_explain_take(&a.opts, &e, why, sizeof(why));
 	if (err)
 		return take_error(err, why);
-	if (a.opts.root)
-		cli_warn_partial(a.opts.root);
+	for (i = 0; a.opts.root && i < e->nr_missing; i++) {
+		if (!strncmp(e->missing[i], GPUMEM_PARTIAL_CAPTURE,
+			     strlen(GPUMEM_PARTIAL_CAPTURE)))
+			cli_say_partial(a.opts.root, e->missing[i], 0);
+	}
 	err = a.json ? gpumem_explain_print_json(e, stdout) :
 		       gpumem_explain_print_table(e, stdout, a.flags);
 	if (!err && fflush(stdout))

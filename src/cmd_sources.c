@@ -72,9 +72,12 @@ static void library_sources(const struct gpumem_snapshot *s)
 	st = gpumem_sources(s, &nr);
 	for (i = 0; i < nr; i++) {
 		const struct gpumem_source_status *x = gpumem_at(st, i);
+		char esc[4 * sizeof(x->detail) + 1];
 
+		/* A detail may quote the --root tree. */
+		gpumem_escape_name(esc, sizeof(esc), x->detail, NULL);
 		printf("%-7s %-22s %s\n", gpumem_source_state_name(x->state),
-		       x->what, x->detail);
+		       x->what, esc);
 	}
 }
 

@@ -176,6 +176,7 @@ static int sample_run(const struct gpumem_opts *opts,
 		err = sampler_take(&sm, &s);
 		if (err)
 			break;
+		cli_warn_partial(opts->root, s, n);
 		err = emit(ctx, s, n);
 		gpumem_snapshot_free(s);
 		if (err)
@@ -252,8 +253,6 @@ int sample_main(const struct sample_args *a, sample_emit_fn *emit, void *ctx,
 	unsigned long taken;
 	int err;
 
-	if (a->c.opts.root)
-		cli_warn_partial(a->c.opts.root);
 	err = sample_run(&a->c.opts, &a->plan, emit, ctx, &taken);
 	return err ? sample_error(a, err, taken, *out_err) : EXIT_OK;
 }

@@ -295,8 +295,18 @@ struct gpumem_source_status {
 	const char *name;		/* "drm-fdinfo", "dmabuf-sysfs", ... */
 	const char *what;		/* the interface, in a few words */
 	enum gpumem_source_state state;
-	char detail[160];		/* what was found, or what to do */
+	/* What was found, or what to do; it may quote a --root tree (a
+	 * name, a capture's reason): escape it before a terminal. */
+	char detail[160];
 };
+
+/*
+ * A --root capture that stopped early (its PARTIAL file): the
+ * "capture-manifest" source is GPUMEM_SOURCE_MISSING and its detail, and
+ * a missing line of gpumem_explain, begin with this, then ": " and the
+ * first line of PARTIAL.  The capture is not the whole system.
+ */
+#define GPUMEM_PARTIAL_CAPTURE "a partial capture, not the whole system"
 
 /*
  * What to sample.  Unlike the structs the library hands out, this one is the

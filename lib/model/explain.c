@@ -518,6 +518,23 @@ static int read_inputs(int procfd, struct gm_explain_in *in)
 	return err;
 }
 
+/* A capture that stopped early is not the whole system: said as missing. */
+static void partial_capture(struct gpumem_explain *e,
+			    const struct gpumem_snapshot *s)
+{
+	const struct gpumem_source_status *st;
+	size_t i, nr;
+
+	st = gpumem_sources(s, &nr);
+	for (i = 0; i < nr; i++) {
+		const struct gpumem_source_status *x = gpumem_at(st, i);
+
+		if (!strcmp(x->name, "capture-manifest") &&
+		    x->state == GPUMEM_SOURCE_MISSING)
+			missing(e, "%s", x->detail);
+	}
+}
+
 static int build(struct xbuild *b, int procfd, const struct gpumem_opts *opts,
 		 const char *root, char *why, size_t why_len)
 {
@@ -542,6 +559,7 @@ static int build(struct xbuild *b, int procfd, const struct gpumem_opts *opts,
 			 strerror(-err));
 		return err;
 	}
+	partial_capture(b->e, s);
 	err = memory_lines(b, pss);
 	if (!err)
 		err = pcp_line(b);

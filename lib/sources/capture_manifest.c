@@ -5,7 +5,14 @@
  * reading it back must count them as unreadable, or every figure that
  * depends on them would look complete.  The manifest is the capture's
  * text, untrusted: a count it gives can only mark figures partial.
+ *
+ * A capture that stopped early (its size limit, an error) has PARTIAL
+ * instead, whose first line says why: the source is then missing, and
+ * its detail (GPUMEM_PARTIAL_CAPTURE, the reason as written, for each
+ * output to escape) is what the commands warn with.  Each capture of a
+ * series is a sample's root, so each is judged on its own.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -23,6 +30,22 @@ static bool unreadable_of(const char *text, unsigned int *n)
 			      "unreadable", n) == 1;
 }
 
+/* PARTIAL's first line; a PARTIAL that is not a plain file gives none. */
+static bool partial(int rootfd, char *why, size_t size)
+{
+	struct gm_text t = { 0 };
+	size_t len = 0;
+	int err = gm_read_record_at(rootfd, "PARTIAL", &t);
+
+	while (!err && len < t.len && t.buf[len] != '\n')
+		len++;
+	gm_copy_field(why, size, err ? "" : t.buf, len);
+	if (!why[0])
+		gm_strlcpy(why, "(no reason given)", size);
+	gm_text_free(&t);
+	return err != -ENOENT;
+}
+
 static int read_manifest(struct gm_source_ctx *ctx,
 			 struct gpumem_source_status *st)
 {
@@ -36,6 +59,12 @@ static int read_manifest(struct gm_source_ctx *ctx,
 		return 0;
 	}
 	rootfd = openat(ctx->procfd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd >= 0 && partial(rootfd, head, sizeof(head))) {
+		close(rootfd);
+		gm_source_say(st, GPUMEM_SOURCE_MISSING, "%s: %s",
+			      GPUMEM_PARTIAL_CAPTURE, head);
+		return 0;
+	}
 	err = rootfd < 0 ? -1 : gm_read_record_at(rootfd, "gpumem-capture", &t);
 	if (rootfd >= 0)
 		close(rootfd);

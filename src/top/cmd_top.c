@@ -244,8 +244,6 @@ static int tty(struct args *a)
 	struct sampler sm;
 	int err;
 
-	if (a->s.c.opts.root)
-		cli_warn_partial(a->s.c.opts.root);
 	err = sampler_open(&sm, &a->s.c.opts, &a->s.plan);
 	if (err)
 		return sample_error(&a->s, err, 0, 0);

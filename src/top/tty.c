@@ -78,6 +78,16 @@ static void tty_end_line(struct top_sink *k)
 	move((int)k->lines + 1, 0);
 }
 
+/* stderr is under the screen: a capture that stopped early says so here. */
+static void partial_message(struct tty *t, const struct gpumem_snapshot *s)
+{
+	const char *detail = cli_partial(s);
+
+	if (detail)
+		gpumem_escape_fit(t->ui->message, sizeof(t->ui->message),
+				  detail, sizeof(t->ui->message) / 4, NULL);
+}
+
 static int take(struct tty *t)
 {
 	struct gpumem_snapshot *s;
@@ -93,6 +103,7 @@ static int take(struct tty *t)
 	}
 	if (err)
 		return err;
+	partial_message(t, s);
 	err = top_view_update(t->v, s, &t->ui->set, true);
 	gpumem_snapshot_free(t->snap);
 	t->snap = s;

@@ -189,10 +189,51 @@ for cmd in show explain; do
 	run $cmd --root "$TMP/c-part"
 	check "$cmd --root PARTIAL capture: exit 0" '[ $rc -eq 0 ]'
 	check "$cmd --root PARTIAL capture: stderr says partial, escaped" \
-		'grep -qF "partial capture, not the whole system: incomplete, stopped: \\x1b[31mred\\x01 \\x5c end" "$TMP/err"'
+		'grep -qF "partial capture, not the whole system: incomplete, stopped: \\x1b[31mred\\x01 \\\\ end" "$TMP/err"'
 	check "$cmd: only the first line, no raw escape byte" \
 		'[ -s "$TMP/err" ] && ! grep -q "second line" "$TMP/err" && ! grep -q "$(printf "\033")" "$TMP/err"'
 done
+
+# ---- the partial warning on every path -------------------------------------
+# A capture read at each sample of an INTERVAL: said once.
+run --root "$TMP/c-part" 0.01 3
+check "INTERVAL on a PARTIAL capture: said once, not per sample" \
+	'[ $rc -eq 0 ] && [ "$(grep -c "is a partial capture" "$TMP/err")" -eq 1 ]'
+run top --batch -n 2 -d 0.1 --root "$TMP/c-part"
+check "top --batch on a PARTIAL capture: said once" \
+	'[ $rc -eq 0 ] && [ "$(grep -c "is a partial capture" "$TMP/err")" -eq 1 ]'
+run explain --root "$TMP/c-part" --json
+check "explain --json of a PARTIAL capture: not complete, the reason among missing" \
+	'[ "$(jq -r ".complete" "$TMP/out")" = false ] && jq -e ".missing | map(startswith(\"a partial capture, not the whole system: incomplete, stopped: \")) | any" "$TMP/out" >/dev/null'
+run sources --root "$TMP/c-part"
+check "sources: the capture's manifest missing, its reason escaped" \
+	'grep -qF "a partial capture, not the whole system: incomplete, stopped: \\x1b[31mred" "$TMP/out" && ! grep -q "$(printf "\033")" "$TMP/out"'
+# A series of a complete capture, a partial one, a complete one: the
+# warning names the second sample, and only it.
+mkdir "$TMP/series"
+cp -a "$TMP/c-x" "$TMP/series/1"
+cp -a "$TMP/c-part" "$TMP/series/2"
+cp -a "$TMP/c-x" "$TMP/series/3"
+run --root "$TMP/series" 0.01 --json
+check "a series with a PARTIAL capture: said for its sample only" \
+	'[ $rc -eq 0 ] && [ "$(wc -l <"$TMP/out")" -eq 3 ] && [ "$(grep -c "partial capture" "$TMP/err")" -eq 1 ] && grep -qF "(sample 2 of the series) is a partial capture" "$TMP/err"'
+run --root "$TMP/series" 0.01 --json
+py "a series: the JSON of the partial sample says so in its sources" "$TMP/out" '
+import json, sys
+d = [json.loads(l) for l in open(sys.argv[1])]
+st = [[s["state"] for s in x["sources"] if s["name"] == "capture-manifest"][0] for x in d]
+assert st == ["found", "missing", "found"], st'
+# PARTIAL at the root of a series is no capture's: not said.
+printf 'a series has no PARTIAL of its own\n' >"$TMP/series/PARTIAL"
+rm -rf "$TMP/series/2"
+run --root "$TMP/series" 0.01 --json
+check "a series whose captures are whole: nothing said, whatever its own dir holds" \
+	'[ $rc -eq 0 ] && ! grep -q partial "$TMP/err"'
+# The live system is no capture.
+run --json
+check "the live system: no partial warning" '! grep -q "partial capture" "$TMP/err"'
+run --root / --json
+check "--root /: the live system, no partial warning" '! grep -q "partial capture" "$TMP/err"'
 
 echo "1..$N"
 [ "$FAILED" -eq 0 ]
