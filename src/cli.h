@@ -66,10 +66,12 @@ int cli_set_discovery(void *args, const char *arg);
 #define CLI_OPT_ROOT { "root", 'r', true, cli_set_root }
 /* A key above those the commands number their own long options with. */
 #define CLI_OPT_DISCOVERY { "discovery", 320, true, cli_set_discovery }
-/* The --help line of CLI_OPT_DISCOVERY. */
+/* The --help lines of CLI_OPT_DISCOVERY ("--discovery bpf|proc" is what
+ * the bash completion offers the choices from). */
 #define CLI_HELP_DISCOVERY \
-"      --discovery HOW bpf: find DRM and dma-buf fds by BPF iterator (the\n" \
-"                      default where it loads: root), proc: walk /proc\n"
+"      --discovery HOW how DRM and dma-buf fds are found, --discovery bpf|proc:\n" \
+"                      bpf: by BPF iterator (the default where it loads:\n" \
+"                      root), proc: a walk of /proc; a --root tree is walked\n"
 /* Says on stderr when --discovery=bpf could not be honoured. */
 void cli_warn_discovery(const struct gpumem_opts *o,
 			const struct gpumem_snapshot *s);

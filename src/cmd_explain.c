@@ -20,6 +20,8 @@ static const char usage_text[] =
 "  -j, --json        one JSON document\n"
 "  -b, --bytes       exact byte figures instead of KiB/MiB/GiB\n"
 "  -r, --root DIR    read DIR/proc and DIR/sys instead of /proc and /sys\n"
+CLI_HELP_DISCOVERY
+"                      (the same lines either way; bpf costs less)\n"
 "  -h, --help        this text\n"
 "\n"
 "Exit status: 0 success, 1 usage error or no such process, 2 no data\n"
@@ -27,7 +29,7 @@ static const char usage_text[] =
 
 static const struct cli_opt options[] = {
 	CLI_OPT_PID, CLI_OPT_JSON, CLI_OPT_BYTES, CLI_OPT_ROOT,
-	{ NULL, 0, false, NULL }
+	CLI_OPT_DISCOVERY, { NULL, 0, false, NULL }
 };
 
 static int take_error(int err, const char *why)

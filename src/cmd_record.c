@@ -25,13 +25,14 @@ static const char usage_text[] =
 "  -r, --root DIR      read DIR/proc and DIR/sys; a DIR of captures is\n"
 "                      replayed, one a sample, to its end\n"
 SAMPLE_USAGE_REINDEX
+CLI_HELP_DISCOVERY
 "  -h, --help          this text\n"
 "\n"
 "Exit status: 0 success (also when stopped by SIGINT or SIGTERM), 1 usage\n"
 "error, 2 no data source, 3 other runtime error (FILE not writable).\n";
 
 static const struct cli_opt options[] = {
-	CLI_OPT_PID, CLI_OPT_ROOT, SAMPLE_OPT_REINDEX,
+	CLI_OPT_PID, CLI_OPT_ROOT, SAMPLE_OPT_REINDEX, CLI_OPT_DISCOVERY,
 	{ NULL, 0, false, NULL }
 };
 

@@ -361,10 +361,8 @@ static int emit(void *ctx, const struct gpumem_snapshot *s, unsigned long n)
 	/* The end of the series, already said: cmd_show() exits 2. */
 	if (a->daemon_failed)
 		return -EPIPE;
-	if (!n) {
-		cli_warn_discovery(&a->s.c.opts, s);
+	if (!n)
 		warn_incomplete(via ? r.snap : s);
-	}
 	errno = 0;
 	err = print_sample(a, via ? r.snap : s, r.doc, n);
 	daemon_reply_free(&r);

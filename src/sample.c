@@ -176,6 +176,8 @@ static int sample_run(const struct gpumem_opts *opts,
 		err = sampler_take(&sm, &s);
 		if (err)
 			break;
+		if (!n)
+			cli_warn_discovery(opts, s);
 		cli_warn_partial(opts->root, s, n);
 		err = emit(ctx, s, n);
 		gpumem_snapshot_free(s);

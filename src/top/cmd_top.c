@@ -39,7 +39,7 @@ static const char usage_text[] =
 "  -w, --width COLUMNS   of a --batch frame (default $COLUMNS, else 200)\n"
 "      --reindex SECONDS  a full walk of /proc (new processes, new fds)\n"
 "                        at most this far apart; 0: every sample (default:\n"
-"                        as often as a walk costs 0.5%% of a core, and at\n"
+"                        as often as a walk costs 0.5% of a core, and at\n"
 "                        least every 10 s); --full-every is its old name\n"
 "  -s, --sort COLUMN     pid, user, gpu, gpupss, dmabuf, dmapss, delta,\n"
 "                        cgroup, command (default gpu)\n"
@@ -54,6 +54,7 @@ static const char usage_text[] =
 "  -p, --pid PID         only this process\n"
 "  -b, --bytes           exact byte figures\n"
 "  -r, --root DIR        read DIR/proc and DIR/sys instead of /proc and /sys\n"
+CLI_HELP_DISCOVERY
 "  -h, --help            this text\n"
 "\n"
 "Exit status: 0 success, 1 usage error (or no terminal without --batch),\n"
@@ -198,7 +199,7 @@ static const struct cli_opt options[] = {
 	{ "full-every", 259, true, sample_set_reindex },
 	{ "delta", 260, true, set_delta },
 	{ "command-line", 'c', false, set_cmdline },
-	CLI_OPT_PID, CLI_OPT_BYTES, CLI_OPT_ROOT,
+	CLI_OPT_PID, CLI_OPT_BYTES, CLI_OPT_ROOT, CLI_OPT_DISCOVERY,
 	{ NULL, 0, false, NULL }
 };
 
