@@ -50,8 +50,9 @@ static const char usage_text[] =
 "  -b, --bytes         exact byte figures instead of KiB/MiB/GiB\n"
 "  -r, --root DIR      read DIR/proc and DIR/sys instead of /proc and /sys;\n"
 "                      a DIR of captures is replayed, one a sample\n"
-"  -g, --group BY      PSS-like figures summed per cgroup, unit (systemd) or\n"
-"                      user (real uid); the groups add up to the total.\n"
+"  -g, --group BY      PSS-like figures summed per cgroup, unit (systemd),\n"
+"                      user (real uid) or tree (of processes, by PPid:);\n"
+"                      the groups add up to the total.\n"
 "                      With --csv a row per group and sample, with --json\n"
 "                      and INTERVAL a document per sample (NDJSON)\n"
 SAMPLE_USAGE_REINDEX
@@ -97,7 +98,7 @@ static int set_group(void *args, const char *arg)
 	struct args *a = args;
 	int by;
 
-	for (by = GPUMEM_GROUP_CGROUP; by <= GPUMEM_GROUP_USER; by++) {
+	for (by = GPUMEM_GROUP_CGROUP; by <= GPUMEM_GROUP_TREE; by++) {
 		if (!strcmp(arg, gpumem_group_by_name(by))) {
 			a->grouped = true;
 			a->group_by = by;

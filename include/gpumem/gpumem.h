@@ -599,6 +599,10 @@ enum gpumem_group_by {
 	GPUMEM_GROUP_CGROUP,		/* gpumem_process_cgroup()'s path */
 	GPUMEM_GROUP_UNIT,		/* its systemd unit */
 	GPUMEM_GROUP_USER,		/* gpumem_process_uid() */
+	/* The holders' process tree (gpumem_process_ppid()): a holder whose
+	 * parent holds nothing, is unknown or is itself, and the holders
+	 * below it; where parents loop, the loop's smallest pid is the root */
+	GPUMEM_GROUP_TREE,
 };
 
 struct gpumem_group {
@@ -616,6 +620,8 @@ struct gpumem_group {
 	/* processes whose gpu_pss_bytes is only an upper bound: when not 0,
 	 * so is the group's (gpumem_process.gpu_pss_exact) */
 	unsigned int nr_pss_bounds;
+	pid_t root;			/* by tree: the root's pid; else 0 */
+	char label[GPUMEM_NAME_MAX + 16];	/* by tree: "PID comm" */
 };
 
 /* Largest gpu + dma-buf PSS first; free *out before s (names point in). */

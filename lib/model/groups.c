@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * gpumem --group: the processes' PSS-like figures summed per cgroup, unit
- * or user.  Each process is in exactly one group (an unknown one too), so
+ * gpumem --group: the processes' PSS-like figures summed per cgroup, unit,
+ * user or process tree.  Each process is in exactly one group (an unknown
+ * one too), so
  * the groups add up to what the processes add up to: the clients' memory
  * and the dma-bufs userspace holds, each byte once.  RSS-like figures
  * would not: a buffer shared across groups would count in each.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,16 +21,19 @@ struct key {
 	const struct gpumem_cgroup *cg;
 	const char *unit;
 	uid_t uid;
+	long root;		/* by tree: the root's index, else -1 */
 };
 
 static struct key key_of(const struct gpumem_snapshot *s,
 			 const struct gpumem_process *p,
-			 enum gpumem_group_by by)
+			 enum gpumem_group_by by, long root)
 {
 	const struct gpumem_cgroup *cg = gpumem_process_cgroup(s, p);
-	struct key k = { .uid = GPUMEM_UID_UNKNOWN };
+	struct key k = { .uid = GPUMEM_UID_UNKNOWN, .root = -1 };
 
-	if (by == GPUMEM_GROUP_CGROUP)
+	if (by == GPUMEM_GROUP_TREE)
+		k.root = root;
+	else if (by == GPUMEM_GROUP_CGROUP)
 		k.cg = cg;
 	else if (by == GPUMEM_GROUP_UNIT)
 		k.unit = !cg ? unknown : cg->unit[0] ? cg->unit : "(no unit)";
@@ -41,7 +46,7 @@ static bool same_key(const struct key *a, const struct key *b)
 {
 	if (a->unit || b->unit)
 		return a->unit && b->unit && !strcmp(a->unit, b->unit);
-	return a->cg == b->cg && a->uid == b->uid;
+	return a->cg == b->cg && a->uid == b->uid && a->root == b->root;
 }
 
 struct acc {
@@ -79,6 +84,93 @@ static int find_or_add(struct acc *a, const struct key *k,
 	return 0;
 }
 
+/* The processes by pid, for the parent of each. */
+struct by_pid {
+	pid_t pid;
+	size_t i;
+};
+
+static int cmp_by_pid(const void *a, const void *b)
+{
+	const struct by_pid *x = a, *y = b;
+
+	return (x->pid > y->pid) - (x->pid < y->pid);
+}
+
+/* p's parent among the holders (not p itself), or -1. */
+static long parent_of(const struct gpumem_process *p, size_t i,
+		      const struct by_pid *idx, size_t n)
+{
+	struct by_pid want = { .pid = gpumem_process_ppid(p) };
+	const struct by_pid *at;
+
+	if (want.pid <= 0)
+		return -1;
+	at = bsearch(&want, idx, n, sizeof(*idx), cmp_by_pid);
+	return at && at->i != i ? (long)at->i : -1;
+}
+
+/*
+ * Each holder's root, without recursion and each once: up from a holder
+ * until a root, a holder already resolved, or one on this very path (a
+ * loop, whose smallest pid is then its root; a --root tree may say so).
+ */
+static void resolve(const struct gpumem_process *p, size_t start,
+		    const struct by_pid *idx, size_t n, long *root,
+		    unsigned char *state, size_t *path)
+{
+	size_t len = 0, k;
+	long cur = (long)start, r;
+
+	while (cur >= 0 && !state[cur]) {
+		state[cur] = 1;
+		path[len++] = (size_t)cur;
+		cur = parent_of(&p[cur], (size_t)cur, idx, n);
+	}
+	if (cur < 0) {
+		r = (long)path[len - 1];
+	} else if (state[cur] == 2) {
+		r = root[cur];
+	} else {
+		/* The loop: path from cur's place on. */
+		for (k = len - 1; path[k] != (size_t)cur; k--)
+			;
+		for (r = cur; k < len; k++) {
+			if (p[path[k]].pid < p[r].pid)
+				r = (long)path[k];
+		}
+	}
+	for (k = 0; k < len; k++) {
+		root[path[k]] = r;
+		state[path[k]] = 2;
+	}
+}
+
+static int tree_roots(const struct gpumem_process *p, size_t n, long **out)
+{
+	struct by_pid *idx = malloc((n + 1) * sizeof(*idx));
+	unsigned char *state = calloc(n + 1, 1);
+	size_t *path = malloc((n + 1) * sizeof(*path)), i;
+	long *root = malloc((n + 1) * sizeof(*root));
+	int err = idx && state && path && root ? 0 : -ENOMEM;
+
+	for (i = 0; !err && i < n; i++)
+		idx[i] = (struct by_pid){ p[i].pid, i };
+	if (!err)
+		qsort(idx, n, sizeof(*idx), cmp_by_pid);
+	for (i = 0; !err && i < n; i++) {
+		if (!state[i])
+			resolve(p, i, idx, n, root, state, path);
+	}
+	free(idx);
+	free(state);
+	free(path);
+	if (err)
+		free(root);
+	*out = err ? NULL : root;
+	return err;
+}
+
 static void add(struct gpumem_group *g, const struct gpumem_process *p)
 {
 	g->nr_processes++;
@@ -104,6 +196,8 @@ static int by_weight(const void *a, const void *b)
 		return wx < wy ? 1 : -1;
 	if (x->name && y->name)
 		return strcmp(x->name, y->name);
+	if (x->root != y->root)
+		return x->root < y->root ? -1 : 1;
 	return x->uid < y->uid ? -1 : x->uid > y->uid;
 }
 
@@ -115,6 +209,10 @@ static void name_users(struct gpumem_group *v, size_t nr)
 	for (i = 0; i < nr; i++) {
 		if (v[i].name)
 			continue;
+		if (v[i].root) {
+			v[i].name = v[i].label;
+			continue;
+		}
 		if (v[i].uid == GPUMEM_UID_UNKNOWN)
 			gm_strlcpy(v[i].id, unknown, sizeof(v[i].id));
 		else
@@ -130,17 +228,26 @@ int gpumem_group(const struct gpumem_snapshot *s, enum gpumem_group_by by,
 	const struct gpumem_process *p;
 	struct acc a = { 0 };
 	struct gpumem_group *g;
+	long *roots = NULL;
 	size_t i, n;
 	int err = 0;
 
 	p = gpumem_processes(s, &n);
+	if (by == GPUMEM_GROUP_TREE)
+		err = tree_roots(p, n, &roots);
 	for (i = 0; !err && i < n; i++) {
-		struct key k = key_of(s, &p[i], by);
+		struct key k = key_of(s, &p[i], by, roots ? roots[i] : -1);
 
 		err = find_or_add(&a, &k, &g);
 		if (!err)
 			add(g, &p[i]);
+		if (!err && roots && !g->root) {
+			g->root = p[roots[i]].pid;
+			snprintf(g->label, sizeof(g->label), "%d %s",
+				 (int)g->root, p[roots[i]].comm);
+		}
 	}
+	free(roots);
 	free(a.keys);
 	if (err) {
 		free(a.v);
@@ -166,7 +273,7 @@ void gpumem_group_free(struct gpumem_group *g)
 
 const char *gpumem_group_by_name(enum gpumem_group_by by)
 {
-	static const char *const names[] = { "cgroup", "unit", "user" };
+	static const char *const names[] = { "cgroup", "unit", "user", "tree" };
 
 	return (unsigned int)by < GM_ARRAY_SIZE(names) ? names[by] : "?";
 }

@@ -15,10 +15,33 @@ truth() {
 import json, os, sys
 exp, tree, by = json.load(open(sys.argv[1])), sys.argv[2], sys.argv[3]
 groups = {}
+
+
+def status(pid, key):
+    for l in open(os.path.join(tree, "proc", pid, "status")):
+        if l.startswith(key + ":"):
+            return l.split()[1]
+
+
+def root(pid):
+    seen = []
+    while pid not in seen:
+        seen.append(pid)
+        up = status(pid, "PPid")
+        if up not in exp["processes"] or up == pid:
+            return pid
+        pid = up
+    loop = seen[seen.index(pid):]
+    return min(loop, key=int)
+
+
 for pid, p in exp["processes"].items():
     d = os.path.join(tree, "proc", pid)
     key = "unknown"
-    if by == "user":
+    if by == "tree":
+        r = root(pid)
+        key = r + " " + open(os.path.join(tree, "proc", r, "comm")).read().strip()
+    elif by == "user":
         for l in open(os.path.join(d, "status")):
             if l.startswith("Uid:"):
                 key = l.split()[1]
@@ -61,7 +84,7 @@ assert len(s["processes"]) == t["processes"]
 
 tree=$src
 "$gpumem" --root "$tree" --json >"$TMP/show.json" 2>"$TMP/err"
-for by in cgroup unit user; do
+for by in cgroup unit user tree; do
 	"$gpumem" --root "$tree" --group "$by" --json >"$TMP/$by.json" 2>"$TMP/err"
 	check "--group $by --json exits 0" '[ $? -eq 0 ]'
 	check "--group $by: each group as the fixture's files say" \
@@ -80,7 +103,7 @@ print(json.dumps(sorted([r["name"], int(r["processes"]),
                          int(r["dmabuf_pss_bytes"])] for r in rows)))
 ' "$1" "$2"
 }
-for by in cgroup unit user; do
+for by in cgroup unit user tree; do
 	"$gpumem" --root "$tree" --group "$by" --csv >"$TMP/$by.csv" 2>"$TMP/err"
 	check "--group $by --csv: a row per group, as the fixture's files say" \
 		'[ "$(got_csv "$TMP/$by.csv" "$by")" = "$(truth "$by" "$tree")" ]'
@@ -88,6 +111,8 @@ done
 
 check "by user: alice's six processes, root's one" \
 	'[ "$(jq -c "[.groups[] | [.name, .processes]] | sort" "$TMP/user.json")" = "[[\"0\",1],[\"1000\",6]]" ]'
+check "by tree: gnome-shell's tree of five, mpv and the game on their own" \
+	'[ "$(jq -c "[.groups[] | [.name, .processes]] | sort" "$TMP/tree.json")" = "[[\"1534 gnome-shell\",5],[\"3388 mpv\",1],[\"4102 witcher3.exe\",1]]" ]'
 check "by unit: firefox's scope holds its three processes" \
 	'[ "$(jq "[.groups[] | select(.name == \"user@1000.service/app-firefox-2610.scope\") | .processes] | add" "$TMP/unit.json")" = 3 ]'
 
