@@ -160,6 +160,9 @@ rc_is "record of a root without proc" 2
 
 # Stopped by a signal: exit 0, every line written whole.
 for sig in INT TERM; do
+	# Emptied here: the child's own redirection may come after the first
+	# look below, which would then count the last round's lines.
+	: >"$TMP/out"
 	"$GPUMEM" --root "$FIX/demo-desktop" 0.02 --json >"$TMP/out" 2>"$TMP/err" &
 	pid=$!
 	# Until two samples are out (60 s at most: an ASan build on a loaded
