@@ -70,6 +70,12 @@ int gm_subdirs(int dirfd, char ***names, size_t *nr);
 /* For one-record files (single_open seq_files: fdinfo, comm; sysfs): a
  * short read is the end, which saves the read that would return 0. */
 int gm_read_record_at(int dirfd, const char *path, struct gm_text *t);
+/*
+ * A one-record file kept open, read again from offset 0: procfs makes a
+ * seq_file's text anew there.  linked (a --root tree's file): -ESTALE
+ * when it was unlinked or renamed over since it was opened.
+ */
+int gm_reread_record(int fd, struct gm_text *t, bool linked);
 void gm_text_free(struct gm_text *t);
 
 /* One line of t at *pos; false at the end.  The line excludes '\n'. */

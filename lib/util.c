@@ -202,8 +202,11 @@ int gm_open_file_at(int dirfd, const char *path, unsigned int flags)
 	return err;
 }
 
-/* Reads into t whatever fd has left; t->len counts from 0. */
-static int read_fd(int fd, struct gm_text *t, bool one_record)
+/*
+ * Reads into t whatever fd has left (from 0: all of it, at offsets from 0,
+ * which keeps no file position); t->len counts from 0.
+ */
+static int read_fd(int fd, struct gm_text *t, bool one_record, bool from0)
 {
 	t->len = 0;
 	for (;;) {
@@ -223,7 +226,8 @@ static int read_fd(int fd, struct gm_text *t, bool one_record)
 			t->cap = cap;
 		}
 		want = t->cap - t->len - 1;
-		n = read(fd, t->buf + t->len, want);
+		n = from0 ? pread(fd, t->buf + t->len, want, (off_t)t->len) :
+			    read(fd, t->buf + t->len, want);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -246,9 +250,20 @@ static int read_at(int dirfd, const char *path, struct gm_text *t,
 
 	if (fd < 0)
 		return fd;
-	err = read_fd(fd, t, one_record);
+	err = read_fd(fd, t, one_record, false);
 	close(fd);
 	return err;
+}
+
+int gm_reread_record(int fd, struct gm_text *t, bool linked)
+{
+	struct stat st;
+
+	if (linked && fstat(fd, &st))
+		return -errno;
+	if (linked && !st.st_nlink)
+		return -ESTALE;
+	return read_fd(fd, t, true, true);
 }
 
 int gm_read_at(int dirfd, const char *path, struct gm_text *t)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "cli.h"
 
@@ -58,11 +59,30 @@ static int run(int argc, char **argv)
 	return usage_error("unknown command", argv[1]);
 }
 
+/*
+ * The library's scanner keeps each indexed fdinfo open, below half the
+ * soft RLIMIT_NOFILE: the soft limit goes up to the hard one (nothing
+ * here uses select(), whose 1024 is why the soft limit is low).  Refused,
+ * the scanner reads the rest by path.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (!getrlimit(RLIMIT_NOFILE, &rl) && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
 /* Output that did not reach its file (a full disk, --help > /dev/full) is
  * a failure even where the command had nothing else to say. */
 int main(int argc, char **argv)
 {
-	int ret = run(argc, argv);
+	int ret;
+
+	raise_fd_limit();
+	ret = run(argc, argv);
 
 	if ((fflush(stdout) || ferror(stdout)) && ret == EXIT_OK) {
 		fprintf(stderr, "gpumem: writing output: %s\n", strerror(errno));

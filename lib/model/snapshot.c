@@ -729,6 +729,7 @@ int gpumem_scanner_new(const struct gpumem_opts *opts,
 
 	if (!sc)
 		return -ENOMEM;
+	sc->idx.keep = true;
 	err = gm_opts_read(opts, &sc->opts);
 	if (err) {
 		free(sc);
@@ -779,8 +780,7 @@ void gpumem_scanner_free(struct gpumem_scanner *sc)
 {
 	if (!sc)
 		return;
-	free(sc->idx.fds);
-	free(sc->idx.pids);
+	gm_index_free(&sc->idx);
 	gm_series_free(sc->series);
 	free((char *)sc->opts.root);
 	free(sc);

@@ -282,33 +282,80 @@ struct cg_read {
 	unsigned int v2, v1, unknown, missing, denied;
 };
 
+/* What pid's cgroup file says: *err, else 1 with cg->path in r->path. */
+static int read_one(struct cg_read *r, pid_t pid, struct gpumem_cgroup *cg,
+		    int *err)
+{
+	struct gm_cgroup_line line;
+	char name[32];
+
+	snprintf(name, sizeof(name), "%d/cgroup", (int)pid);
+	*err = gm_read_record_flags_at(r->ctx->procfd, name, &r->text,
+				       r->ctx->live ? GM_READ_KERNEL : 0);
+	if (*err || !gm_cgroup_parse(r->text.buf, r->text.len, &line,
+				     &r->ctx->stats->malformed_lines))
+		return 0;
+	*err = gm_grow((void **)&r->path, &r->path_cap, line.len + 1, 1);
+	if (*err)
+		return 0;
+	memcpy(r->path, line.path, line.len);
+	r->path[line.len] = '\0';
+	cg->path = r->path;
+	cg->v1 = line.v1;
+	cg->deleted = line.deleted;
+	return 1;
+}
+
+/* The index keeps what was read, for the refreshes until the next walk. */
+static int remember(struct gm_index_pid *ip, const struct gpumem_cgroup *cg,
+		    int found, int err)
+{
+	ip->cg_err = err;
+	ip->cg_v1 = cg->v1;
+	ip->cg_deleted = cg->deleted;
+	if (found && !(ip->cg_path = strdup(cg->path)))
+		return -ENOMEM;
+	ip->cg_read = true;
+	return 0;
+}
+
+static int recall(const struct gm_index_pid *ip, struct gpumem_cgroup *cg,
+		  int *err)
+{
+	*err = ip->cg_err;
+	cg->path = ip->cg_path;
+	cg->v1 = ip->cg_v1;
+	cg->deleted = ip->cg_deleted;
+	return ip->cg_path != NULL;
+}
+
+/*
+ * A refresh takes an indexed process's cgroup from the index: a process
+ * that moved to another cgroup is seen at the next full sample.
+ */
 static int one_process(void *arg, pid_t pid)
 {
 	struct cg_read *r = arg;
 	const struct gm_feed *feed = r->ctx->feed;
 	struct gpumem_cgroup cg = { .struct_size = sizeof(cg) };
-	struct gm_cgroup_line line;
-	char name[32];
-	int err;
+	struct gm_index_pid *ip = r->ctx->idx ?
+				  gm_index_pid_of(r->ctx->idx, pid) : NULL;
+	int found, err;
 
-	snprintf(name, sizeof(name), "%d/cgroup", (int)pid);
-	err = gm_read_record_flags_at(r->ctx->procfd, name, &r->text,
-				      r->ctx->live ? GM_READ_KERNEL : 0);
+	if (ip && ip->cg_read && r->ctx->refresh) {
+		found = recall(ip, &cg, &err);
+	} else {
+		found = read_one(r, pid, &cg, &err);
+		if (ip && !ip->cg_read && err != -ENOMEM &&
+		    remember(ip, &cg, found, err))
+			return -ENOMEM;
+	}
 	r->missing += err == -ENOENT;
 	r->denied += gm_is_denied(err);
-	if (err || !gm_cgroup_parse(r->text.buf, r->text.len, &line,
-				    &r->ctx->stats->malformed_lines)) {
+	if (!found) {
 		r->unknown += !err;
 		return err == -ENOMEM ? err : 0;
 	}
-	err = gm_grow((void **)&r->path, &r->path_cap, line.len + 1, 1);
-	if (err)
-		return err;
-	memcpy(r->path, line.path, line.len);
-	r->path[line.len] = '\0';
-	cg.path = r->path;
-	cg.v1 = line.v1;
-	cg.deleted = line.deleted;
 	gm_cgroup_owner(&cg);
 	r->v1 += cg.v1;
 	r->v2 += !cg.v1;

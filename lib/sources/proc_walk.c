@@ -31,6 +31,7 @@ struct held_fd {
 	int minor;
 	enum fd_kind kind;
 	uint64_t ino;
+	int kept;		/* its fdinfo, open (-1: none), for the index */
 	size_t off, len;
 };
 
@@ -55,6 +56,7 @@ struct pid_scan {
 	size_t nr_fds, cap_fds;
 	unsigned int odd;	/* processes with a file not as the kernel's */
 	struct gm_index *idx;	/* filled by a full scan when not NULL */
+	int fd_limit;		/* fdinfo files below it are kept open */
 	bool stale;		/* a rescan found an indexed fd changed */
 };
 
@@ -141,22 +143,10 @@ void gm_read_comm(int dirfd, const char *path, struct gm_text *t,
 /* A process whose holdings the index keeps. */
 static int remember_pid(struct pid_scan *ps, const char *comm)
 {
-	struct gm_index *idx = ps->idx;
-	struct gm_index_pid *p;
-	int err;
-
-	if (!idx)
+	if (!ps->idx)
 		return 0;
-	err = gm_grow((void **)&idx->pids, &idx->cap_pids, idx->nr_pids + 1,
-		      sizeof(*idx->pids));
-	if (err)
-		return err;
-	p = &idx->pids[idx->nr_pids++];
-	p->pid = ps->pid;
-	p->maps = false;
-	p->status = ps->status;
-	gm_strlcpy(p->comm, comm, sizeof(p->comm));
-	return 0;
+	return gm_index_add_pid(ps->idx, ps->pid, &ps->status, comm,
+				strlen(comm)) ? 0 : -ENOMEM;
 }
 
 /* prefix + name [+ decimal n]: no snprintf, it is on the per-fd path. */
@@ -217,28 +207,35 @@ static uint64_t fdinfo_ino(const struct gm_text *t)
 	return 0;
 }
 
-static int remember(struct pid_scan *ps, int fd, enum fd_kind kind,
-		    int minor, uint64_t ino)
+/* The index takes f's open fdinfo with it. */
+static int remember(struct pid_scan *ps, struct held_fd *f)
 {
-	struct gm_index *idx = ps->idx;
 	int err;
 
-	if (!idx)
+	if (!ps->idx)
 		return 0;
-	err = gm_grow((void **)&idx->fds, &idx->cap, idx->nr + 1,
-		      sizeof(*idx->fds));
-	if (err)
-		return err;
-	idx->fds[idx->nr++] = (struct gm_index_fd){
-		.pid = ps->pid, .fd = fd, .minor = minor, .kind = kind,
-		.ino = ino,
-	};
-	return 0;
+	err = gm_index_add_fd(ps->idx, ps->pid, f->fd, f->kind, f->minor,
+			      f->ino, f->kept);
+	if (!err)
+		f->kept = -1;
+	return err;
 }
 
-/* Keeps the fdinfo in ps->text for hand_out(). */
+/* The fdinfo files held open for an index that did not take them. */
+static void drop_held(struct pid_scan *ps)
+{
+	size_t i;
+
+	for (i = 0; i < ps->nr_fds; i++) {
+		if (ps->fds[i].kept >= 0)
+			close(ps->fds[i].kept);
+		ps->fds[i].kept = -1;
+	}
+}
+
+/* Keeps the fdinfo in ps->text for hand_out(); kept goes with it. */
 static int hold(struct pid_scan *ps, int fd, enum fd_kind kind, int minor,
-		uint64_t ino)
+		uint64_t ino, int kept)
 {
 	struct gm_text *h = ps->held;
 	int err;
@@ -248,11 +245,14 @@ static int hold(struct pid_scan *ps, int fd, enum fd_kind kind, int minor,
 	if (!err)
 		err = gm_grow((void **)&h->buf, &h->cap,
 			      h->len + ps->text->len + 1, 1);
-	if (err)
+	if (err) {
+		if (kept >= 0)
+			close(kept);
 		return err;
+	}
 	ps->fds[ps->nr_fds++] = (struct held_fd){
 		.fd = fd, .minor = minor, .kind = kind, .ino = ino,
-		.off = h->len, .len = ps->text->len,
+		.kept = kept, .off = h->len, .len = ps->text->len,
 	};
 	memcpy(h->buf + h->len, ps->text->buf, ps->text->len);
 	h->len += ps->text->len;
@@ -261,19 +261,48 @@ static int hold(struct pid_scan *ps, int fd, enum fd_kind kind, int minor,
 }
 
 /*
- * Reads one DRM or dma-buf fd's fdinfo.  want_ino != 0 (a rescan): the fd
- * must still be the file the index saw, else the index is stale.
+ * fd's fdinfo into ps->text.  *kept: the file open (-1: not), read again
+ * from offset 0 without a path lookup; one opened here is left in *kept
+ * when below the limit.  A live kept file stays its process's (fd.c binds
+ * it to the struct pid): after an exit it reads ESRCH or ENOENT, never
+ * another process's fd.  In a --root tree a kept file unlinked or renamed
+ * over (-ESTALE) is no longer what the path names: opened again.
  */
-static int read_fdinfo(struct pid_scan *ps, int fd, enum fd_kind kind,
-		       int minor, uint64_t want_ino)
+static int fdinfo_text(struct pid_scan *ps, int fd, int *kept)
 {
 	char path[48];
-	uint64_t ino;
-	int err;
+	int f, err;
 
+	if (*kept >= 0) {
+		err = gm_reread_record(*kept, ps->text, !ps->live);
+		if (err != -ESTALE)
+			return err;
+		close(*kept);
+		*kept = -1;
+	}
 	pid_path(ps, path, sizeof(path), "fdinfo/", fd);
-	err = gm_read_record_flags_at(ps->at, path, ps->text,
-				      ps->live ? GM_READ_KERNEL : 0);
+	f = gm_open_file_at(ps->at, path, ps->live ? GM_READ_KERNEL : 0);
+	if (f < 0)
+		return f;
+	err = gm_reread_record(f, ps->text, false);
+	if (!err && f < ps->fd_limit)
+		*kept = f;
+	else
+		close(f);
+	return err;
+}
+
+/*
+ * Reads one DRM or dma-buf fd's fdinfo.  want_ino != 0 (a rescan): the fd
+ * must still be the file the index saw, else the index is stale; *kept is
+ * the index's then, else the new entry's.
+ */
+static int read_fdinfo(struct pid_scan *ps, int fd, enum fd_kind kind,
+		       int minor, uint64_t want_ino, int *kept)
+{
+	uint64_t ino;
+	int err = fdinfo_text(ps, fd, kept);
+
 	if (gm_is_gone(err)) {
 		ps->stale |= want_ino != 0;
 		return 0;
@@ -285,16 +314,18 @@ static int read_fdinfo(struct pid_scan *ps, int fd, enum fd_kind kind,
 		ps->stale = true;
 		return 0;
 	}
-	return hold(ps, fd, kind, minor, ino);
+	err = hold(ps, fd, kind, minor, ino, want_ino ? -1 : *kept);
+	*kept = want_ino ? *kept : -1;
+	return err;
 }
 
-static int hand_out_fd(struct pid_scan *ps, const struct held_fd *f)
+static int hand_out_fd(struct pid_scan *ps, struct held_fd *f)
 {
 	const char *text = ps->held->buf + f->off;
 	int err = announce(ps);
 
 	if (!err)
-		err = remember(ps, f->fd, f->kind, f->minor, f->ino);
+		err = remember(ps, f);
 	if (err)
 		return err;
 	if (f->kind == FD_DMABUF)
@@ -310,6 +341,7 @@ static int scan_fd(struct pid_scan *ps, int fdfd, const char *name)
 	enum fd_kind kind;
 	int minor = -1;
 	uint64_t fd;
+	int kept = -1;
 	ssize_t n;
 
 	if (gm_parse_name_u64(name, INT32_MAX, &fd))
@@ -321,7 +353,7 @@ static int scan_fd(struct pid_scan *ps, int fdfd, const char *name)
 	kind = classify(ps, fdfd, name, target, &minor);
 	if (kind == FD_OTHER)
 		return 0;
-	return read_fdinfo(ps, (int)fd, kind, minor, 0);
+	return read_fdinfo(ps, (int)fd, kind, minor, 0, &kept);
 }
 
 static int scan_fds(struct pid_scan *ps)
@@ -416,6 +448,7 @@ static int account(struct pid_scan *ps, int err)
 
 static void start_pid(struct pid_scan *ps, pid_t pid)
 {
+	drop_held(ps);
 	ps->pid = pid;
 	ps->status = (struct gm_status){ GPUMEM_UID_UNKNOWN,
 					 GPUMEM_PID_UNKNOWN };
@@ -458,7 +491,7 @@ static int scan_pid(struct pid_scan *ps, pid_t pid)
  * An indexed process, through /proc/PID/... paths (no directory to open):
  * its indexed fds from *next on, then its maps if it had mapped a dma-buf.
  */
-static int rescan_pid(struct pid_scan *ps, const struct gm_index *idx,
+static int rescan_pid(struct pid_scan *ps, struct gm_index *idx,
 		      size_t *next, const struct gm_index_pid *p)
 {
 	int err = 0;
@@ -468,10 +501,11 @@ static int rescan_pid(struct pid_scan *ps, const struct gm_index *idx,
 	ps->status = p->status;
 	snprintf(ps->prefix, sizeof(ps->prefix), "%d/", (int)p->pid);
 	for (; *next < idx->nr && idx->fds[*next].pid == p->pid; (*next)++) {
-		const struct gm_index_fd *f = &idx->fds[*next];
+		struct gm_index_fd *f = &idx->fds[*next];
 
 		if (!err)
-			err = read_fdinfo(ps, f->fd, f->kind, f->minor, f->ino);
+			err = read_fdinfo(ps, f->fd, f->kind, f->minor, f->ino,
+					  &f->kept);
 	}
 	if (!err && p->maps)
 		err = read_maps(ps);
@@ -490,10 +524,12 @@ struct scan_texts {
 
 static void pid_scan_init(struct pid_scan *ps, int procfd, bool live,
 			  const struct gm_scan_sink *s,
-			  struct gpumem_scan_stats *st, struct scan_texts *tx)
+			  struct gpumem_scan_stats *st, struct scan_texts *tx,
+			  const struct gm_index *idx)
 {
 	memset(ps, 0, sizeof(*ps));
 	memset(tx, 0, sizeof(*tx));
+	ps->fd_limit = idx && idx->keep ? gm_index_fd_limit() : 0;
 	ps->procfd = procfd;
 	ps->live = live;
 	ps->sink = s;
@@ -506,6 +542,7 @@ static void pid_scan_init(struct pid_scan *ps, int procfd, bool live,
 
 static void pid_scan_free(struct pid_scan *ps, unsigned int *odd)
 {
+	drop_held(ps);
 	gm_text_free(ps->text);
 	gm_text_free(ps->aux);
 	gm_text_free(ps->held);
@@ -525,7 +562,7 @@ int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
 	DIR *dir;
 	int err;
 
-	pid_scan_init(&ps, procfd, live, s, st, &tx);
+	pid_scan_init(&ps, procfd, live, s, st, &tx, idx);
 	ps.idx = idx;
 	err = gm_opendir_at(procfd, ".", &dir);
 	if (err)
@@ -547,7 +584,7 @@ int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
  * maps are read; no getdents, no readlink.  New processes and new fds are
  * not seen: the caller re-indexes now and then, and at once when *stale.
  */
-int gm_proc_rescan(int procfd, bool live, const struct gm_index *idx,
+int gm_proc_rescan(int procfd, bool live, struct gm_index *idx,
 		   const struct gm_scan_sink *s, struct gpumem_scan_stats *st,
 		   bool *stale, unsigned int *odd)
 {
@@ -556,7 +593,7 @@ int gm_proc_rescan(int procfd, bool live, const struct gm_index *idx,
 	size_t i, next = 0;
 	int err = 0;
 
-	pid_scan_init(&ps, procfd, live, s, st, &tx);
+	pid_scan_init(&ps, procfd, live, s, st, &tx, idx);
 	ps.at = procfd;
 	for (i = 0; !err && i < idx->nr_pids; i++)
 		err = rescan_pid(&ps, idx, &next, &idx->pids[i]);
@@ -587,8 +624,7 @@ static int read_proc(struct gm_source_ctx *ctx, struct gpumem_source_status *st)
 				     &ctx->stale, &odd);
 	} else {
 		if (ctx->idx) {
-			ctx->idx->nr = 0;
-			ctx->idx->nr_pids = 0;
+			gm_index_reset(ctx->idx);
 			ctx->idx->discovery = GPUMEM_DISCOVERY_PROC;
 		}
 		err = gm_proc_scan(ctx->procfd, ctx->live, sink, s, ctx->idx,

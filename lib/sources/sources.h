@@ -111,7 +111,12 @@ struct gm_scan_sink {
 	void *ctx;
 };
 
-/* What a full scan found, so that a refresh re-reads only that. */
+/*
+ * What a full scan found, so that a refresh re-reads only that (index.c).
+ * It also keeps what costs a path lookup to ask again: each fdinfo open,
+ * read again at offset 0 (procfs makes the text anew there), and each
+ * process's cgroup, which a refresh takes from here.
+ */
 enum { GM_FD_OTHER, GM_FD_DRM, GM_FD_DMABUF };
 
 struct gm_index_fd {
@@ -120,11 +125,16 @@ struct gm_index_fd {
 	int minor;
 	int kind;
 	uint64_t ino;		/* fdinfo "ino:": the fd still means that file */
+	int kept;		/* its fdinfo, open; -1: none */
 };
 
 struct gm_index_pid {
 	pid_t pid;
 	bool maps;		/* it mapped a dma-buf: re-read its maps */
+	bool cg_read;		/* cg_err, cg_* are the last full sample's */
+	bool cg_v1, cg_deleted;
+	int cg_err;		/* of reading /proc/PID/cgroup; 0: read */
+	char *cg_path;		/* NULL: read, no cgroup in it */
 	struct gm_status status;	/* as the full walk read it */
 	char comm[GPUMEM_NAME_MAX];
 };
@@ -135,7 +145,27 @@ struct gm_index {
 	struct gm_index_pid *pids;	/* every process holding something */
 	size_t nr_pids, cap_pids;
 	enum gpumem_discovery discovery;	/* who found these */
+	bool keep;			/* a scanner's: keeps fdinfo files open */
+	struct gm_map by_pid;		/* pid -> pids[], made on first use */
+	bool by_pid_made;
 };
+
+/* Empties idx, closing what it keeps open. */
+void gm_index_reset(struct gm_index *idx);
+void gm_index_free(struct gm_index *idx);
+struct gm_index_pid *gm_index_add_pid(struct gm_index *idx, pid_t pid,
+				      const struct gm_status *st,
+				      const char *comm, size_t comm_len);
+int gm_index_add_fd(struct gm_index *idx, pid_t pid, int fd, int kind,
+		    int minor, uint64_t ino, int kept);
+/* pid's entry; NULL when it has none (or no memory to find it). */
+struct gm_index_pid *gm_index_pid_of(struct gm_index *idx, pid_t pid);
+/*
+ * How many descriptors an index may keep open: those below the returned
+ * number, half the soft RLIMIT_NOFILE, so that the program keeps the
+ * other half (and select()'s 1024 while it stays at the default).
+ */
+int gm_index_fd_limit(void);
 
 /*
  * proc_walk.c: a number spelt as the kernel names it ("123": no sign,
@@ -151,7 +181,7 @@ void gm_read_comm(int dirfd, const char *path, struct gm_text *t,
 int gm_proc_scan(int procfd, bool live, const struct gm_scan_sink *s,
 		 struct gpumem_scan_stats *st, struct gm_index *idx,
 		 unsigned int *odd);
-int gm_proc_rescan(int procfd, bool live, const struct gm_index *idx,
+int gm_proc_rescan(int procfd, bool live, struct gm_index *idx,
 		   const struct gm_scan_sink *s, struct gpumem_scan_stats *st,
 		   bool *stale, unsigned int *odd);
 

@@ -58,37 +58,24 @@ static bool valid(const struct gm_iter_file *r)
 
 static int add_pid(struct gm_index *idx, const struct gm_iter_file *r)
 {
-	struct gm_index_pid *p;
-	int err = gm_grow((void **)&idx->pids, &idx->cap_pids,
-			  idx->nr_pids + 1, sizeof(*idx->pids));
+	struct gm_status st = {
+		.uid = (uid_t)r->uid,
+		.ppid = r->ppid <= INT32_MAX ? (pid_t)r->ppid :
+			GPUMEM_PID_UNKNOWN,
+	};
 
-	if (err)
-		return err;
-	p = &idx->pids[idx->nr_pids++];
-	p->pid = (pid_t)r->pid;
-	p->maps = false;
-	p->status.uid = (uid_t)r->uid;
-	p->status.ppid = r->ppid <= INT32_MAX ? (pid_t)r->ppid :
-			 GPUMEM_PID_UNKNOWN;
-	gm_copy_field(p->comm, sizeof(p->comm), r->comm,
-		      strnlen(r->comm, sizeof(r->comm)));
-	return 0;
+	return gm_index_add_pid(idx, (pid_t)r->pid, &st, r->comm,
+				strnlen(r->comm, sizeof(r->comm))) ? 0 :
+	       -ENOMEM;
 }
 
 static int add_fd(struct gm_index *idx, const struct gm_iter_file *r)
 {
 	bool drm = r->kind == GM_ITER_DRM;
-	int err = gm_grow((void **)&idx->fds, &idx->cap, idx->nr + 1,
-			  sizeof(*idx->fds));
 
-	if (err)
-		return err;
-	idx->fds[idx->nr++] = (struct gm_index_fd){
-		.pid = (pid_t)r->pid, .fd = (int)r->fd,
-		.minor = drm ? (int)r->minor : -1,
-		.kind = drm ? GM_FD_DRM : GM_FD_DMABUF, .ino = r->ino,
-	};
-	return 0;
+	return gm_index_add_fd(idx, (pid_t)r->pid, (int)r->fd,
+			       drm ? GM_FD_DRM : GM_FD_DMABUF,
+			       drm ? (int)r->minor : -1, r->ino, -1);
 }
 
 /* Sorted records into the index: each pid once, each of its fds once. */
@@ -364,11 +351,9 @@ static int read_task_iter(struct gm_source_ctx *ctx,
 		say_not_loaded(st, err);
 		return 0;
 	}
-	idx->nr = 0;
-	idx->nr_pids = 0;
+	gm_index_reset(idx);
 	err = discover(ctx, it, idx, st);	/* unlocks */
-	free(own.fds);
-	free(own.pids);
+	gm_index_free(&own);
 	return err;
 }
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -27,8 +28,15 @@ int64_t gmd_now_ns(void)
 int gmd_state_init(struct gmd_state *st, const struct gmd_config *cfg)
 {
 	struct gpumem_opts opts = { GPUMEM_OPTS_INIT, .root = cfg->root };
+	struct rlimit rl;
 	int err;
 
+	/* The scanner keeps fdinfo files open, up to half the soft limit;
+	 * epoll has no use for select()'s 1024. */
+	if (!getrlimit(RLIMIT_NOFILE, &rl)) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	memset(st, 0, sizeof(*st));
 	st->cfg = cfg;
 	st->sample_seconds = -1;

@@ -3,13 +3,18 @@
  * The refresh path: after a full sample, a refresh re-reads only the fds
  * and maps it indexed, must give the same figures while nothing changed,
  * must follow changed values, and must fall back to a full sample when an
- * indexed fd was closed or now means another file.
+ * indexed fd was closed or now means another file.  The scanner keeps the
+ * indexed fdinfo files open (below half the soft RLIMIT_NOFILE) and each
+ * process's cgroup until the next full sample.
  */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -39,8 +44,13 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The soft RLIMIT_NOFILE as it was, for a test that lowers it. */
+static struct rlimit saved_limit;
+
 static int teardown(void **state)
 {
+	if (saved_limit.rlim_max)
+		setrlimit(RLIMIT_NOFILE, &saved_limit);
 	fx_cleanup(*state);
 	free(*state);
 	return 0;
@@ -171,6 +181,139 @@ static void test_refresh_hostile_file(void **state)
 	gpumem_scanner_free(sc);
 }
 
+/* path written anew (another inode) by rename, as an editor saves. */
+static void replace(struct fx *f, const char *path, const char *text)
+{
+	char tmp[256], from[4400], to[4400];
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	fx_write(f, tmp, "%s", text);
+	snprintf(from, sizeof(from), "%s/%s", f->root, tmp);
+	snprintf(to, sizeof(to), "%s/%s", f->root, path);
+	assert_int_equal(rename(from, to), 0);
+}
+
+/*
+ * A kept fdinfo file that the tree replaced is read again by its path: the
+ * same buffer with another size is followed; the fd number now meaning
+ * another buffer is a stale index, and a full sample.
+ */
+static void test_refresh_replaced_file(void **state)
+{
+	struct fx *f = *state;
+	struct gpumem_scanner *sc = new_scanner(f);
+	struct gpumem_snapshot *s;
+
+	gpumem_snapshot_free(sample(sc, false, false));
+	replace(f, "proc/100/fdinfo/3", FX_DRM_FDINFO("7", "8 KiB"));
+	s = sample(sc, true, true);
+	assert_int_equal(fx_proc(s, 100)->gpu_total_bytes, 8192);
+	gpumem_snapshot_free(s);
+	replace(f, "proc/100/fdinfo/4", DMABUF_FDINFO("57", "2048"));
+	s = sample(sc, true, false);
+	assert_int_equal(fx_proc(s, 100)->dmabuf_rss_bytes, 2048);
+	assert_int_equal(fx_buf(s, 55)->nr_holders, 1);
+	gpumem_snapshot_free(s);
+	gpumem_scanner_free(sc);
+}
+
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * The indexed fdinfo files stay open while the scanner lives, closed by
+ * the next full sample and by gpumem_scanner_free().
+ */
+static void test_refresh_kept_files(void **state)
+{
+	struct gpumem_scanner *sc;
+	int before = open_fds();
+
+	sc = new_scanner(*state);
+	gpumem_snapshot_free(sample(sc, false, false));
+	assert_int_equal(open_fds(), before + 2);
+	gpumem_snapshot_free(sample(sc, true, true));
+	gpumem_snapshot_free(sample(sc, false, false));
+	assert_int_equal(open_fds(), before + 2);
+	gpumem_scanner_free(sc);
+	assert_int_equal(open_fds(), before);
+}
+
+/*
+ * With a soft limit too low to spare any (its upper half is the program's),
+ * no fdinfo is kept open and a refresh reads each by path, as before.
+ */
+static void test_refresh_low_fd_limit(void **state)
+{
+	struct fx *f = *state;
+	struct gpumem_scanner *sc;
+	struct gpumem_snapshot *s;
+	struct rlimit low;
+	int pad[16], i, before;
+
+	/* Room for the scan's own descriptors above the half it may keep. */
+	for (i = 0; i < 16; i++)
+		assert_true((pad[i] = dup(2)) >= 0);
+	before = open_fds();
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved_limit), 0);
+	low = saved_limit;
+	low.rlim_cur = (rlim_t)before * 2;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	sc = new_scanner(f);
+	gpumem_snapshot_free(sample(sc, false, false));
+	assert_int_equal(open_fds(), before);
+	fx_write(f, "proc/100/fdinfo/3", FX_DRM_FDINFO("7", "16 KiB"));
+	s = sample(sc, true, true);
+	assert_int_equal(fx_proc(s, 100)->gpu_total_bytes, 16384);
+	assert_int_equal(fx_buf(s, 55)->nr_holders, 2);
+	gpumem_snapshot_free(s);
+	gpumem_scanner_free(sc);
+	for (i = 0; i < 16; i++)
+		close(pad[i]);
+}
+
+static const char *cgroup_of(const struct gpumem_snapshot *s, pid_t pid)
+{
+	const struct gpumem_cgroup *cg = gpumem_process_cgroup(s,
+							       fx_proc(s, pid));
+
+	assert_non_null(cg);
+	return cg->path;
+}
+
+/*
+ * A refresh takes each process's cgroup from the index: one that moved is
+ * seen at the next full sample (the bound docs/gpumem.1 states).
+ */
+static void test_refresh_cgroup_until_full(void **state)
+{
+	struct fx *f = *state;
+	struct gpumem_scanner *sc = new_scanner(f);
+	struct gpumem_snapshot *s;
+
+	fx_write(f, "proc/100/cgroup", "0::/system.slice/a.service\n");
+	gpumem_snapshot_free(sample(sc, false, false));
+	fx_write(f, "proc/100/cgroup", "0::/system.slice/b.service\n");
+	s = sample(sc, true, true);
+	assert_string_equal(cgroup_of(s, 100), "/system.slice/a.service");
+	assert_null(gpumem_process_cgroup(s, fx_proc(s, 200)));
+	gpumem_snapshot_free(s);
+	s = sample(sc, false, false);
+	assert_string_equal(cgroup_of(s, 100), "/system.slice/b.service");
+	gpumem_snapshot_free(s);
+	gpumem_scanner_free(sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +326,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refresh_misses_new_process,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_hostile_file,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_replaced_file,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_kept_files,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_low_fd_limit,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_cgroup_until_full,
 						setup, teardown),
 	};
 
