@@ -23,6 +23,8 @@ int gm_parse_u64_all(const char *s, size_t len, uint64_t *out);
 int gm_parse_hex(const char *s, const char **end, uint64_t *out);
 const char *gm_fmt_size(char *buf, size_t size, bool negative, uint64_t v,
 			unsigned int flags);
+/* v in decimal at p (21 bytes will do), terminated; returns its length. */
+size_t gm_fmt_u64(char *p, uint64_t v);
 size_t gm_strlcpy(char *dst, const char *src, size_t size);
 void gm_copy_field(char *dst, size_t size, const char *src, size_t len);
 

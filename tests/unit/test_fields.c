@@ -226,9 +226,74 @@ static void test_dmabuf_fields(void **state)
 	check_json_only(gm_dmabuf_fields, "dmabufs", first_dmabuf);
 }
 
+/* What gm_fmt_size() printed before it counted in integers: "%.1f". */
+static void printf_size(char *buf, size_t size, uint64_t v)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
+					     "PiB", "EiB" };
+	double d = (double)v;
+	size_t u = 0;
+
+	if (v < 1024) {
+		snprintf(buf, size, "%llu B", (unsigned long long)v);
+		return;
+	}
+	while (d >= 1024 && u + 1 < 7) {
+		d /= 1024;
+		u++;
+	}
+	snprintf(buf, size, "%.1f %s", d, units[u]);
+}
+
+static void expect_size(uint64_t v)
+{
+	char got[48], want[48];
+
+	gm_fmt_size(got, sizeof(got), false, v, 0);
+	printf_size(want, sizeof(want), v);
+	if (strcmp(got, want))
+		fail_msg("%llu: \"%s\", printf \"%s\"", (unsigned long long)v,
+			 got, want);
+}
+
+/*
+ * Sizes are rounded as printf's "%.1f" rounded them, half to even: each
+ * unit's edges, the ties (a tenth's half is .x5: of a power of two only
+ * .25 and .75 are exact), and a spread of other values up to 2^64.
+ */
+static void test_size_rounding(void **state)
+{
+	uint64_t x = 88172645463325252ull;
+	unsigned int u, m, i;
+
+	(void)state;
+	for (u = 1; u <= 5; u++) {
+		uint64_t base = 1ull << (10 * u);
+		const uint64_t frac[] = { 0, 1, base / 4 - 1, base / 4,
+					  base / 4 + 1, base / 2, base * 3 / 4,
+					  base * 3 / 4 + 1, base / 20,
+					  base - 1 };
+
+		for (m = 1; m < 1024; m++) {
+			for (i = 0; i < sizeof(frac) / sizeof(frac[0]); i++)
+				expect_size(m * base + frac[i]);
+		}
+	}
+	for (i = 0; i < 200000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		expect_size(x >> (i % 64));
+	}
+	expect_size(UINT64_MAX);
+	expect_size(1ull << 53);
+	expect_size((1ull << 53) - 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_size_rounding),
 		cmocka_unit_test(test_device_fields),
 		cmocka_unit_test(test_process_fields),
 		cmocka_unit_test(test_client_fields),
