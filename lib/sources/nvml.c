@@ -16,6 +16,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,7 +195,7 @@ struct nvml_proc {
 
 struct nvml_read {
 	struct gm_source_ctx *ctx;
-	struct nvml n;
+	const struct nvml *n;
 	struct nvml_proc *procs;
 	size_t nr, cap;
 	unsigned int gpus, processes, unsupported, not_here;
@@ -225,7 +226,7 @@ static int merge(struct nvml_read *r, unsigned int pid, uint64_t used)
 /* One list (compute or graphics); INSUFFICIENT_SIZE: once more, larger. */
 static nvmlReturn_t list(struct nvml_read *r, nvmlDevice_t h, int k)
 {
-	const struct nvml *n = &r->n;
+	const struct nvml *n = r->n;
 	unsigned int count = 64, i, tries;
 	nvmlReturn_t ret = NVML_ERROR_INSUFFICIENT_SIZE;
 	char *buf = NULL;
@@ -305,7 +306,7 @@ static void describe(const struct nvml *n, nvmlDevice_t h,
 
 static int one_gpu(struct nvml_read *r, unsigned int index)
 {
-	const struct nvml *n = &r->n;
+	const struct nvml *n = r->n;
 	struct gm_devices *devs = r->ctx->feed->devs;
 	struct nvml_memory_v2 m;
 	struct nvml_pci pci = { 0 };
@@ -347,11 +348,27 @@ static int one_gpu(struct nvml_read *r, unsigned int index)
 	return err;
 }
 
+/*
+ * Loading the library and nvmlInit() (which opens the driver's devices)
+ * cost more than a sample's calls: done once and kept for the life of
+ * the process, as DCGM keeps them.  A failed
+ * nvmlInit (the driver not loaded yet: gpumemd starts early at boot), or
+ * a device count that fails after it, is tried again at the next sample;
+ * a missing or incomplete library is not.
+ */
+static struct {
+	pthread_mutex_t lock;
+	bool tried;		/* dlopen() */
+	bool usable;		/* and the calls gpumem needs resolved */
+	bool up;		/* nvmlInit() succeeded */
+	struct nvml n;
+} kept = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
 static int walk_gpus(struct nvml_read *r, struct gpumem_source_status *st)
 {
-	const struct nvml *n = &r->n;
+	const struct nvml *n = r->n;
 	unsigned int count = 0, i;
-	nvmlReturn_t ret = n->init();
+	nvmlReturn_t ret = kept.up ? NVML_SUCCESS : n->init();
 	int err = 0;
 
 	if (ret != NVML_SUCCESS) {
@@ -359,10 +376,14 @@ static int walk_gpus(struct nvml_read *r, struct gpumem_source_status *st)
 			      "are not seen", why(n, ret));
 		return 0;
 	}
+	kept.up = true;
 	ret = n->count(&count);
 	for (i = 0; !err && ret == NVML_SUCCESS && i < count; i++)
 		err = one_gpu(r, i);
-	n->shutdown();
+	if (ret != NVML_SUCCESS) {
+		n->shutdown();
+		kept.up = false;
+	}
 	if (!err && ret != NVML_SUCCESS)
 		gm_source_say(st, GPUMEM_SOURCE_ERROR, "NVML device count: %s",
 			      why(n, ret));
@@ -374,32 +395,37 @@ static int walk_gpus(struct nvml_read *r, struct gpumem_source_status *st)
 	return err;
 }
 
+static void load(void)
+{
+	kept.tried = true;
+	kept.n.lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
+	kept.usable = kept.n.lib && resolve(&kept.n);
+}
+
 static int read_nvml(struct gm_source_ctx *ctx,
 		     struct gpumem_source_status *st)
 {
-	struct nvml_read r = { .ctx = ctx };
-	int err;
+	struct nvml_read r = { .ctx = ctx, .n = &kept.n };
+	int err = 0;
 
 	if (!ctx->live) {
 		gm_source_say(st, GPUMEM_SOURCE_UNUSED, "not for a --root tree "
 			      "(NVML answers for this machine)");
 		return 0;
 	}
-	r.n.lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
-	if (!r.n.lib) {
+	pthread_mutex_lock(&kept.lock);
+	if (!kept.tried)
+		load();
+	if (!kept.n.lib)
 		gm_source_say(st, GPUMEM_SOURCE_MISSING, "no libnvidia-ml.so.1 "
 			      "(no NVIDIA driver): NVIDIA GPUs are not seen");
-		return 0;
-	}
-	if (!resolve(&r.n)) {
+	else if (!kept.usable)
 		gm_source_say(st, GPUMEM_SOURCE_ERROR, "libnvidia-ml.so.1 lacks "
 			      "nvmlInit, nvmlDeviceGetCount or a memory call");
-		err = 0;
-	} else {
+	else
 		err = walk_gpus(&r, st);
-	}
+	pthread_mutex_unlock(&kept.lock);
 	free(r.procs);
-	dlclose(r.n.lib);
 	return err;
 }
 

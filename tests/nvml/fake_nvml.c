@@ -7,7 +7,8 @@
  *   mem RET                       what the memory calls return
  *   compute RET PID:BYTES...      (BYTES "na": NVML_VALUE_NOT_AVAILABLE)
  *   graphics RET PID:BYTES...
- * (gpu, mem, compute, graphics apply to the last gpu line).  Built twice:
+ * (gpu, mem, compute, graphics apply to the last gpu line).  Each nvmlInit
+ * and nvmlShutdown appends a line to $FAKE_NVML_LOG, when set.  Built twice:
  * as today's library, and with -DFAKE_OLD as an old driver's, which has
  * only the first version of each call (a 16-byte process struct, no
  * reserved memory).
@@ -89,8 +90,20 @@ static void load(void)
 
 typedef struct gpu *nvmlDevice_t;
 
+static void log_call(const char *name)
+{
+	const char *path = getenv("FAKE_NVML_LOG");
+	FILE *f = path ? fopen(path, "a") : NULL;
+
+	if (f) {
+		fprintf(f, "%s\n", name);
+		fclose(f);
+	}
+}
+
 static int do_init(void)
 {
+	log_call("init");
 	load();
 	return init_ret;
 }
@@ -98,6 +111,7 @@ static int do_init(void)
 int nvmlShutdown(void);
 int nvmlShutdown(void)
 {
+	log_call("shutdown");
 	return 0;
 }
 

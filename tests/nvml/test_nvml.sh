@@ -80,6 +80,19 @@ check "nvmlInit fails (driver not loaded): missing, with NVML's words" \
 	'[ "$(nvml_state)" = "[\"missing\",\"NVML: Driver Not Loaded: NVIDIA GPUs are not seen\"]" ] &&
 	 [ "$(q "[.devices[] | select(.driver == \"nvidia\")] | length")" = 0 ]'
 
+# Samples of one process: NVML is loaded and initialised once, and kept;
+# an nvmlInit that failed (the driver not loaded yet) is tried again.
+LD_LIBRARY_PATH=$new FAKE_NVML=$TMP/today FAKE_NVML_LOG=$TMP/calls \
+	"$gpumem" --json 0.05 4 >"$TMP/out" 2>/dev/null
+check "4 samples: one nvmlInit, no shutdown, the GPU in every sample" \
+	'[ "$(cat "$TMP/calls")" = init ] &&
+	 [ "$(q "[.devices[] | select(.driver == \"nvidia\") | .total_bytes]" | tr -d "\n")" = "[2147483648][2147483648][2147483648][2147483648]" ]'
+rm -f "$TMP/calls"
+LD_LIBRARY_PATH=$new FAKE_NVML=$TMP/noinit FAKE_NVML_LOG=$TMP/calls \
+	"$gpumem" --json 0.05 3 >"$TMP/out" 2>/dev/null
+check "a failed nvmlInit is tried again at each sample" \
+	'[ "$(grep -c "^init$" "$TMP/calls")" = 3 ]'
+
 mkdir -p "$TMP/tree/proc"
 LD_LIBRARY_PATH=$new FAKE_NVML=$TMP/today "$gpumem" --root "$TMP/tree" \
 	--json >"$TMP/out" 2>/dev/null
