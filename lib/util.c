@@ -125,6 +125,18 @@ static size_t fmt_tenths(char *p, uint64_t v, size_t u)
 	return n;
 }
 
+/* a, b and c joined into buf, cut to size: no printf on the table's path. */
+static void join3(char *buf, size_t size, const char *a, const char *b,
+		  const char *c)
+{
+	size_t n = gm_strlcpy(buf, a, size);
+
+	if (n < size)
+		n += gm_strlcpy(buf + n, b, size - n);
+	if (n < size)
+		gm_strlcpy(buf + n, c, size - n);
+}
+
 /*
  * "1.5 GiB", or exact bytes with GPUMEM_PRINT_BYTES; negative for deltas.
  * From 2^53 bytes on, a double is not v: printf's figure of it, as ever.
@@ -132,31 +144,29 @@ static size_t fmt_tenths(char *p, uint64_t v, size_t u)
 const char *gm_fmt_size(char *buf, size_t size, bool negative, uint64_t v,
 			unsigned int flags)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB",
-					     "PiB", "EiB" };
+	static const char *const units[] = { " B", " KiB", " MiB", " GiB",
+					     " TiB", " PiB", " EiB" };
 	const char *sign = negative && v ? "-" : "";
+	bool bytes = flags & GPUMEM_PRINT_BYTES;
 	double d = (double)v;
 	char num[32];
 	size_t u = 0;
 
-	if (flags & GPUMEM_PRINT_BYTES || v < 1024) {
-		gm_fmt_u64(num, v);
-		snprintf(buf, size, "%s%s%s", sign, num,
-			 flags & GPUMEM_PRINT_BYTES ? "" : " B");
-		return buf;
-	}
-	if (v >> 53) {
+	if (v >> 53 && !bytes) {
 		while (d >= 1024 && u + 1 < GM_ARRAY_SIZE(units)) {
 			d /= 1024;
 			u++;
 		}
-		snprintf(buf, size, "%s%.1f %s", sign, d, units[u]);
+		snprintf(buf, size, "%s%.1f%s", sign, d, units[u]);
 		return buf;
 	}
-	while (v >> (10 * (u + 1)))
+	while (!bytes && v >> (10 * (u + 1)))
 		u++;
-	fmt_tenths(num, v, u);
-	snprintf(buf, size, "%s%s %s", sign, num, units[u]);
+	if (u)
+		fmt_tenths(num, v, u);
+	else
+		gm_fmt_u64(num, v);
+	join3(buf, size, sign, num, bytes ? "" : units[u]);
 	return buf;
 }
 
@@ -400,10 +410,14 @@ bool gm_key_value(const char *line, size_t len, const char **key,
 	const char *v, *end = line + len;
 	size_t i;
 
+	/* Every fdinfo line passes here: one lookup a byte, not three tests. */
+	static const bool not_in_key[256] = { ['\0'] = 1, [' '] = 1,
+					      ['\t'] = 1 };
+
 	if (!colon || colon == line)
 		return false;
 	for (i = 0; line + i < colon; i++) {
-		if (is_blank(line[i]) || line[i] == '\0')
+		if (not_in_key[(unsigned char)line[i]])
 			return false;
 	}
 	for (v = colon + 1; v < end && is_blank(*v); v++)
