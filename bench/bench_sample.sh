@@ -6,7 +6,10 @@
 # 1,000 GPU-holding processes x 20 fds (bench_scan's desktop tree, in
 # /dev/shm), as a share of one core: CPU time (user + system, from the
 # kernel's rusage of the child) over the wall time it ran.  Goal <= 2%.
-# The figure is one run's; nothing here is asserted.
+# The figure is one run's; nothing here is asserted.  Then what load on
+# the machine cannot move: the syscalls (strace -c) and user instructions
+# (valgrind's callgrind) of one refresh of the table and of the NDJSON,
+# from runs of 1 and N samples 0.01 s apart with no full walk between.
 #   bench/bench_sample.sh [GPUMEM [BENCH_SCAN [SECONDS]]]
 set -eu
 
@@ -42,3 +45,26 @@ for name, cmd in runs:
           "= %.2f%% of one core (goal <= 2%%)"
           % (name, cpu, wall, 100 * cpu / wall))
 PY
+
+# COUNT_CMD N: the count for N samples (--reindex 1000: refreshes only).
+syscalls() {
+	strace -f -c -o "$DIR/strace" "$GPUMEM" --root "$DIR/root" \
+		--reindex 1000 $MODE 0.01 "$1" >/dev/null 2>&1
+	awk '$NF == "total" { print $(NF - 2) }' "$DIR/strace"
+}
+instructions() {
+	valgrind --tool=callgrind --callgrind-out-file=/dev/null "$GPUMEM" \
+		--root "$DIR/root" --reindex 1000 $MODE 0.01 "$1" 2>&1 \
+		>/dev/null | sed -n 's/.*Collected : \([0-9]*\).*/\1/p'
+}
+for MODE in "" --json; do
+	name="gpumem ${MODE:+$MODE }0.01 N"
+	if command -v strace >/dev/null; then
+		a=$(syscalls 1) b=$(syscalls 21)
+		echo "$name, one refresh: $(( (b - a) / 20 )) syscalls"
+	fi
+	if command -v valgrind >/dev/null; then
+		a=$(instructions 1) b=$(instructions 4)
+		echo "$name, one refresh: $(( (b - a) / 3000000 )).$(( (b - a) / 300000 % 10 ))M user instructions"
+	fi
+done
