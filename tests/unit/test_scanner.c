@@ -8,6 +8,7 @@
  * process's cgroup until the next full sample.
  */
 #include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "gm.h"
 
 #define DMABUF_FDINFO(ino, size) \
 	"pos:\t0\nflags:\t02000002\nmnt_id:\t9\nino:\t" ino "\n" \
@@ -282,6 +285,56 @@ static void test_refresh_low_fd_limit(void **state)
 		close(pad[i]);
 }
 
+static void expect_ino(const struct gm_text *t, int fd)
+{
+	char want[40];
+	struct stat st;
+
+	assert_int_equal(fstat(fd, &st), 0);
+	snprintf(want, sizeof(want), "\nino:\t%llu\n",
+		 (unsigned long long)st.st_ino);
+	assert_non_null(strstr(t->buf, want));
+}
+
+/*
+ * What a kept fdinfo rests on, on the running kernel's procfs: read again
+ * at offset 0 it is the fd's text anew; once the fd is closed it reads
+ * ENOENT; once the number means another file, that file's ino:.
+ */
+static void test_kept_fdinfo_live(void **state)
+{
+	struct gm_text t = { 0 };
+	int procfd, kept, p[2], q[2];
+	char path[64];
+	int err;
+
+	(void)state;
+	procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(procfd >= 0);
+	assert_int_equal(pipe(p), 0);
+	assert_int_equal(pipe(q), 0);
+	snprintf(path, sizeof(path), "%d/fdinfo/%d", (int)getpid(), p[0]);
+	kept = gm_open_file_at(procfd, path, GM_READ_KERNEL);
+	assert_true(kept >= 0);
+	assert_int_equal(gm_reread_record(kept, &t, false), 0);
+	expect_ino(&t, p[0]);
+	assert_int_equal(gm_reread_record(kept, &t, false), 0);
+	expect_ino(&t, p[0]);
+	assert_int_equal(close(p[0]), 0);
+	err = gm_reread_record(kept, &t, false);
+	assert_true(err == -ENOENT || err == -ESRCH);
+	assert_int_equal(dup2(q[0], p[0]), p[0]);
+	assert_int_equal(gm_reread_record(kept, &t, false), 0);
+	expect_ino(&t, q[0]);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+	close(kept);
+	close(procfd);
+	gm_text_free(&t);
+}
+
 static const char *cgroup_of(const struct gpumem_snapshot *s, pid_t pid)
 {
 	const struct gpumem_cgroup *cg = gpumem_process_cgroup(s,
@@ -335,6 +388,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_cgroup_until_full,
 						setup, teardown),
+		cmocka_unit_test(test_kept_fdinfo_live),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
