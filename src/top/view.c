@@ -501,6 +501,37 @@ static bool is_root(const struct tree *t, const struct top_row *r)
 	return r->ppid == r->pid || i == t->nr || t->by_pid[i]->pid != r->ppid;
 }
 
+/* The row of r's parent; r is no root. */
+static const struct top_row *parent_of(const struct tree *t,
+				       const struct top_row *r)
+{
+	return t->by_pid[lower_bound(t->by_pid, t->nr, r->ppid, false)];
+}
+
+/*
+ * What no root's tree took hangs, through its parents, from a ppid loop:
+ * the loop's first member in the sort's order roots it, and so all that
+ * hangs from the loop, wherever it sorts.  Floyd's walk finds a member in
+ * steps linear in the chain, with no memory.
+ */
+static const struct top_row *loop_root(const struct tree *t,
+				       const struct top_row *r)
+{
+	const struct top_row *slow = parent_of(t, r);
+	const struct top_row *fast = parent_of(t, slow), *best;
+
+	while (slow != fast) {
+		slow = parent_of(t, slow);
+		fast = parent_of(t, parent_of(t, fast));
+	}
+	best = slow;
+	for (r = parent_of(t, slow); r != slow; r = parent_of(t, r)) {
+		if (r->first < best->first)
+			best = r;
+	}
+	return best;
+}
+
 static void tree_visit(struct top_view *v, struct tree *t, size_t top,
 		       const struct top_row *r, struct top_row *g)
 {
@@ -570,8 +601,8 @@ static int tree_alloc(struct tree *t, size_t nr)
  * One sum per tree of holders, then its members indented by depth, each
  * level in the sort's order.  Every holder is in one tree, so the trees'
  * sums add up to the processes'.  Where ppids loop (a --root tree can say
- * anything) no member is a root: the first of them in the sort's order
- * is taken for one, so no process goes missing.
+ * anything) no member is a root: the first of the loop in the sort's
+ * order is taken for one (loop_root), so no process goes missing.
  */
 static int show_tree(struct top_view *v, const struct top_settings *set)
 {
@@ -599,7 +630,7 @@ static int show_tree(struct top_view *v, const struct top_settings *set)
 	}
 	for (i = 0; i < nr; i++) {
 		if (!t.done[t.sorted[i] - v->procs.v])
-			walk_tree(v, &t, t.sorted[i]);
+			walk_tree(v, &t, loop_root(&t, t.sorted[i]));
 	}
 	err = show_groups(v, t.m, set);
 out:

@@ -114,21 +114,23 @@ check "-g tree: mpv, whose parent (bash) holds nothing, is a root" \
 	'grep -qE " mpv \(1 process\)$" "$TMP/tree"'
 
 # A tree whose PPid: lines say what they like: 201 is its own parent, 202
-# and 203 each other's (204 a child of 202), 205's parent does not exist
-# (206, 207 below it), 208 has no status, 209 a malformed PPid:.
+# and 203 each other's (204, the largest, a child of 202: it sorts before
+# the loop and must still hang from it), 205's parent does not exist (206,
+# 207 below it), 208 has no status, 209 a malformed PPid:.
 mkdir -p "$TMP/loops"
 R=$TMP/loops
 for pid in 201 202 203 204 205 206 207 208 209; do
 	hostile_proc $pid "p$pid" "b$pid"
 done
+sed -i 's/^size:\t4096$/size:\t65536/' "$R/proc/204/fdinfo/3"
 for pp in 201:201 202:203 203:202 204:202 205:99999 206:205 207:206 209:x; do
 	printf 'Name:\tp\nPPid:\t%s\nUid:\t0\t0\t0\t0\n' "${pp#*:}" >"$R/proc/${pp%:*}/status"
 done
 printf '201\n202\n203\n204\n205\n206\n207\n208\n209\n' >"$TMP/loop.pids"
-for sort in gpu pid command; do
+for sort in gpu pid command dmabuf; do
 	timeout 30 "$GPUMEM" top --batch -n 2 -d 0.1 -g tree -b -s "$sort" -w 200 --root "$R" >"$TMP/loops.out" 2>"$TMP/err"
 	check "-g tree -s $sort on self-parents and ppid loops: ends, every process once, sums close" \
-		'[ $? -eq 0 ] && $TREE "$TMP/loops.out" "$R" "$TMP/loop.pids" --bytes --dmapss=36864 >"$TMP/err" 2>&1'
+		'[ $? -eq 0 ] && $TREE "$TMP/loops.out" "$R" "$TMP/loop.pids" --bytes --dmapss=98304 >"$TMP/err" 2>&1'
 done
 check "-g tree: 207 at depth 3 under 205, whose parent is not there" \
 	'grep -qE "^ +207 .*      \`- p207$" "$TMP/loops.out"'
@@ -188,7 +190,11 @@ else
 fi
 
 # SIGTERM ends --batch as it ends gpumem INTERVAL (one loop): status 0,
-# the frames written whole.
+# the frames written whole.  The file is made here: the child's own
+# redirection may come after the first grep, whose "no such file" would
+# end the wait at once and signal a gpumem that has not yet set its
+# handlers (exit 143, seen on a loaded machine).
+: >"$TMP/term"
 "$GPUMEM" top --batch -d 0.1 -b --root "$FIX" >"$TMP/term" 2>"$TMP/err" &
 pid=$!
 i=0
