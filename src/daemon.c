@@ -13,15 +13,13 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "sample.h"
 
 static const char request[] = "{\"get\":\"snapshot\"}\n";
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return sample_now_ns(CLOCK_MONOTONIC) / 1000000;
 }
 
 /* Waits for ev on fd until deadline: 0, or -ETIMEDOUT. */
