@@ -159,7 +159,10 @@ static void *budget_malloc(size_t n)
 {
 	void *p;
 
-	if (json_budget != SIZE_MAX && n > json_budget - json_used)
+	/* json_used counts usable sizes, which overshoot what was asked:
+	 * it may pass the budget, and the difference must not wrap. */
+	if (json_budget != SIZE_MAX &&
+	    (json_used >= json_budget || n > json_budget - json_used))
 		return NULL;
 	p = malloc(n);
 	if (p && json_budget != SIZE_MAX)
