@@ -23,8 +23,9 @@ pkgs=(
 	libmicrohttpd-dev prometheus
 	# tests read JSON and render the man page
 	python3 jq man-db groff-base
-	# the Debian packages (debian/, tests/install/deb.sh)
-	debhelper lintian bash-completion
+	# the Debian packages (debian/, tests/install/deb.sh); systemd rates
+	# the unit and runs it (PID 1 of the test's namespaces)
+	debhelper lintian bash-completion systemd
 )
 
 missing=()
