@@ -3,9 +3,10 @@
 # The Debian packages as a user gets them: dpkg-buildpackage builds them
 # from a copy of the source, lintian finds no error, apt installs them on
 # this machine, the installed files work (the command, the library through
-# its -dev package, bash completion, man pages, the group, gpumemd started
-# as its unit says, scraped and asked), then a purge leaves nothing
-# behind: no file, no group, no package state, no pin.
+# its -dev package, bash completion, man pages, the group, gpumemd.service
+# started by a real systemd, its sandbox checked in the running process,
+# scraped and asked), then a purge leaves nothing behind: no file, no
+# group, no package state, no pin.
 # Usage: deb.sh SOURCE_DIR        Output: TAP.  Needs root (dpkg, apt).
 set -u
 SRC=$(cd "$1" && pwd)
@@ -114,10 +115,7 @@ check "it runs on libgpumem2's libgpumem.so.2: the fixture's truth" \
 	'[ $st -eq 0 ] && ! grep -q "^not ok" "$TMP/per_device.tap" &&
 	 dpkg -S "$(readlink -f "$so")" 2>>"$TMP/err" | grep -q "^libgpumem2:"'
 
-# gpumemd as its unit starts it: by systemd when that is PID 1, else the
-# unit's ExecStart run with what of the unit a plain process can have
-# (its user and groups, capability bounding set, no new privileges, the
-# runtime directory); the mount and system call sandboxing are systemd's.
+# gpumemd.service as installed, first as files.
 unit=$(dpkg -L gpumemd | grep '/gpumemd\.service$')
 unit_get() { sed -n "s/^$1=//p" "$unit" | tail -n 1; }
 check "gpumemd.service is installed and enabled" \
@@ -144,57 +142,105 @@ got=$(sed -n 's/.*Overall exposure level for gpumemd.service: \([0-9.]*\).*/\1/p
 echo "# systemd-analyze security --offline=true: exposure $got (gpumemd(8): $exposure)"
 check "systemd-analyze security rates it $exposure, as gpumemd(8) says" \
 	'[ $st -eq 0 ] && [ -n "$exposure" ] && [ "$got" = "$exposure" ]'
-start_gpumemd() {
-	if [ "$(cat /proc/1/comm)" = systemd ]; then
-		systemctl start gpumemd &&
-			systemctl show -p MainPID --value gpumemd >"$TMP/pid"
-		return
-	fi
-	echo "# PID 1 is $(cat /proc/1/comm), not systemd: gpumemd runs from the unit's ExecStart"
-	user=$(unit_get User)
-	user=${user:-root}
-	groups=$(for g in $(unit_get SupplementaryGroups); do
-		getent group "$g" | cut -d: -f3; done | paste -sd,)
-	caps=$(unit_get CapabilityBoundingSet | tr 'A-Z ' 'a-z\n' |
-		sed 's/^cap_/+/' | paste -sd,)
-	rundir=/run/$(unit_get RuntimeDirectory)
-	mkdir -m "$(unit_get RuntimeDirectoryMode)" "$rundir" &&
-		chown "$user" "$rundir" || return
-	setpriv --reuid "$user" --regid "$(id -g "$user")" \
-		--groups "${groups:-$(id -g "$user")}" --inh-caps -all \
-		--bounding-set "-all,$caps" \
-		$([ "$(unit_get NoNewPrivileges)" = yes ] && echo --no-new-privs) \
-		-- $(unit_get ExecStart) >"$TMP/gpumemd.log" 2>&1 &
-	echo $! >"$TMP/pid"
+
+# Under a real systemd: the machine's PID 1 when that is systemd, else
+# one booted as PID 1 of namespaces of its own (systemd-ns.sh), in a
+# cgroup of its own; $IN runs a command where that systemd is (its pid
+# and mount namespaces, its loopback).
+IN=
+cg=
+upid=
+# Kill what is left in the cgroup (of this run, or of one killed before
+# its teardown) and remove it, deepest first, once its processes are gone.
+end_systemd() {
+	[ -n "$cg" ] && [ -d "$cg" ] || return 0
+	echo 1 >"$cg/cgroup.kill"
+	for i in $(seq 50); do
+		find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+		[ -d "$cg" ] || return 0
+		sleep 0.1
+	done
+	echo "# could not remove $cg" >&2
+	return 1
 }
-stop_gpumemd() {
-	if [ "$(cat /proc/1/comm)" = systemd ]; then
-		systemctl stop gpumemd
-		return
-	fi
-	kill -TERM "$pid" && wait "$pid"
+trap 'end_systemd; rm -rf "$TMP"' EXIT INT TERM
+boot_systemd() {
+	cg=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
+	[ -n "$cg" ] || { echo "no cgroup2 mount" >&2; return 1; }
+	cg=$cg/gpumem-deb-test
+	end_systemd && mkdir "$cg" || return
+	# The cgroup first: the new cgroup namespace is rooted at it.
+	sh -c 'echo $$ >"$1/cgroup.procs" && exec unshare --pid --fork \
+		--mount --mount-proc --cgroup --net --uts --ipc "$2" "$3"' \
+		-- "$cg" "$SRC/tests/install/systemd-ns.sh" "$unit" \
+		>"$TMP/unshare.log" 2>&1 &
+	upid=$!
+	# It is up when it runs in its init.scope and answers.
+	for i in $(seq 100); do
+		sd=$(cat "$cg/init.scope/cgroup.procs" 2>/dev/null)
+		[ -n "$sd" ] && IN="nsenter -t $sd -a --" &&
+			timeout 10 $IN systemctl is-system-running >"$TMP/state" 2>&1 &&
+			return
+		kill -0 "$upid" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$TMP/unshare.log" "$TMP/state" >&2 2>/dev/null
+	return 1
+}
+if [ "$(cat /proc/1/comm)" = systemd ]; then
+	echo "# PID 1 is systemd: gpumemd starts under it"
+else
+	echo "# PID 1 is $(cat /proc/1/comm): gpumemd starts under a systemd booted in namespaces of its own"
+	boot_systemd 2>"$TMP/err"
 	st=$?
-	rm -rf "$rundir"
-	return $st
-}
-start_gpumemd 2>"$TMP/err"
-pid=$(cat "$TMP/pid" 2>/dev/null)
+	check "systemd boots as PID 1 of its namespaces: $(cat "$TMP/state" 2>/dev/null)" \
+		'[ $st -eq 0 ] && [ "$($IN cat /proc/1/comm)" = systemd ] &&
+		 [ "$(cat "$TMP/state")" = running ]'
+fi
+timeout 60 $IN systemctl start gpumemd 2>"$TMP/err"
+st=$?
+check "systemctl start gpumemd: active" \
+	'[ $st -eq 0 ] && [ "$($IN systemctl is-active gpumemd)" = active ]'
+show() { $IN systemctl show -p "$1" --value gpumemd; }
+pid=$(show MainPID)
+inv=$(show InvocationID)
 sock=/run/gpumem/gpumemd.sock
 # Up when it listens on both; bounded, in case it never does.
 for i in $(seq 100); do
-	[ -S "$sock" ] && ss -ltnpH | grep -q "pid=$pid," && break
+	$IN test -S "$sock" && $IN ss -ltnpH | grep -q "pid=$pid," && break
 	sleep 0.1
 done
-ss -ltnpH | grep "pid=$pid," | awk '{ print $4 }' >"$TMP/listen"
-check "gpumemd starts, listening on the socket and 127.0.0.1 only" \
-	'kill -0 "$pid" 2>/dev/null && [ -S "$sock" ] && [ -s "$TMP/listen" ] &&
+$IN ss -ltnpH | grep "pid=$pid," | awk '{ print $4 }' >"$TMP/listen"
+check "gpumemd listens on the socket and 127.0.0.1 only" \
+	'[ "$pid" -gt 0 ] && $IN test -S "$sock" && [ -s "$TMP/listen" ] &&
 	 ! grep -qv "^127\.0\.0\.1:" "$TMP/listen"'
+$IN cat "/proc/$pid/status" >"$TMP/status" 2>"$TMP/err"
 # 0x...: CAP_BPF 39, CAP_PERFMON 38, CAP_SYS_PTRACE 19, CAP_DAC_READ_SEARCH 2.
 check "it holds those four capabilities and no others" \
-	'grep -qx "CapBnd:	000000c000080004" /proc/$pid/status &&
-	 grep -qx "CapEff:	000000c000080004" /proc/$pid/status'
+	'grep -qx "CapBnd:	000000c000080004" "$TMP/status" &&
+	 grep -qx "CapEff:	000000c000080004" "$TMP/status"'
+check "NoNewPrivileges: no_new_privs is set; SupplementaryGroups: gpumem" \
+	'grep -qx "NoNewPrivs:	1" "$TMP/status" &&
+	 grep "^Groups:" "$TMP/status" | grep -qw "$(getent group gpumem | cut -d: -f3)"'
+# Tried as root with every capability in the process's mount namespace,
+# where only a read-only mount stops it (no dot in the name: bpffs
+# refuses those).
+can_write() {
+	$IN nsenter -t "$pid" -m -- sh -c \
+		'd=$(mktemp -d "$1/gpumem-deb-test-XXXXXX") && rmdir "$d"' -- "$1"
+}
+check "ProtectSystem=strict: in its mount namespace /usr is read-only" \
+	'! can_write /usr 2>"$TMP/err" && grep -q "Read-only file system" "$TMP/err"'
+check "ReadWritePaths=/sys/fs/bpf: there the collector can pin" \
+	'can_write /sys/fs/bpf 2>"$TMP/err"'
+check "ProtectHome: /root is closed to it" \
+	'[ "$($IN nsenter -t "$pid" -m -- stat -c %a /root 2>"$TMP/err")" = 0 ]'
+check "RuntimeDirectory: /run/gpumem, mode 0755, holds the socket" \
+	'[ "$($IN stat -c "%a %U" /run/gpumem 2>"$TMP/err")" = "755 root" ]'
+check "Before=display-manager.service, as systemctl show says" \
+	'show Before | tr " " "\n" | grep -qx display-manager.service'
 port=$(head -n 1 "$TMP/listen" | sed 's/.*://')
-python3 -c 'import sys, urllib.request
+$IN python3 -c 'import sys, urllib.request
 sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
 	"http://127.0.0.1:$port/metrics" >"$TMP/metrics" 2>"$TMP/err"
 check "a scrape of :$port/metrics has gpumem_build_info of this version" \
@@ -202,7 +248,7 @@ check "a scrape of :$port/metrics has gpumem_build_info of this version" \
 # ask USER: the snapshot's keys other than "access", and its scope, asked
 # on the socket as USER (Debian's python3: USER may not read root's PATH).
 ask() {
-	setpriv --reuid "$1" --regid "$(id -g "$1")" --clear-groups \
+	$IN setpriv --reuid "$1" --regid "$(id -g "$1")" --clear-groups \
 		/usr/bin/python3 -c '
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX)
@@ -225,20 +271,43 @@ check "the socket answers root with the gpumem --json document, all of it" \
 	'[ "$(ask root)" = "$(cat "$TMP/want") all" ]'
 check "and nobody with their own (the socket lets anyone ask)" \
 	'[ "$(ask nobody)" = "$(cat "$TMP/want") own" ]'
-stop_gpumemd 2>"$TMP/err"
-check "gpumemd stops on SIGTERM, exit status 0" '[ $? -eq 0 ]'
+timeout 60 $IN systemctl stop gpumemd 2>"$TMP/err"
+st=$?
+check "systemctl stop gpumemd: it exits 0 on SIGTERM" \
+	'[ $st -eq 0 ] && [ "$(show Result)" = success ] &&
+	 [ "$(show ExecMainStatus)" = 0 ] && [ "$(show ActiveState)" = inactive ]'
+check "and its RuntimeDirectory is removed" '! $IN test -e /run/gpumem'
+$IN journalctl -o cat "_SYSTEMD_INVOCATION_ID=$inv" >"$TMP/journal" 2>"$TMP/err"
+sed 's/^/# journal: /' "$TMP/journal"
+check "its journal: it served the socket and the port" \
+	'grep -q "serving $sock and http://127.0.0.1:$port" "$TMP/journal"'
+if [ -n "$upid" ]; then
+	timeout 30 $IN systemctl exit 2>"$TMP/err"
+	timeout 30 sh -c 'while kill -0 "$1" 2>/dev/null; do sleep 0.1; done' \
+		-- "$upid"
+	kill -0 "$upid" 2>/dev/null
+	gone=$?
+	wait "$upid"
+	st=$?
+	check "systemctl exit: that systemd exits 0, its cgroups are removed" \
+		'[ $gone -ne 0 ] && [ $st -eq 0 ] && end_systemd 2>>"$TMP/err"'
+fi
 
-# gpumem's prerm unloads the collector.  This kernel may have no
-# gpu_mem_total to attach to, so a map stands in, pinned where the
-# collector pins its totals: the prerm's `gpumem bpf unload` must remove
-# it and the directory (a pin directory already there is someone
-# else's, and left alone; without gpumem installed, nothing would).
+# gpumem's prerm unloads the collector: gpumemd's, or where this kernel
+# has no gpu_mem_total to attach to, a map that stands in, pinned where
+# the collector pins its totals; the prerm's `gpumem bpf unload` must
+# remove it and the directory (a pin directory there before the install
+# is someone else's, and left alone; without gpumem installed, nothing
+# would).
 pins=/sys/fs/bpf/gpumem
-if [ -e "$pins" ] || ! dpkg-query -W -f='${Status}\n' gpumem 2>/dev/null |
+if grep -qx "$pins" "$TMP/before" ||
+	! dpkg-query -W -f='${Status}\n' gpumem 2>/dev/null |
 	grep -qx "install ok installed"; then
 	N=$((N + 1))
 	echo "ok $N - gpumem's prerm removes the collector's pins # SKIP $pins was already there, or gpumem is not installed"
 	pins=
+elif [ -e "$pins" ]; then
+	echo "# gpumemd's collector left its pins at $pins"
 else
 	mkdir "$pins" && bpftool map create "$pins/gpu_mem_total_map" type hash \
 		key 8 value 8 entries 1 name gpu_mem_total 2>"$TMP/err"
