@@ -62,22 +62,25 @@ enum gpumem_kind {
 	GPUMEM_KIND_COUNT
 };
 
+/* A client's regions and engines: gpumem_client_regions(), _engines(). */
 struct gpumem_region {
+	uint32_t struct_size;
+	unsigned int present;		/* bit (1 << enum gpumem_stat) */
 	char name[GPUMEM_KEY_MAX];
 	uint64_t bytes[GPUMEM_STAT_COUNT];
-	unsigned int present;		/* bit (1 << enum gpumem_stat) */
-	bool legacy;			/* resident came from drm-memory-<region> */
 	enum gpumem_kind kind;
+	bool legacy;			/* resident came from drm-memory-<region> */
 };
 
 struct gpumem_engine {
+	uint32_t struct_size;
+	unsigned int present;		/* bit per field below, in order */
 	char name[GPUMEM_KEY_MAX];
 	uint64_t busy_ns;		/* drm-engine-<e> */
 	uint64_t capacity;		/* drm-engine-capacity-<e>, default 1 */
 	uint64_t cycles;		/* drm-cycles-<e> */
 	uint64_t total_cycles;		/* drm-total-cycles-<e> */
 	uint64_t maxfreq_hz;		/* drm-maxfreq-<e> */
-	unsigned int present;		/* bit per field above, in order */
 };
 
 /* How a device's total was obtained. */
@@ -163,10 +166,8 @@ struct gpumem_client {
 	uint64_t share_bytes;
 	bool share_exact;
 	unsigned int nr_holders;	/* processes holding it */
-	unsigned int nr_regions;
-	unsigned int nr_engines;
-	struct gpumem_region regions[GPUMEM_MAX_REGIONS];
-	struct gpumem_engine engines[GPUMEM_MAX_ENGINES];
+	unsigned int nr_regions;	/* see gpumem_client_regions() */
+	unsigned int nr_engines;	/* see gpumem_client_engines() */
 };
 
 struct gpumem_dmabuf {
@@ -404,6 +405,18 @@ const pid_t *gpumem_client_holders(const struct gpumem_snapshot *s,
 				   const struct gpumem_client *c, size_t *nr);
 const pid_t *gpumem_dmabuf_holders(const struct gpumem_snapshot *s,
 				   const struct gpumem_dmabuf *b, size_t *nr);
+
+/*
+ * A client's memory regions and engines, as its fdinfo names them, in
+ * the order it names them: only those it has, at most GPUMEM_MAX_REGIONS
+ * and GPUMEM_MAX_ENGINES (the keys of any further one are malformed lines).
+ */
+const struct gpumem_region *
+gpumem_client_regions(const struct gpumem_snapshot *s,
+		      const struct gpumem_client *c, size_t *nr);
+const struct gpumem_engine *
+gpumem_client_engines(const struct gpumem_snapshot *s,
+		      const struct gpumem_client *c, size_t *nr);
 
 /*
  * A process's GPU memory on one device.  rss and pss as in struct

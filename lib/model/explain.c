@@ -118,17 +118,18 @@ static uint64_t device_not_ram(const struct gpumem_snapshot *s, int dev)
 {
 	const struct gpumem_device *d = &s->devs.dev[dev];
 	uint64_t sum = 0;
-	size_t i, r;
+	size_t i, r, nr;
 
 	if (d->origin != GPUMEM_ORIGIN_DERIVED)
 		return d->vram_used;
 	for (i = 0; i < s->nr_clients; i++) {
 		const struct gpumem_client *c = &s->clients[i];
+		const struct gpumem_region *g;
 
 		if (c->device != dev)
 			continue;
-		for (r = 0; r < c->nr_regions; r++) {
-			const struct gpumem_region *g = &c->regions[r];
+		g = gpumem_client_regions(s, c, &nr);
+		for (r = 0; r < nr; r++, g++) {
 			uint64_t v;
 
 			/* Device memory and stolen memory are not RAM. */

@@ -173,7 +173,8 @@ static void add_client(const struct gpumem_snapshot *s,
 		       const struct gpumem_client *c, uint64_t share)
 {
 	uint64_t v, shared = gm_client_shared(c);
-	unsigned int r;
+	const struct gpumem_region *r;
+	size_t i, nr;
 
 	d->nr_clients++;
 	if (!c->mem_known) {
@@ -186,13 +187,12 @@ static void add_client(const struct gpumem_snapshot *s,
 	a->shared = gm_add_sat(a->shared, shared);
 	a->max_shared = shared > a->max_shared ? shared : a->max_shared;
 	if (c->device >= 0)
-		a->outside |= !gm_total_holds(&s->devs.dev[c->device],
-					      c->regions, c->nr_regions);
-	for (r = 0; r < c->nr_regions; r++) {
-		if (!gm_region_bytes(&c->regions[r], &v))
+		a->outside |= !gm_total_holds(s, c);
+	r = gpumem_client_regions(s, c, &nr);
+	for (i = 0; i < nr; i++) {
+		if (!gm_region_bytes(&r[i], &v))
 			continue;
-		a->kinds[c->regions[r].kind] =
-			gm_add_sat(a->kinds[c->regions[r].kind], v);
+		a->kinds[r[i].kind] = gm_add_sat(a->kinds[r[i].kind], v);
 		a->kinds_sum = gm_add_sat(a->kinds_sum, v);
 	}
 }
@@ -364,6 +364,30 @@ static void list_free(struct gm_list *l)
 	free(l->v);
 }
 
+int gm_pool_add(struct gm_pool *p, size_t owner, const void *v, size_t n,
+		size_t elem)
+{
+	int err = gm_grow((void **)&p->l.first, &p->cap_first, owner + 2,
+			  sizeof(*p->l.first));
+
+	if (!err)
+		/* + 1: v is not NULL where first is, however few. */
+		err = gm_grow(&p->l.v, &p->cap, p->nr + n + 1, elem);
+	if (err)
+		return err;
+	if (n)
+		memcpy((char *)p->l.v + p->nr * elem, v, n * elem);
+	p->l.first[owner] = (uint32_t)p->nr;
+	p->nr += n;
+	p->l.first[owner + 1] = (uint32_t)p->nr;
+	return 0;
+}
+
+void gm_pool_free(struct gm_pool *p)
+{
+	list_free(&p->l);
+}
+
 void gm_holdings_free(struct gm_holdings *h)
 {
 	list_free(&h->proc_clients);
@@ -436,6 +460,22 @@ const pid_t *gpumem_dmabuf_holders(const struct gpumem_snapshot *s,
 {
 	return list_of(&s->hold.buf_pids, sizeof(pid_t), s->bufs, s->nr_bufs,
 		       sizeof(*b), b, nr);
+}
+
+const struct gpumem_region *
+gpumem_client_regions(const struct gpumem_snapshot *s,
+		      const struct gpumem_client *c, size_t *nr)
+{
+	return list_of(&s->regions.l, sizeof(struct gpumem_region),
+		       s->clients, s->nr_clients, sizeof(*c), c, nr);
+}
+
+const struct gpumem_engine *
+gpumem_client_engines(const struct gpumem_snapshot *s,
+		      const struct gpumem_client *c, size_t *nr)
+{
+	return list_of(&s->engines.l, sizeof(struct gpumem_engine),
+		       s->clients, s->nr_clients, sizeof(*c), c, nr);
 }
 
 const char *gpumem_kind_name(enum gpumem_kind kind)

@@ -30,6 +30,18 @@ struct gm_list {
 	void *v;
 };
 
+/* A gm_list filled owner after owner, in order: each owner's elements once. */
+struct gm_pool {
+	struct gm_list l;
+	size_t nr, cap;		/* elements */
+	size_t cap_first;
+};
+
+/* The n elements v[] of owner, the one after the last owner added. */
+int gm_pool_add(struct gm_pool *p, size_t owner, const void *v, size_t n,
+		size_t elem);
+void gm_pool_free(struct gm_pool *p);
+
 /* holdings.c */
 struct gm_holdings {
 	struct gm_list proc_clients;	/* struct gpumem_holding */
@@ -56,6 +68,10 @@ struct gpumem_snapshot {
 	struct gm_devices devs;
 	struct gpumem_client *clients;
 	size_t nr_clients, cap_clients;
+	/* Only what each client has: a fixed array of each in every client
+	 * was most of a snapshot's memory. */
+	struct gm_pool regions;		/* struct gpumem_region */
+	struct gm_pool engines;		/* struct gpumem_engine */
 	struct gpumem_dmabuf *bufs;
 	size_t nr_bufs, cap_bufs;
 	struct gpumem_process *procs;
@@ -102,9 +118,9 @@ int gm_walk_sources(struct gm_source_ctx *ctx, enum gm_use use,
 /* Needs the device totals (gm_finish_devices) first. */
 int gm_shares_clients(struct gpumem_snapshot *s, struct gm_refs *r);
 bool gm_total_exact(const struct gpumem_device *d);
-/* The device total holds every byte of these regions. */
-bool gm_total_holds(const struct gpumem_device *d,
-		    const struct gpumem_region *r, unsigned int nr);
+/* The total of c's device (c->device >= 0) holds every byte of c. */
+bool gm_total_holds(const struct gpumem_snapshot *s,
+		    const struct gpumem_client *c);
 uint64_t gm_client_shared(const struct gpumem_client *c);
 int gm_shares_dmabufs(struct gpumem_snapshot *s, struct gm_refs *r);
 /* The lists, each process's GPU figures (from its devices), then the sort. */

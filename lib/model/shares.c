@@ -75,14 +75,17 @@ bool gm_total_exact(const struct gpumem_device *d)
  * in system memory (drm-memory-cpu): a total that does not hold all of a
  * client's bytes says nothing of where they are.
  */
-bool gm_total_holds(const struct gpumem_device *d,
-		    const struct gpumem_region *r, unsigned int nr)
+bool gm_total_holds(const struct gpumem_snapshot *s,
+		    const struct gpumem_client *c)
 {
-	unsigned int i;
+	const struct gpumem_device *d = &s->devs.dev[c->device];
+	const struct gpumem_region *r;
+	size_t i, nr;
 	uint64_t v;
 
 	if (d->origin != GPUMEM_ORIGIN_SYSFS || (!d->vram_total && !d->gtt_total))
 		return true;
+	r = gpumem_client_regions(s, c, &nr);
 	for (i = 0; i < nr; i++) {
 		if (r[i].kind != GPUMEM_KIND_VRAM && r[i].kind != GPUMEM_KIND_GTT &&
 		    gm_region_bytes(&r[i], &v) && v)
@@ -112,8 +115,7 @@ static void sum_clients(const struct gpumem_snapshot *s, struct dev_sums *ds)
 		shared = gm_client_shared(c);
 		x->priv = gm_add_sat(x->priv, c->bytes - shared);
 		x->max_shared = shared > x->max_shared ? shared : x->max_shared;
-		x->outside |= !gm_total_holds(&s->devs.dev[c->device],
-					      c->regions, c->nr_regions);
+		x->outside |= !gm_total_holds(s, c);
 	}
 }
 

@@ -43,6 +43,7 @@ struct builder {
 	struct gm_refs buf_refs;
 	struct anon_fd *anon;
 	size_t nr_anon, cap_anon;
+	struct gm_drm_client parsed;	/* the fdinfo of the fd at hand */
 };
 
 static int proc_index(struct builder *b, pid_t pid, uint32_t *idx)
@@ -190,14 +191,25 @@ static int chain_big(struct builder *b, uint64_t id, uint32_t idx)
 	return gm_map_put(&b->big_ids, id, idx);
 }
 
-/* Makes the client parsed into the spare slot a member of the array. */
-static int add_client(struct builder *b, uint32_t *idx)
+/* Makes dc a member of the array, with its regions and engines. */
+static int add_client(struct builder *b, const struct gm_drm_client *dc,
+		      uint32_t *idx)
 {
 	struct gpumem_snapshot *s = b->s;
-	const struct gpumem_client *c = &s->clients[s->nr_clients];
+	const struct gpumem_client *c = &dc->c;
 	uint64_t key;
 	int err;
 
+	err = gm_grow((void **)&s->clients, &s->cap_clients, s->nr_clients + 1,
+		      sizeof(*s->clients));
+	if (!err)
+		err = gm_pool_add(&s->regions, s->nr_clients, dc->regions,
+				  c->nr_regions, sizeof(dc->regions[0]));
+	if (!err)
+		err = gm_pool_add(&s->engines, s->nr_clients, dc->engines,
+				  c->nr_engines, sizeof(dc->engines[0]));
+	if (err)
+		return err;
 	*idx = (uint32_t)s->nr_clients;
 	if (c->has_client_id && client_key(c, &key))
 		err = gm_map_put(&b->clients, key, *idx);
@@ -207,7 +219,7 @@ static int add_client(struct builder *b, uint32_t *idx)
 		err = 0;
 	if (err)
 		return err;
-	s->nr_clients++;
+	s->clients[s->nr_clients++] = *c;
 	return 0;
 }
 
@@ -236,25 +248,17 @@ static void name_driver(struct gpumem_device *d, struct gpumem_client *c)
 		gm_strlcpy(d->driver, c->driver, sizeof(d->driver));
 }
 
-/*
- * The fdinfo is parsed straight into the spare slot at the end of the
- * client array (clients are large): a new client only has to be counted.
- */
 static int on_drm_fd(void *ctx, pid_t pid, int minor, int fd,
 		     const char *fdinfo, size_t len)
 {
 	struct builder *b = ctx;
 	struct gpumem_snapshot *s = b->s;
-	struct gpumem_client *c;
+	struct gpumem_client *c = &b->parsed.c;
 	uint32_t idx, proc;
 	int err, found;
 
-	err = gm_grow((void **)&s->clients, &s->cap_clients, s->nr_clients + 1,
-		      sizeof(*s->clients));
-	if (err)
-		return err;
-	c = &s->clients[s->nr_clients];
-	gm_drm_fdinfo_parse(fdinfo, len, c, &s->stats.malformed_lines);
+	gm_drm_fdinfo_parse(fdinfo, len, &b->parsed,
+			    &s->stats.malformed_lines);
 	c->minor = minor;
 	c->device = gm_devices_by_minor(&s->devs, minor);
 	if (c->device >= 0)
@@ -269,7 +273,7 @@ static int on_drm_fd(void *ctx, pid_t pid, int minor, int fd,
 	if (!found) {
 		bool anon = !c->has_client_id;
 
-		err = add_client(b, &idx);
+		err = add_client(b, &b->parsed, &idx);
 		if (!err && anon)
 			err = remember_anon(b, pid, fd, minor, idx);
 		if (err)
@@ -284,18 +288,14 @@ static int on_gpu_process(void *ctx, pid_t pid, int dev, uint64_t bytes,
 			  bool known)
 {
 	struct builder *b = ctx;
-	struct gpumem_snapshot *s = b->s;
-	const struct gpumem_device *d = &s->devs.dev[dev];
-	struct gpumem_client *c;
+	const struct gpumem_device *d = &b->s->devs.dev[dev];
+	struct gpumem_client *c = &b->parsed.c;
+	struct gpumem_region *r = &b->parsed.regions[0];
 	uint32_t idx, proc;
 	int err = proc_index(b, pid, &proc);
 
-	if (!err)
-		err = gm_grow((void **)&s->clients, &s->cap_clients,
-			      s->nr_clients + 1, sizeof(*s->clients));
 	if (err)
 		return err;
-	c = &s->clients[s->nr_clients];
 	memset(c, 0, sizeof(*c));
 	c->device = dev;
 	c->minor = d->index;
@@ -305,13 +305,14 @@ static int on_gpu_process(void *ctx, pid_t pid, int dev, uint64_t bytes,
 	if (known) {
 		c->bytes = c->resident_bytes = bytes;
 		c->nr_regions = 1;
-		gm_strlcpy(c->regions[0].name, "vram",
-			   sizeof(c->regions[0].name));
-		c->regions[0].bytes[GPUMEM_STAT_TOTAL] = bytes;
-		c->regions[0].present = 1u << GPUMEM_STAT_TOTAL;
-		c->regions[0].kind = GPUMEM_KIND_VRAM;
+		*r = (struct gpumem_region){
+			.struct_size = sizeof(*r),
+			.present = 1u << GPUMEM_STAT_TOTAL,
+			.name = "vram", .kind = GPUMEM_KIND_VRAM,
+		};
+		r->bytes[GPUMEM_STAT_TOTAL] = bytes;
 	}
-	err = add_client(b, &idx);
+	err = add_client(b, &b->parsed, &idx);
 	return err ? err : gm_refs_add(&b->client_refs, idx, proc);
 }
 
@@ -792,6 +793,8 @@ void gpumem_snapshot_free(struct gpumem_snapshot *s)
 		return;
 	free(s->devs.dev);
 	free(s->clients);
+	gm_pool_free(&s->regions);
+	gm_pool_free(&s->engines);
 	free(s->bufs);
 	free(s->procs);
 	free(s->sources);

@@ -387,14 +387,13 @@ static json_t *region_json(const struct gpumem_region *r)
 
 static json_t *regions_json(const void *a, const void *b)
 {
-	const struct gpumem_client *c = a;
 	json_t *o = json_object();
-	unsigned int i;
+	const struct gpumem_region *r;
+	size_t i, nr;
 
-	(void)b;
-	for (i = 0; i < c->nr_regions; i++)
-		gm_json_set_named(o, c->regions[i].name,
-				  region_json(&c->regions[i]));
+	r = gpumem_client_regions(a, b, &nr);
+	for (i = 0; i < nr; i++)
+		gm_json_set_named(o, r[i].name, region_json(&r[i]));
 	return o;
 }
 
@@ -419,14 +418,13 @@ static json_t *engine_json(const struct gpumem_engine *e)
 
 static json_t *engines_json(const void *a, const void *b)
 {
-	const struct gpumem_client *c = a;
 	json_t *o = json_object();
-	unsigned int i;
+	const struct gpumem_engine *e;
+	size_t i, nr;
 
-	(void)b;
-	for (i = 0; i < c->nr_engines; i++)
-		gm_json_set_named(o, c->engines[i].name,
-				  engine_json(&c->engines[i]));
+	e = gpumem_client_engines(a, b, &nr);
+	for (i = 0; i < nr; i++)
+		gm_json_set_named(o, e[i].name, engine_json(&e[i]));
 	return o;
 }
 
@@ -479,10 +477,10 @@ void gm_client_fields(struct gm_out *o, const struct gpumem_snapshot *s,
 	gm_put_int(o, GM_JSON_ONLY("holders", detail_only), c->nr_holders);
 	gm_put_json(o, GM_JSON_ONLY("holders_pids", detail_only), pids_json,
 		    s, c);
-	gm_put_json(o, GM_JSON_ONLY("regions", detail_only), regions_json, c,
-		    NULL);
-	gm_put_json(o, GM_JSON_ONLY("engines", detail_only), engines_json, c,
-		    NULL);
+	gm_put_json(o, GM_JSON_ONLY("regions", detail_only), regions_json, s,
+		    c);
+	gm_put_json(o, GM_JSON_ONLY("engines", detail_only), engines_json, s,
+		    c);
 }
 
 void gm_dmabuf_fields(struct gm_out *o, const struct gpumem_snapshot *s,

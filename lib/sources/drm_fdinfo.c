@@ -94,11 +94,13 @@ static bool has_prefix(const char *s, size_t len, const char *prefix,
 }
 
 /*
- * Finds the entry called name in an array of regions or engines (both begin
- * with their name) or appends a cleared one; NULL when the array is full.
+ * Finds the entry called name in an array of regions or engines (both
+ * have it at one offset) or appends a cleared one; NULL when the array is
+ * full.
  */
-_Static_assert(offsetof(struct gpumem_region, name) == 0, "name first");
-_Static_assert(offsetof(struct gpumem_engine, name) == 0, "name first");
+#define GM_NAMED_OFF offsetof(struct gpumem_region, name)
+_Static_assert(offsetof(struct gpumem_engine, name) == GM_NAMED_OFF,
+	       "one layout");
 
 static void *named_get(void *arr, unsigned int *nr, unsigned int max,
 		       size_t elem, const char *name, size_t len)
@@ -109,14 +111,15 @@ static void *named_get(void *arr, unsigned int *nr, unsigned int max,
 	if (len >= GPUMEM_KEY_MAX)
 		return NULL;
 	for (i = 0; i < *nr; i++, e += elem) {
-		if (strlen(e) == len && !memcmp(e, name, len))
+		if (strlen(e + GM_NAMED_OFF) == len &&
+		    !memcmp(e + GM_NAMED_OFF, name, len))
 			return e;
 	}
 	if (*nr == max)
 		return NULL;
 	(*nr)++;
 	memset(e, 0, elem);
-	gm_copy_field(e, GPUMEM_KEY_MAX, name, len);
+	gm_copy_field(e + GM_NAMED_OFF, GPUMEM_KEY_MAX, name, len);
 	return e;
 }
 
@@ -145,33 +148,37 @@ enum gpumem_kind gm_region_kind(const char *name)
 	return GPUMEM_KIND_UNKNOWN;
 }
 
-static struct gpumem_region *region_get(struct gpumem_client *c,
+static struct gpumem_region *region_get(struct gm_drm_client *dc,
 					const char *name, size_t len)
 {
-	struct gpumem_region *r = named_get(c->regions, &c->nr_regions,
+	struct gpumem_region *r = named_get(dc->regions, &dc->c.nr_regions,
 					    GPUMEM_MAX_REGIONS,
-					    sizeof(c->regions[0]), name, len);
+					    sizeof(dc->regions[0]), name, len);
 
-	if (r)
+	if (r) {
+		r->struct_size = sizeof(*r);
 		r->kind = gm_region_kind(r->name);
+	}
 	return r;
 }
 
-static struct gpumem_engine *engine_get(struct gpumem_client *c,
+static struct gpumem_engine *engine_get(struct gm_drm_client *dc,
 					const char *name, size_t len)
 {
-	struct gpumem_engine *e = named_get(c->engines, &c->nr_engines,
+	struct gpumem_engine *e = named_get(dc->engines, &dc->c.nr_engines,
 					    GPUMEM_MAX_ENGINES,
-					    sizeof(c->engines[0]), name, len);
+					    sizeof(dc->engines[0]), name, len);
 
-	if (e && !e->present)
+	if (e && !e->present) {
+		e->struct_size = sizeof(*e);
 		e->capacity = 1;	/* the documented default */
+	}
 	return e;
 }
 
 /* drm-<stat>-<region>, drm-memory-<region>; 1 if the key was a memory key. */
-static int parse_memory(struct gpumem_client *c, const char *key, size_t klen,
-			const char *val, size_t vlen)
+static int parse_memory(struct gm_drm_client *dc, const char *key,
+			size_t klen, const char *val, size_t vlen)
 {
 	struct gpumem_region *r;
 	size_t plen;
@@ -189,7 +196,7 @@ static int parse_memory(struct gpumem_client *c, const char *key, size_t klen,
 	}
 	if (parse_amount(val, vlen, mem_units, &v))
 		return -EINVAL;
-	r = region_get(c, key + plen, klen - plen);
+	r = region_get(dc, key + plen, klen - plen);
 	if (!r)
 		return -ENOSPC;
 	if (stat < 0) {
@@ -206,8 +213,8 @@ static int parse_memory(struct gpumem_client *c, const char *key, size_t klen,
 	return 1;
 }
 
-static int parse_engine(struct gpumem_client *c, const char *key, size_t klen,
-			const char *val, size_t vlen)
+static int parse_engine(struct gm_drm_client *dc, const char *key,
+			size_t klen, const char *val, size_t vlen)
 {
 	struct gpumem_engine *e;
 	size_t i, plen;
@@ -223,7 +230,7 @@ static int parse_engine(struct gpumem_client *c, const char *key, size_t klen,
 		return -EINVAL;
 	if (engine_keys[i].field == ENG_CAPACITY && v == 0)
 		return -EINVAL;
-	e = engine_get(c, key + plen, klen - plen);
+	e = engine_get(dc, key + plen, klen - plen);
 	if (!e)
 		return -ENOSPC;
 	switch (engine_keys[i].field) {
@@ -287,8 +294,9 @@ bool gm_region_bytes(const struct gpumem_region *r, uint64_t *bytes)
 	return r->present & (1u << stat);
 }
 
-static void client_sum(struct gpumem_client *c)
+static void client_sum(struct gm_drm_client *dc)
 {
+	struct gpumem_client *c = &dc->c;
 	unsigned int i;
 	uint64_t v;
 
@@ -296,7 +304,7 @@ static void client_sum(struct gpumem_client *c)
 	c->shared_bytes = 0;
 	c->resident_bytes = 0;
 	for (i = 0; i < c->nr_regions; i++) {
-		const struct gpumem_region *r = &c->regions[i];
+		const struct gpumem_region *r = &dc->regions[i];
 
 		if (!gm_region_bytes(r, &v))
 			continue;
@@ -309,15 +317,16 @@ static void client_sum(struct gpumem_client *c)
 	}
 }
 
-/* Clears c; the region and engine arrays are cleared entry by entry. */
+/* Clears dc->c; the region and engine arrays are cleared entry by entry. */
 int gm_drm_fdinfo_parse(const char *text, size_t len,
-			struct gpumem_client *c, unsigned int *malformed)
+			struct gm_drm_client *dc, unsigned int *malformed)
 {
+	struct gpumem_client *c = &dc->c;
 	const char *line, *key, *val;
 	size_t pos = 0, llen, klen, vlen;
 	int nr_keys = 0;
 
-	memset(c, 0, offsetof(struct gpumem_client, regions));
+	memset(c, 0, sizeof(*c));
 
 	while (gm_next_line(text, len, &pos, &line, &llen)) {
 		int ret;
@@ -330,15 +339,15 @@ int gm_drm_fdinfo_parse(const char *text, size_t len,
 		klen -= 4;
 		ret = parse_ident(c, key, klen, val, vlen);
 		if (!ret)
-			ret = parse_engine(c, key, klen, val, vlen);
+			ret = parse_engine(dc, key, klen, val, vlen);
 		if (!ret)
-			ret = parse_memory(c, key, klen, val, vlen);
+			ret = parse_memory(dc, key, klen, val, vlen);
 		if (ret > 0)
 			nr_keys++;
 		else if (ret < 0)
 			(*malformed)++;
 	}
-	client_sum(c);
+	client_sum(dc);
 	return nr_keys;
 }
 

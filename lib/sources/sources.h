@@ -10,9 +10,19 @@
 
 #include "gm.h"
 
-/* drm_fdinfo.c: the DRM usage-stats keys; returns the number of drm- keys. */
+/*
+ * drm_fdinfo.c: the DRM usage-stats keys; returns the number of drm- keys.
+ * A client as one fdinfo gives it, up to the bounds on its regions and
+ * engines; the snapshot keeps only the nr_regions and nr_engines it has.
+ */
+struct gm_drm_client {
+	struct gpumem_client c;
+	struct gpumem_region regions[GPUMEM_MAX_REGIONS];
+	struct gpumem_engine engines[GPUMEM_MAX_ENGINES];
+};
+
 int gm_drm_fdinfo_parse(const char *text, size_t len,
-			struct gpumem_client *c, unsigned int *malformed);
+			struct gm_drm_client *dc, unsigned int *malformed);
 enum gpumem_kind gm_region_kind(const char *name);
 /* The one rule for a client's memory: total, else resident; false: none. */
 bool gm_region_bytes(const struct gpumem_region *r, uint64_t *bytes);

@@ -121,10 +121,10 @@ static void client_line(struct top_sink *k, const struct gpumem_snapshot *s,
 			const struct gpumem_client *c,
 			const struct gpumem_holding *hi, unsigned int f)
 {
+	const struct gpumem_region *regs;
 	const pid_t *pids;
 	char a[32], b[32];
-	unsigned int j;
-	size_t n;
+	size_t j, n;
 
 	top_putf(k, TOP_A_NONE, "  minor %d ", c->minor);
 	top_put(k, TOP_A_NONE, c->driver);
@@ -139,8 +139,9 @@ static void client_line(struct top_sink *k, const struct gpumem_snapshot *s,
 		 "no figure", top_fmt_size(b, sizeof(b), hi->share_bytes, f));
 	pids = gpumem_client_holders(s, c, &n);
 	holders(k, pids, n);
-	for (j = 0; j < c->nr_regions && j < GPUMEM_MAX_REGIONS; j++)
-		region_line(k, &c->regions[j], f);
+	regs = gpumem_client_regions(s, c, &n);
+	for (j = 0; j < n; j++)
+		region_line(k, gpumem_at(regs, j), f);
 }
 
 static void dmabuf_line(struct top_sink *k, const struct gpumem_snapshot *s,

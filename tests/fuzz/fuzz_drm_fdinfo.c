@@ -10,19 +10,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct gpumem_client c;
+	struct gm_drm_client d;
+	const struct gpumem_client *c = &d.c;
 	unsigned int malformed = 0, i;
 	uint64_t sum = 0;
 	int keys;
 
-	memset(&c, 0, sizeof(c));
+	memset(&d, 0, sizeof(d));
 	/* data is exactly size bytes, no NUL: over-reads are caught. */
-	keys = gm_drm_fdinfo_parse((const char *)data, size, &c, &malformed);
-	if (keys < 0 || c.nr_regions > GPUMEM_MAX_REGIONS ||
-	    c.nr_engines > GPUMEM_MAX_ENGINES)
+	keys = gm_drm_fdinfo_parse((const char *)data, size, &d, &malformed);
+	if (keys < 0 || c->nr_regions > GPUMEM_MAX_REGIONS ||
+	    c->nr_engines > GPUMEM_MAX_ENGINES)
 		__builtin_trap();
-	for (i = 0; i < c.nr_regions; i++) {
-		const struct gpumem_region *r = &c.regions[i];
+	for (i = 0; i < c->nr_regions; i++) {
+		const struct gpumem_region *r = &d.regions[i];
 
 		if (strnlen(r->name, sizeof(r->name)) == sizeof(r->name))
 			__builtin_trap();
@@ -31,15 +32,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else if (r->present & (1u << GPUMEM_STAT_RESIDENT))
 			sum = gm_add_sat(sum, r->bytes[GPUMEM_STAT_RESIDENT]);
 	}
-	for (i = 0; i < c.nr_engines; i++) {
-		if (!c.engines[i].capacity)
+	for (i = 0; i < c->nr_engines; i++) {
+		if (!d.engines[i].capacity)
 			__builtin_trap();
 	}
 	/* the client's figure is the sum of its regions, saturated */
-	if (sum != c.bytes)
+	if (sum != c->bytes)
 		__builtin_trap();
-	if (strnlen(c.driver, sizeof(c.driver)) == sizeof(c.driver) ||
-	    strnlen(c.name, sizeof(c.name)) == sizeof(c.name))
+	if (strnlen(c->driver, sizeof(c->driver)) == sizeof(c->driver) ||
+	    strnlen(c->name, sizeof(c->name)) == sizeof(c->name))
 		__builtin_trap();
 	return 0;
 }

@@ -23,7 +23,7 @@
 #define GiB (1ull << 30)
 
 struct parsed {
-	struct gpumem_client c;
+	struct gm_drm_client d;
 	unsigned int malformed;
 	int keys;
 };
@@ -35,7 +35,7 @@ static int parse_len(struct parsed *p, const char *text, size_t len)
 	assert_non_null(buf);
 	memcpy(buf, text, len);
 	memset(p, 0, sizeof(*p));
-	p->keys = gm_drm_fdinfo_parse(buf, len, &p->c, &p->malformed);
+	p->keys = gm_drm_fdinfo_parse(buf, len, &p->d, &p->malformed);
 	free(buf);
 	return p->keys;
 }
@@ -45,27 +45,27 @@ static int parse(struct parsed *p, const char *text)
 	return parse_len(p, text, strlen(text));
 }
 
-static const struct gpumem_region *region(const struct gpumem_client *c,
+static const struct gpumem_region *region(const struct gm_drm_client *d,
 					  const char *name)
 {
 	unsigned int i;
 
-	for (i = 0; i < c->nr_regions; i++) {
-		if (!strcmp(c->regions[i].name, name))
-			return &c->regions[i];
+	for (i = 0; i < d->c.nr_regions; i++) {
+		if (!strcmp(d->regions[i].name, name))
+			return &d->regions[i];
 	}
 	fail_msg("no region '%s'", name);
 	return NULL;
 }
 
-static const struct gpumem_engine *engine(const struct gpumem_client *c,
+static const struct gpumem_engine *engine(const struct gm_drm_client *d,
 					  const char *name)
 {
 	unsigned int i;
 
-	for (i = 0; i < c->nr_engines; i++) {
-		if (!strcmp(c->engines[i].name, name))
-			return &c->engines[i];
+	for (i = 0; i < d->c.nr_engines; i++) {
+		if (!strcmp(d->engines[i].name, name))
+			return &d->engines[i];
 	}
 	fail_msg("no engine '%s'", name);
 	return NULL;
@@ -74,11 +74,11 @@ static const struct gpumem_engine *engine(const struct gpumem_client *c,
 #define BIT(s) (1u << GPUMEM_STAT_##s)
 
 /* Exactly what region, with which stats present, and their values. */
-static void assert_region(const struct gpumem_client *c, const char *name,
+static void assert_region(const struct gm_drm_client *d, const char *name,
 			  unsigned int present, uint64_t total, uint64_t shared,
 			  uint64_t resident, uint64_t purgeable, uint64_t active)
 {
-	const struct gpumem_region *r = region(c, name);
+	const struct gpumem_region *r = region(d, name);
 
 	assert_int_equal(r->present, present);
 	assert_int_equal(r->bytes[GPUMEM_STAT_TOTAL], total);
@@ -97,12 +97,12 @@ static void test_virtio_gpu_no_keys(void **state)
 	assert_int_equal(parse(&p, "pos:\t0\nflags:\t02100002\nmnt_id:\t26\n"
 			       "ino:\t1071\n"), 0);
 	assert_int_equal(p.malformed, 0);
-	assert_false(p.c.mem_known);
-	assert_false(p.c.has_client_id);
-	assert_int_equal(p.c.nr_regions, 0);
-	assert_int_equal(p.c.nr_engines, 0);
-	assert_int_equal(p.c.bytes, 0);
-	assert_string_equal(p.c.driver, "");
+	assert_false(p.d.c.mem_known);
+	assert_false(p.d.c.has_client_id);
+	assert_int_equal(p.d.c.nr_regions, 0);
+	assert_int_equal(p.d.c.nr_engines, 0);
+	assert_int_equal(p.d.c.bytes, 0);
+	assert_string_equal(p.d.c.driver, "");
 }
 
 /* amdgpu_show_fdinfo() 6.12: legacy drm-memory- with the stray blank. */
@@ -138,26 +138,26 @@ static void test_amdgpu_612_legacy(void **state)
 	/* driver, client-id, pdev, 3 memory, 3 shared, 2 engines */
 	assert_int_equal(parse(&p, amdgpu_612), 11);
 	assert_int_equal(p.malformed, 0);
-	assert_string_equal(p.c.driver, "amdgpu");
-	assert_string_equal(p.c.pdev, "0000:03:00.0");
-	assert_true(p.c.has_client_id);
-	assert_int_equal(p.c.client_id, 42);
-	assert_true(p.c.mem_known);
-	assert_int_equal(p.c.nr_regions, 3);
-	assert_region(&p.c, "vram", BIT(RESIDENT) | BIT(SHARED), 0, 0, 1 * MiB,
+	assert_string_equal(p.d.c.driver, "amdgpu");
+	assert_string_equal(p.d.c.pdev, "0000:03:00.0");
+	assert_true(p.d.c.has_client_id);
+	assert_int_equal(p.d.c.client_id, 42);
+	assert_true(p.d.c.mem_known);
+	assert_int_equal(p.d.c.nr_regions, 3);
+	assert_region(&p.d, "vram", BIT(RESIDENT) | BIT(SHARED), 0, 0, 1 * MiB,
 		      0, 0);
-	assert_region(&p.c, "gtt", BIT(RESIDENT) | BIT(SHARED), 0, 4 * KiB,
+	assert_region(&p.d, "gtt", BIT(RESIDENT) | BIT(SHARED), 0, 4 * KiB,
 		      2 * MiB, 0, 0);
-	assert_region(&p.c, "cpu", BIT(RESIDENT) | BIT(SHARED), 0, 0, 0, 0, 0);
-	assert_true(region(&p.c, "vram")->legacy);
-	assert_true(region(&p.c, "gtt")->legacy);
-	assert_int_equal(p.c.bytes, 3 * MiB);
-	assert_int_equal(p.c.resident_bytes, 3 * MiB);
-	assert_int_equal(p.c.shared_bytes, 4 * KiB);
-	assert_int_equal(p.c.nr_engines, 2);
-	assert_int_equal(engine(&p.c, "gfx")->busy_ns, 123456789);
-	assert_int_equal(engine(&p.c, "gfx")->capacity, 1);
-	assert_int_equal(engine(&p.c, "compute")->busy_ns, 1000);
+	assert_region(&p.d, "cpu", BIT(RESIDENT) | BIT(SHARED), 0, 0, 0, 0, 0);
+	assert_true(region(&p.d, "vram")->legacy);
+	assert_true(region(&p.d, "gtt")->legacy);
+	assert_int_equal(p.d.c.bytes, 3 * MiB);
+	assert_int_equal(p.d.c.resident_bytes, 3 * MiB);
+	assert_int_equal(p.d.c.shared_bytes, 4 * KiB);
+	assert_int_equal(p.d.c.nr_engines, 2);
+	assert_int_equal(engine(&p.d, "gfx")->busy_ns, 123456789);
+	assert_int_equal(engine(&p.d, "gfx")->capacity, 1);
+	assert_int_equal(engine(&p.d, "compute")->busy_ns, 1000);
 }
 
 /*
@@ -202,24 +202,24 @@ static void test_i915_regions(void **state)
 	(void)state;
 	assert_int_equal(parse(&p, i915_dg2), 3 + 15 + 5);
 	assert_int_equal(p.malformed, 0);
-	assert_string_equal(p.c.driver, "i915");
-	assert_int_equal(p.c.client_id, 7);
-	assert_int_equal(p.c.nr_regions, 3);
-	assert_region(&p.c, "system0", all, 8448 * KiB, 0, 8448 * KiB, 4 * KiB,
+	assert_string_equal(p.d.c.driver, "i915");
+	assert_int_equal(p.d.c.client_id, 7);
+	assert_int_equal(p.d.c.nr_regions, 3);
+	assert_region(&p.d, "system0", all, 8448 * KiB, 0, 8448 * KiB, 4 * KiB,
 		      0);
-	assert_region(&p.c, "local0", all, 3 * MiB, 1 * MiB, 2 * MiB, 0, 4097);
-	assert_region(&p.c, "stolen-local0", all, 0, 0, 0, 0, 0);
-	assert_false(region(&p.c, "system0")->legacy);
+	assert_region(&p.d, "local0", all, 3 * MiB, 1 * MiB, 2 * MiB, 0, 4097);
+	assert_region(&p.d, "stolen-local0", all, 0, 0, 0, 0, 0);
+	assert_false(region(&p.d, "system0")->legacy);
 	/* total where the driver reports it */
-	assert_int_equal(p.c.bytes, 8448 * KiB + 3 * MiB);
-	assert_int_equal(p.c.shared_bytes, 1 * MiB);
-	assert_int_equal(p.c.resident_bytes, 8448 * KiB + 2 * MiB);
-	assert_int_equal(p.c.nr_engines, 4);
-	assert_int_equal(engine(&p.c, "render")->busy_ns, 25662044495ull);
-	assert_int_equal(engine(&p.c, "video")->busy_ns, 1);
-	assert_int_equal(engine(&p.c, "video")->capacity, 2);
-	assert_int_equal(engine(&p.c, "video-enhance")->busy_ns, 0);
-	assert_int_equal(engine(&p.c, "video-enhance")->capacity, 1);
+	assert_int_equal(p.d.c.bytes, 8448 * KiB + 3 * MiB);
+	assert_int_equal(p.d.c.shared_bytes, 1 * MiB);
+	assert_int_equal(p.d.c.resident_bytes, 8448 * KiB + 2 * MiB);
+	assert_int_equal(p.d.c.nr_engines, 4);
+	assert_int_equal(engine(&p.d, "render")->busy_ns, 25662044495ull);
+	assert_int_equal(engine(&p.d, "video")->busy_ns, 1);
+	assert_int_equal(engine(&p.d, "video")->capacity, 2);
+	assert_int_equal(engine(&p.d, "video-enhance")->busy_ns, 0);
+	assert_int_equal(engine(&p.d, "video-enhance")->capacity, 1);
 }
 
 /* print_size() units one by one: bare bytes, KiB, MiB, zero. */
@@ -238,16 +238,16 @@ static void test_print_size_units(void **state)
 		  "drm-total-g:\t4096 MiB\n"
 		  "drm-total-h:\t0\n");
 	assert_int_equal(p.malformed, 0);
-	assert_int_equal(region(&p.c, "a")->bytes[GPUMEM_STAT_TOTAL], 1023);
-	assert_int_equal(region(&p.c, "b")->bytes[GPUMEM_STAT_TOTAL], 1025);
-	assert_int_equal(region(&p.c, "c")->bytes[GPUMEM_STAT_TOTAL], 1024);
-	assert_int_equal(region(&p.c, "d")->bytes[GPUMEM_STAT_TOTAL], 1047552);
-	assert_int_equal(region(&p.c, "e")->bytes[GPUMEM_STAT_TOTAL], 1049600);
-	assert_int_equal(region(&p.c, "f")->bytes[GPUMEM_STAT_TOTAL], 1048576);
-	assert_int_equal(region(&p.c, "g")->bytes[GPUMEM_STAT_TOTAL],
+	assert_int_equal(region(&p.d, "a")->bytes[GPUMEM_STAT_TOTAL], 1023);
+	assert_int_equal(region(&p.d, "b")->bytes[GPUMEM_STAT_TOTAL], 1025);
+	assert_int_equal(region(&p.d, "c")->bytes[GPUMEM_STAT_TOTAL], 1024);
+	assert_int_equal(region(&p.d, "d")->bytes[GPUMEM_STAT_TOTAL], 1047552);
+	assert_int_equal(region(&p.d, "e")->bytes[GPUMEM_STAT_TOTAL], 1049600);
+	assert_int_equal(region(&p.d, "f")->bytes[GPUMEM_STAT_TOTAL], 1048576);
+	assert_int_equal(region(&p.d, "g")->bytes[GPUMEM_STAT_TOTAL],
 			 4294967296ull);
-	assert_int_equal(region(&p.c, "h")->bytes[GPUMEM_STAT_TOTAL], 0);
-	assert_int_equal(p.c.bytes, 1023 + 1025 + 1024 + 1047552 + 1049600 +
+	assert_int_equal(region(&p.d, "h")->bytes[GPUMEM_STAT_TOTAL], 0);
+	assert_int_equal(p.d.c.bytes, 1023 + 1025 + 1024 + 1047552 + 1049600 +
 			 1048576 + 4294967296ull);
 }
 
@@ -290,23 +290,23 @@ static void test_xe_regions(void **state)
 	(void)state;
 	assert_int_equal(parse(&p, xe_bmg), 3 + 17 + 7);
 	assert_int_equal(p.malformed, 0);
-	assert_int_equal(p.c.nr_regions, 4);
-	assert_region(&p.c, "system", four | BIT(PURGEABLE), 12 * MiB, 0,
+	assert_int_equal(p.d.c.nr_regions, 4);
+	assert_region(&p.d, "system", four | BIT(PURGEABLE), 12 * MiB, 0,
 		      12 * MiB, 8 * KiB, 0);
-	assert_region(&p.c, "gtt", four, 4 * KiB, 0, 4 * KiB, 0, 0);
-	assert_region(&p.c, "vram0", four, 256 * MiB, 64 * MiB, 255 * MiB, 0,
+	assert_region(&p.d, "gtt", four, 4 * KiB, 0, 4 * KiB, 0, 0);
+	assert_region(&p.d, "vram0", four, 256 * MiB, 64 * MiB, 255 * MiB, 0,
 		      16 * MiB);
-	assert_region(&p.c, "stolen", four, 0, 0, 0, 0, 0);
-	assert_int_equal(p.c.bytes, 12 * MiB + 4 * KiB + 256 * MiB);
-	assert_int_equal(p.c.resident_bytes, 12 * MiB + 4 * KiB + 255 * MiB);
-	assert_int_equal(p.c.shared_bytes, 64 * MiB);
-	assert_int_equal(p.c.nr_engines, 3);
-	assert_int_equal(engine(&p.c, "rcs")->cycles, 28257900);
-	assert_int_equal(engine(&p.c, "rcs")->total_cycles, 7655183225ull);
-	assert_int_equal(engine(&p.c, "rcs")->present,
+	assert_region(&p.d, "stolen", four, 0, 0, 0, 0, 0);
+	assert_int_equal(p.d.c.bytes, 12 * MiB + 4 * KiB + 256 * MiB);
+	assert_int_equal(p.d.c.resident_bytes, 12 * MiB + 4 * KiB + 255 * MiB);
+	assert_int_equal(p.d.c.shared_bytes, 64 * MiB);
+	assert_int_equal(p.d.c.nr_engines, 3);
+	assert_int_equal(engine(&p.d, "rcs")->cycles, 28257900);
+	assert_int_equal(engine(&p.d, "rcs")->total_cycles, 7655183225ull);
+	assert_int_equal(engine(&p.d, "rcs")->present,
 			 1u << 2 | 1u << 3);
-	assert_int_equal(engine(&p.c, "vcs")->capacity, 2);
-	assert_int_equal(engine(&p.c, "vcs")->present,
+	assert_int_equal(engine(&p.d, "vcs")->capacity, 2);
+	assert_int_equal(engine(&p.d, "vcs")->present,
 			 1u << 1 | 1u << 2 | 1u << 3);
 }
 
@@ -336,17 +336,17 @@ static void test_panfrost_memory_region(void **state)
 	/* drm-curfreq- is not a usage-stats key: ignored, not malformed */
 	assert_int_equal(parse(&p, panfrost), 2 + 6 + 5);
 	assert_int_equal(p.malformed, 0);
-	assert_int_equal(p.c.nr_regions, 1);
-	assert_region(&p.c, "memory", BIT(TOTAL) | BIT(SHARED) | BIT(ACTIVE) |
+	assert_int_equal(p.d.c.nr_regions, 1);
+	assert_region(&p.d, "memory", BIT(TOTAL) | BIT(SHARED) | BIT(ACTIVE) |
 		      BIT(RESIDENT) | BIT(PURGEABLE), 290 * MiB, 0,
 		      36496 * KiB, 128 * KiB, 226 * MiB);
-	assert_int_equal(p.c.bytes, 290 * MiB);
-	assert_int_equal(p.c.resident_bytes, 36496 * KiB);
-	assert_int_equal(p.c.nr_engines, 2);
-	assert_int_equal(engine(&p.c, "fragment")->busy_ns, 1846584880);
-	assert_int_equal(engine(&p.c, "fragment")->cycles, 1424359409);
-	assert_int_equal(engine(&p.c, "fragment")->maxfreq_hz, 799999987);
-	assert_int_equal(engine(&p.c, "vertex-tiler")->maxfreq_hz, 799999987);
+	assert_int_equal(p.d.c.bytes, 290 * MiB);
+	assert_int_equal(p.d.c.resident_bytes, 36496 * KiB);
+	assert_int_equal(p.d.c.nr_engines, 2);
+	assert_int_equal(engine(&p.d, "fragment")->busy_ns, 1846584880);
+	assert_int_equal(engine(&p.d, "fragment")->cycles, 1424359409);
+	assert_int_equal(engine(&p.d, "fragment")->maxfreq_hz, 799999987);
+	assert_int_equal(engine(&p.d, "vertex-tiler")->maxfreq_hz, 799999987);
 }
 
 /* msm: one "gpu" engine with maxfreq, memory with resident/purgeable. */
@@ -366,13 +366,13 @@ static void test_msm_memory_region(void **state)
 		  "drm-resident-memory:\t12288 KiB\n"
 		  "drm-purgeable-memory:\t0\n");
 	assert_int_equal(p.malformed, 0);
-	assert_region(&p.c, "memory", BIT(TOTAL) | BIT(SHARED) | BIT(ACTIVE) |
+	assert_region(&p.d, "memory", BIT(TOTAL) | BIT(SHARED) | BIT(ACTIVE) |
 		      BIT(RESIDENT) | BIT(PURGEABLE), 20 * MiB, 4 * MiB,
 		      12 * MiB, 0, 0);
-	assert_int_equal(p.c.bytes, 20 * MiB);
-	assert_int_equal(p.c.shared_bytes, 4 * MiB);
-	assert_int_equal(engine(&p.c, "gpu")->maxfreq_hz, 587000000);
-	assert_int_equal(engine(&p.c, "gpu")->cycles, 1000);
+	assert_int_equal(p.d.c.bytes, 20 * MiB);
+	assert_int_equal(p.d.c.shared_bytes, 4 * MiB);
+	assert_int_equal(engine(&p.d, "gpu")->maxfreq_hz, 587000000);
+	assert_int_equal(engine(&p.d, "gpu")->cycles, 1000);
 }
 
 /* v3d: objects without status(): total/shared/active only. */
@@ -390,12 +390,12 @@ static void test_v3d_no_resident(void **state)
 		  "drm-shared-memory:\t0\n"
 		  "drm-active-memory:\t0\n");
 	assert_int_equal(p.malformed, 0);
-	assert_region(&p.c, "memory", BIT(TOTAL) | BIT(SHARED) | BIT(ACTIVE),
+	assert_region(&p.d, "memory", BIT(TOTAL) | BIT(SHARED) | BIT(ACTIVE),
 		      8196, 0, 0, 0, 0);
-	assert_true(p.c.mem_known);
-	assert_int_equal(p.c.bytes, 8196);
-	assert_int_equal(p.c.resident_bytes, 0);
-	assert_int_equal(engine(&p.c, "render")->busy_ns, 456);
+	assert_true(p.d.c.mem_known);
+	assert_int_equal(p.d.c.bytes, 8196);
+	assert_int_equal(p.d.c.resident_bytes, 0);
+	assert_int_equal(engine(&p.d, "render")->busy_ns, 456);
 }
 
 static void test_client_name_and_freq_units(void **state)
@@ -411,12 +411,12 @@ static void test_client_name_and_freq_units(void **state)
 		  "drm-maxfreq-c:\t5 KHz\n"
 		  "drm-maxfreq-d:\t42\n");
 	assert_int_equal(p.malformed, 0);
-	assert_string_equal(p.c.name, "firefox gpu");
-	assert_int_equal(engine(&p.c, "a")->maxfreq_hz, 1000000000);
-	assert_int_equal(engine(&p.c, "b")->maxfreq_hz, 5000);
-	assert_int_equal(engine(&p.c, "c")->maxfreq_hz, 5000);
-	assert_int_equal(engine(&p.c, "d")->maxfreq_hz, 42);
-	assert_false(p.c.mem_known);
+	assert_string_equal(p.d.c.name, "firefox gpu");
+	assert_int_equal(engine(&p.d, "a")->maxfreq_hz, 1000000000);
+	assert_int_equal(engine(&p.d, "b")->maxfreq_hz, 5000);
+	assert_int_equal(engine(&p.d, "c")->maxfreq_hz, 5000);
+	assert_int_equal(engine(&p.d, "d")->maxfreq_hz, 42);
+	assert_false(p.d.c.mem_known);
 }
 
 static void test_gib_and_limits(void **state)
@@ -428,10 +428,10 @@ static void test_gib_and_limits(void **state)
 		  "drm-total-b:\t18446744073709551615\n"
 		  "drm-total-c:\t17179869183 GiB\n");
 	assert_int_equal(p.malformed, 0);
-	assert_int_equal(region(&p.c, "a")->bytes[GPUMEM_STAT_TOTAL], 2 * GiB);
-	assert_int_equal(region(&p.c, "b")->bytes[GPUMEM_STAT_TOTAL],
+	assert_int_equal(region(&p.d, "a")->bytes[GPUMEM_STAT_TOTAL], 2 * GiB);
+	assert_int_equal(region(&p.d, "b")->bytes[GPUMEM_STAT_TOTAL],
 			 UINT64_MAX);
-	assert_int_equal(region(&p.c, "c")->bytes[GPUMEM_STAT_TOTAL],
+	assert_int_equal(region(&p.d, "c")->bytes[GPUMEM_STAT_TOTAL],
 			 17179869183ull * GiB);
 }
 
@@ -470,9 +470,9 @@ static void test_malformed_values(void **state)
 		print_message("# value '%s'\n", bad[i]);
 		assert_int_equal(parse(&p, text), 2);
 		assert_int_equal(p.malformed, 1);
-		assert_int_equal(p.c.nr_regions, 1);
-		assert_string_equal(p.c.regions[0].name, "gtt");
-		assert_int_equal(p.c.bytes, 8 * KiB);
+		assert_int_equal(p.d.c.nr_regions, 1);
+		assert_string_equal(p.d.regions[0].name, "gtt");
+		assert_int_equal(p.d.c.bytes, 8 * KiB);
 	}
 }
 
@@ -488,10 +488,10 @@ static void test_malformed_engine_and_ident(void **state)
 		  "drm-cycles-gfx:\t7 ns\n"
 		  "drm-engine-copy:\t9 ns\n");
 	assert_int_equal(p.malformed, 5);
-	assert_false(p.c.has_client_id);
-	assert_string_equal(p.c.driver, "");
-	assert_int_equal(p.c.nr_engines, 1);
-	assert_int_equal(engine(&p.c, "copy")->busy_ns, 9);
+	assert_false(p.d.c.has_client_id);
+	assert_string_equal(p.d.c.driver, "");
+	assert_int_equal(p.d.c.nr_engines, 1);
+	assert_int_equal(engine(&p.d, "copy")->busy_ns, 9);
 }
 
 /* Blanks around the value, as some drivers print them, are not junk. */
@@ -503,11 +503,11 @@ static void test_blanks_around_value(void **state)
 	parse(&p, "drm-total-vram0:  \t 5 \t KiB \t\n"
 		  "drm-memory-gtt: \t 3 KiB\n");
 	assert_int_equal(p.malformed, 0);
-	assert_int_equal(region(&p.c, "vram0")->bytes[GPUMEM_STAT_TOTAL],
+	assert_int_equal(region(&p.d, "vram0")->bytes[GPUMEM_STAT_TOTAL],
 			 5 * KiB);
-	assert_int_equal(region(&p.c, "gtt")->bytes[GPUMEM_STAT_RESIDENT],
+	assert_int_equal(region(&p.d, "gtt")->bytes[GPUMEM_STAT_RESIDENT],
 			 3 * KiB);
-	assert_int_equal(p.c.bytes, 8 * KiB);
+	assert_int_equal(p.d.c.bytes, 8 * KiB);
 }
 
 /*
@@ -524,7 +524,7 @@ static void test_nul_in_value(void **state)
 	parse_len(&p, text, sizeof(text) - 1);
 	/* parse_amount()'s strcmp stopped at the NUL (fixed in ea7a86f) */
 	assert_int_equal(p.malformed, 1);
-	assert_int_equal(p.c.bytes, 1 * KiB);
+	assert_int_equal(p.d.c.bytes, 1 * KiB);
 }
 
 static void test_key_without_colon(void **state)
@@ -538,9 +538,9 @@ static void test_key_without_colon(void **state)
 			       ":\t4096\n"
 			       "\n"
 			       "drm-total-gtt:\t4096\n"), 1);
-	assert_string_equal(p.c.driver, "");
-	assert_int_equal(p.c.nr_regions, 1);
-	assert_int_equal(p.c.bytes, 4096);
+	assert_string_equal(p.d.c.driver, "");
+	assert_int_equal(p.d.c.nr_regions, 1);
+	assert_int_equal(p.d.c.bytes, 4096);
 }
 
 /* Keys that contain a real key but are not one: no strstr() matching. */
@@ -564,10 +564,10 @@ static void test_strstr_traps(void **state)
 			       "pasid: drm-total-vram0: 5\n"
 			       "drm-driver:\tdrm-total-vram0: 5\n"), 1);
 	assert_int_equal(p.malformed, 0);
-	assert_false(p.c.has_client_id);
-	assert_int_equal(p.c.nr_regions, 0);
-	assert_false(p.c.mem_known);
-	assert_string_equal(p.c.driver, "drm-total-vram0: 5");
+	assert_false(p.d.c.has_client_id);
+	assert_int_equal(p.d.c.nr_regions, 0);
+	assert_false(p.d.c.mem_known);
+	assert_string_equal(p.d.c.driver, "drm-total-vram0: 5");
 }
 
 /* A region whose name merely starts like a real one is its own region. */
@@ -581,11 +581,12 @@ static void test_region_suffix_traps(void **state)
 		  "drm-total-vram:\t1\n"
 		  "drm-total-vram0y: \n");	/* empty value: malformed */
 	assert_int_equal(p.malformed, 1);
-	assert_int_equal(p.c.nr_regions, 3);
-	assert_int_equal(region(&p.c, "vram0")->bytes[GPUMEM_STAT_TOTAL], 4096);
-	assert_int_equal(region(&p.c, "vram0x")->bytes[GPUMEM_STAT_TOTAL], 8192);
-	assert_int_equal(region(&p.c, "vram")->bytes[GPUMEM_STAT_TOTAL], 1);
-	assert_int_equal(p.c.bytes, 4096 + 8192 + 1);
+	assert_int_equal(p.d.c.nr_regions, 3);
+	assert_int_equal(region(&p.d, "vram0")->bytes[GPUMEM_STAT_TOTAL], 4096);
+	assert_int_equal(region(&p.d, "vram0x")->bytes[GPUMEM_STAT_TOTAL],
+			 8192);
+	assert_int_equal(region(&p.d, "vram")->bytes[GPUMEM_STAT_TOTAL], 1);
+	assert_int_equal(p.d.c.bytes, 4096 + 8192 + 1);
 }
 
 static void test_no_newline_at_end(void **state)
@@ -595,11 +596,11 @@ static void test_no_newline_at_end(void **state)
 	(void)state;
 	assert_int_equal(parse(&p, "drm-driver:\ti915\n"
 			       "drm-total-system0:\t4 KiB"), 2);
-	assert_int_equal(p.c.bytes, 4 * KiB);
+	assert_int_equal(p.d.c.bytes, 4 * KiB);
 	assert_int_equal(parse(&p, "drm-total-system0:\t4 K"), 0);
 	assert_int_equal(p.malformed, 1);
 	assert_int_equal(parse(&p, "drm-engine-render:\t4 ns"), 1);
-	assert_int_equal(engine(&p.c, "render")->busy_ns, 4);
+	assert_int_equal(engine(&p.d, "render")->busy_ns, 4);
 	assert_int_equal(parse_len(&p, "", 0), 0);
 }
 
@@ -616,11 +617,11 @@ static void test_duplicate_keys(void **state)
 		  "drm-engine-gfx:\t1 ns\n"
 		  "drm-engine-gfx:\t3 ns\n");
 	assert_int_equal(p.malformed, 0);
-	assert_int_equal(p.c.nr_regions, 1);
-	assert_int_equal(p.c.bytes, 8 * KiB);
-	assert_int_equal(p.c.client_id, 2);
-	assert_int_equal(p.c.nr_engines, 1);
-	assert_int_equal(engine(&p.c, "gfx")->busy_ns, 3);
+	assert_int_equal(p.d.c.nr_regions, 1);
+	assert_int_equal(p.d.c.bytes, 8 * KiB);
+	assert_int_equal(p.d.c.client_id, 2);
+	assert_int_equal(p.d.c.nr_engines, 1);
+	assert_int_equal(engine(&p.d, "gfx")->busy_ns, 3);
 }
 
 /* drm-resident- wins over its legacy alias drm-memory-, in either order. */
@@ -631,26 +632,26 @@ static void test_legacy_precedence(void **state)
 	(void)state;
 	parse(&p, "drm-memory-vram:\t1024 KiB\n"
 		  "drm-resident-vram:\t2048 KiB\n");
-	assert_int_equal(region(&p.c, "vram")->bytes[GPUMEM_STAT_RESIDENT],
+	assert_int_equal(region(&p.d, "vram")->bytes[GPUMEM_STAT_RESIDENT],
 			 2 * MiB);
-	assert_false(region(&p.c, "vram")->legacy);
-	assert_int_equal(p.c.bytes, 2 * MiB);
+	assert_false(region(&p.d, "vram")->legacy);
+	assert_int_equal(p.d.c.bytes, 2 * MiB);
 
 	parse(&p, "drm-resident-vram:\t2048 KiB\n"
 		  "drm-memory-vram:\t1024 KiB\n");
-	assert_int_equal(region(&p.c, "vram")->bytes[GPUMEM_STAT_RESIDENT],
+	assert_int_equal(region(&p.d, "vram")->bytes[GPUMEM_STAT_RESIDENT],
 			 2 * MiB);
-	assert_false(region(&p.c, "vram")->legacy);
-	assert_int_equal(p.c.bytes, 2 * MiB);
+	assert_false(region(&p.d, "vram")->legacy);
+	assert_int_equal(p.d.c.bytes, 2 * MiB);
 	assert_int_equal(p.malformed, 0);
 
 	/* amdgpu after 6.12: total and resident next to the legacy key */
 	parse(&p, "drm-memory-vram:\t1024 KiB\n"
 		  "drm-total-vram:\t3072 KiB\n"
 		  "drm-resident-vram:\t1024 KiB\n");
-	assert_int_equal(p.c.bytes, 3 * MiB);
-	assert_int_equal(p.c.resident_bytes, 1 * MiB);
-	assert_int_equal(p.c.nr_regions, 1);
+	assert_int_equal(p.d.c.bytes, 3 * MiB);
+	assert_int_equal(p.d.c.resident_bytes, 1 * MiB);
+	assert_int_equal(p.d.c.nr_regions, 1);
 }
 
 /* More regions than fit: the first ones kept, the rest counted malformed. */
@@ -666,13 +667,13 @@ static void test_too_many_regions(void **state)
 		off += (size_t)snprintf(text + off, sizeof(text) - off,
 					"drm-total-r%u:\t%u\n", i, 1000 + i);
 	parse(&p, text);
-	assert_int_equal(p.c.nr_regions, GPUMEM_MAX_REGIONS);
+	assert_int_equal(p.d.c.nr_regions, GPUMEM_MAX_REGIONS);
 	assert_int_equal(p.malformed, 2);
 	/* 1000 + ... + (1000 + GPUMEM_MAX_REGIONS - 1) */
-	assert_int_equal(p.c.bytes, GPUMEM_MAX_REGIONS * 1000 +
+	assert_int_equal(p.d.c.bytes, GPUMEM_MAX_REGIONS * 1000 +
 			 (GPUMEM_MAX_REGIONS - 1) * GPUMEM_MAX_REGIONS / 2);
 	snprintf(text, sizeof(text), "r%u", GPUMEM_MAX_REGIONS - 1);
-	assert_string_equal(p.c.regions[GPUMEM_MAX_REGIONS - 1].name, text);
+	assert_string_equal(p.d.regions[GPUMEM_MAX_REGIONS - 1].name, text);
 
 	/* a further stat of a region already kept still lands */
 	off = 0;
@@ -682,8 +683,8 @@ static void test_too_many_regions(void **state)
 	snprintf(text + off, sizeof(text) - off, "drm-shared-r3:\t1\n");
 	parse(&p, text);
 	assert_int_equal(p.malformed, 1);
-	assert_int_equal(p.c.shared_bytes, 1);
-	assert_int_equal(p.c.bytes, GPUMEM_MAX_REGIONS);
+	assert_int_equal(p.d.c.shared_bytes, 1);
+	assert_int_equal(p.d.c.bytes, GPUMEM_MAX_REGIONS);
 }
 
 static void test_too_many_engines(void **state)
@@ -698,7 +699,7 @@ static void test_too_many_engines(void **state)
 		off += (size_t)snprintf(text + off, sizeof(text) - off,
 					"drm-engine-e%u:\t%u ns\n", i, i);
 	parse(&p, text);
-	assert_int_equal(p.c.nr_engines, GPUMEM_MAX_ENGINES);
+	assert_int_equal(p.d.c.nr_engines, GPUMEM_MAX_ENGINES);
 	assert_int_equal(p.malformed, 1);
 }
 
@@ -717,9 +718,9 @@ static void test_long_region_name(void **state)
 		 name, (int)REGION_NAME_MAX - 1, name);
 	parse(&p, text);
 	assert_int_equal(p.malformed, 1);
-	assert_int_equal(p.c.nr_regions, 1);
-	assert_int_equal(strlen(p.c.regions[0].name), REGION_NAME_MAX - 1);
-	assert_int_equal(p.c.bytes, 9);
+	assert_int_equal(p.d.c.nr_regions, 1);
+	assert_int_equal(strlen(p.d.regions[0].name), REGION_NAME_MAX - 1);
+	assert_int_equal(p.d.c.bytes, 9);
 }
 
 /* A 1 MB line (value, then name, then no colon) between good lines. */
@@ -747,10 +748,10 @@ static void test_one_megabyte_line(void **state)
 		strcpy(q + big, post);
 		parse(&p, text);
 		free(text);
-		assert_string_equal(p.c.driver, "amdgpu");
-		assert_int_equal(p.c.bytes, 12 * KiB);
-		assert_int_equal(p.c.nr_regions, 1);
-		assert_string_equal(p.c.name, "");
+		assert_string_equal(p.d.c.driver, "amdgpu");
+		assert_int_equal(p.d.c.bytes, 12 * KiB);
+		assert_int_equal(p.d.c.nr_regions, 1);
+		assert_string_equal(p.d.c.name, "");
 		assert_int_equal(p.malformed, i < 2 ? 1 : 0);
 	}
 }

@@ -212,6 +212,73 @@ static void test_same_id_two_devices(void **state)
 	gpumem_snapshot_free(s);
 }
 
+/* The regions and engines of client (minor, id), by name, in order. */
+static void assert_named(const struct gpumem_snapshot *s, int minor,
+			 uint64_t id, const char *regions, const char *engines)
+{
+	const struct gpumem_client *c = fx_client(s, minor, id);
+	const struct gpumem_region *r;
+	const struct gpumem_engine *e;
+	char got[128] = "";
+	size_t i, nr;
+
+	r = gpumem_client_regions(s, c, &nr);
+	assert_int_equal(nr, c->nr_regions);
+	for (i = 0; i < nr; i++) {
+		assert_int_equal(r[i].struct_size, sizeof(r[i]));
+		strcat(strcat(got, i ? " " : ""), r[i].name);
+	}
+	assert_string_equal(got, regions);
+	got[0] = '\0';
+	e = gpumem_client_engines(s, c, &nr);
+	assert_int_equal(nr, c->nr_engines);
+	for (i = 0; i < nr; i++) {
+		assert_int_equal(e[i].struct_size, sizeof(e[i]));
+		strcat(strcat(got, i ? " " : ""), e[i].name);
+	}
+	assert_string_equal(got, engines);
+}
+
+/*
+ * Each client has its own regions and engines, only those its fdinfo
+ * names; a second fd of a client adds none.
+ */
+static void test_client_regions_engines(void **state)
+{
+	struct fx *f = *state;
+	struct gpumem_client other = { 0 };
+	struct gpumem_snapshot *s;
+	char info[1024];
+	size_t nr;
+
+	fx_card(f, 0, 128, AMD_DEV, AMD_UEVENT);
+	add_i915(f);
+	fx_process(f, 100, "app");
+	fx_fd(f, 100, 5, "/dev/dri/renderD128", FD_HEAD
+	      "drm-driver:\tamdgpu\ndrm-client-id:\t1\n"
+	      "drm-memory-vram:\t1024 KiB\ndrm-memory-gtt: \t2048 KiB\n"
+	      "drm-memory-cpu: \t0 KiB\n");
+	i915_fdinfo(info, sizeof(info), 2, "8 KiB");
+	fx_fd(f, 100, 6, "/dev/dri/renderD129", info);
+	fx_process(f, 200, "other");
+	fx_fd(f, 200, 7, "/dev/dri/renderD129", info);
+	fx_fd(f, 200, 8, "/dev/dri/renderD129", FD_HEAD
+	      "drm-driver:\ti915\ndrm-client-id:\t3\n"
+	      "drm-engine-render:\t5 ns\ndrm-engine-copy:\t6 ns\n");
+	s = fx_snapshot(f, 0, 0);
+	gpumem_clients(s, &nr);
+	assert_int_equal(nr, 3);
+	assert_named(s, 128, 1, "vram gtt cpu", "");
+	assert_named(s, 129, 2, "system0 local0", "render");
+	assert_named(s, 129, 3, "", "render copy");
+	/* Not one of the snapshot's clients: none. */
+	assert_null(gpumem_client_regions(s, &other, &nr));
+	assert_int_equal(nr, 0);
+	assert_null(gpumem_client_engines(s, &other, &nr));
+	assert_int_equal(nr, 0);
+	gpumem_snapshot_free(s);
+}
+
 /*
  * Ids above 2^52 (hostile text; no counter gets there) cannot be packed
  * with the device: still one client per (device, id), across processes.
@@ -813,6 +880,7 @@ int main(void)
 		T(test_client_via_card_and_render),
 		T(test_dup_fds_one_process),
 		T(test_same_id_two_devices),
+		T(test_client_regions_engines),
 		T(test_huge_client_ids),
 		T(test_virtio_unknown_memory),
 		T(test_dmabuf_fd_and_maps),
