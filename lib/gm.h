@@ -88,6 +88,8 @@ bool gm_key_value(const char *line, size_t len, const char **key,
 		  size_t *key_len, const char **val, size_t *val_len);
 
 int gm_grow(void **arr, size_t *cap, size_t need, size_t elem);
+/* An array grown with gm_grow() cut to its nr elements, where it can be. */
+void gm_fit(void **arr, size_t *cap, size_t nr, size_t elem);
 
 /* u64 -> u32 hash map; used for dedupe of clients, buffers and refs. */
 struct gm_map {

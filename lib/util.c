@@ -451,6 +451,19 @@ int gm_grow(void **arr, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+void gm_fit(void **arr, size_t *cap, size_t nr, size_t elem)
+{
+	void *p;
+
+	if (!nr || nr >= *cap)
+		return;
+	p = realloc(*arr, nr * elem);
+	if (p) {
+		*arr = p;
+		*cap = nr;
+	}
+}
+
 static size_t map_slot(uint64_t key, size_t cap)
 {
 	key ^= key >> 33;

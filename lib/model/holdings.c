@@ -383,6 +383,13 @@ int gm_pool_add(struct gm_pool *p, size_t owner, const void *v, size_t n,
 	return 0;
 }
 
+void gm_pool_fit(struct gm_pool *p, size_t owners, size_t elem)
+{
+	gm_fit((void **)&p->l.first, &p->cap_first, owners + 1,
+	       sizeof(*p->l.first));
+	gm_fit(&p->l.v, &p->cap, p->nr + 1, elem);
+}
+
 void gm_pool_free(struct gm_pool *p)
 {
 	list_free(&p->l);

@@ -40,6 +40,7 @@ struct gm_pool {
 /* The n elements v[] of owner, the one after the last owner added. */
 int gm_pool_add(struct gm_pool *p, size_t owner, const void *v, size_t n,
 		size_t elem);
+void gm_pool_fit(struct gm_pool *p, size_t owners, size_t elem);
 void gm_pool_free(struct gm_pool *p);
 
 /* holdings.c */

@@ -448,6 +448,23 @@ static void set_sizes(struct gpumem_snapshot *s)
 		s->procs[i].struct_size = sizeof(s->procs[i]);
 }
 
+/*
+ * The arrays grew by doubling; a daemon keeps the snapshot until the next
+ * one, and the slack was a quarter of it.
+ */
+static void fit(struct gpumem_snapshot *s)
+{
+	gm_fit((void **)&s->devs.dev, &s->devs.cap, s->devs.nr,
+	       sizeof(*s->devs.dev));
+	gm_fit((void **)&s->clients, &s->cap_clients, s->nr_clients,
+	       sizeof(*s->clients));
+	gm_pool_fit(&s->regions, s->nr_clients, sizeof(struct gpumem_region));
+	gm_pool_fit(&s->engines, s->nr_clients, sizeof(struct gpumem_engine));
+	gm_fit((void **)&s->bufs, &s->cap_bufs, s->nr_bufs, sizeof(*s->bufs));
+	gm_fit((void **)&s->procs, &s->cap_procs, s->nr_procs,
+	       sizeof(*s->procs));
+}
+
 int gm_finish_model(struct gpumem_snapshot *s, struct gm_refs *clients,
 		    struct gm_refs *bufs)
 {
@@ -467,6 +484,7 @@ int gm_finish_model(struct gpumem_snapshot *s, struct gm_refs *clients,
 		return err;
 	gm_finish_readings(s);
 	set_sizes(s);
+	fit(s);
 	return 0;
 }
 
