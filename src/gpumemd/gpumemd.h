@@ -49,9 +49,10 @@ void gmd_log(int prio, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
- * A sample's exposition text, shared by the scrapes that send it: each
- * holds a reference until its response is done, so a new sample replaces
- * the text without copying it per scrape or freeing it under one.
+ * A text shared by those who send it (the scrapes of a sample's exposition
+ * text, the socket's peers of its snapshot reply): each holds a reference
+ * until its response is done, so a new sample replaces the text without
+ * copying it per reader or freeing it under one.
  */
 struct gmd_text {
 	unsigned int refs;
@@ -73,9 +74,8 @@ struct gmd_state {
 	double sample_seconds;
 	int last_err;			/* of the last sample, 0 when it worked */
 	struct gmd_text *metrics;	/* the exposition text of snap */
-	/* Rendered on the first request after each sample, then reused. */
-	json_t *snapshot_doc;
-	char *snapshot_all;		/* the reply to those who see all */
+	/* Rendered on the first request after each sample, then shared. */
+	struct gmd_text *snapshot_all;	/* the reply to those who see all */
 	char *explain_line;
 };
 
@@ -116,10 +116,15 @@ struct gmd_peer {
 int gmd_access_init(const char *group);
 int gmd_peer_of(int fd, struct gmd_peer *peer);
 
-/* reply.c: one reply line (ends in '\n', malloc'd); NULL: no memory. */
-char *gmd_reply(struct gmd_state *st, const struct gmd_peer *peer,
-		const char *line, size_t len);
+/*
+ * reply.c: one reply line (ends in '\n'), a text of its own or a reference
+ * to the one every peer who sees all is sent; NULL: no memory.
+ */
+struct gmd_text *gmd_reply(struct gmd_state *st, const struct gmd_peer *peer,
+			   const char *line, size_t len);
 char *gmd_error_line(const char *why);
+/* line (malloc'd, or NULL) as a text of one reference; NULL: no memory. */
+struct gmd_text *gmd_text_of(char *line);
 
 /* socket.c: the Unix socket and its clients. */
 struct gmd_server;

@@ -132,9 +132,7 @@ static void take_explain(struct gmd_state *st)
 
 static void drop_replies(struct gmd_state *st)
 {
-	json_decref(st->snapshot_doc);
-	st->snapshot_doc = NULL;
-	free(st->snapshot_all);
+	gmd_text_unref(st->snapshot_all);
 	st->snapshot_all = NULL;
 }
 

@@ -29,8 +29,8 @@ struct client {
 	size_t in_len;
 	int64_t first_byte_ns;		/* of the pending request; 0: none */
 	int64_t last_active_ns;
-	char *out;			/* the reply being written */
-	size_t out_len, out_off;
+	struct gmd_text *out;		/* the reply being written */
+	size_t out_off;
 	bool closing;			/* close once out is written */
 	struct client *next;
 };
@@ -136,7 +136,7 @@ static void drop(struct gmd_server *sv, struct client *c)
 	}
 	epoll_ctl(sv->epfd, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
-	free(c->out);
+	gmd_text_unref(c->out);
 	free(c);
 	sv->nr_clients--;
 }
@@ -185,17 +185,16 @@ static void accept_one(struct gmd_server *sv)
 	sv->nr_clients++;
 }
 
-static void queue(struct gmd_server *sv, struct client *c, char *line,
-		  bool closing)
+static void queue(struct gmd_server *sv, struct client *c,
+		  struct gmd_text *t, bool closing)
 {
-	if (!line)
-		line = gmd_error_line("out of memory");
-	if (!line) {
+	if (!t)
+		t = gmd_text_of(gmd_error_line("out of memory"));
+	if (!t) {
 		drop(sv, c);
 		return;
 	}
-	c->out = line;
-	c->out_len = strlen(line);
+	c->out = t;
 	c->out_off = 0;
 	c->closing = closing;
 	rewatch(sv, c);
@@ -236,14 +235,15 @@ static void read_client(struct gmd_server *sv, struct gmd_state *st,
 	if (answer_line(sv, st, c))
 		return;
 	if (c->in_len > GMD_REQUEST_MAX)
-		queue(sv, c, gmd_error_line("request too long (at most 4096 "
-					    "bytes and a newline)"), true);
+		queue(sv, c, gmd_text_of(gmd_error_line("request too long (at "
+			"most 4096 bytes and a newline)")), true);
 }
 
 static void write_client(struct gmd_server *sv, struct gmd_state *st,
 			 struct client *c)
 {
-	ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+	ssize_t n = write(c->fd, c->out->buf + c->out_off,
+			  c->out->len - c->out_off);
 
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
@@ -252,9 +252,9 @@ static void write_client(struct gmd_server *sv, struct gmd_state *st,
 	}
 	c->out_off += (size_t)n;
 	c->last_active_ns = gmd_now_ns();
-	if (c->out_off < c->out_len)
+	if (c->out_off < c->out->len)
 		return;
-	free(c->out);
+	gmd_text_unref(c->out);
 	c->out = NULL;
 	if (c->closing) {
 		drop(sv, c);
@@ -296,8 +296,8 @@ void gmd_server_sweep(struct gmd_server *sv)
 			continue;
 		if (c->first_byte_ns &&
 		    now - c->first_byte_ns > GMD_READ_TIMEOUT_MS * 1000000ll)
-			queue(sv, c, gmd_error_line("request not ended by a "
-						    "newline in time"), true);
+			queue(sv, c, gmd_text_of(gmd_error_line("request not "
+				"ended by a newline in time")), true);
 		else if (now - c->last_active_ns >
 			 GMD_IDLE_TIMEOUT_MS * 1000000ll)
 			drop(sv, c);
