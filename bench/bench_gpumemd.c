@@ -8,7 +8,9 @@
  *     (load on the machine does not inflate it) and the fastest wall time
  *     seen (goal <= 1 ms; node_exporter's drm collector 0.54 ms, devices
  *     only);
- *   - its CPU per second of sampling at 1 Hz (goal <= 1% of one core).
+ *   - its CPU per second of sampling at 1 Hz (goal <= 1% of one core);
+ *   - its RssAnon and peak once it answered a snapshot on the Unix socket
+ *     (what a client polling the daemon costs until the next sample).
  * Figures and ratios to the goals, from one run; nothing is asserted.
  *
  * Usage: bench_gpumemd GPUMEMD BENCH_SCAN [DIR]   (DIR: /dev/shm)
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,6 +186,36 @@ static long scrape(int port)
 	return ok ? len : -1;
 }
 
+/* One {"get":"snapshot"} on the Unix socket; the reply's length, or -1. */
+static long ask_snapshot(const char *path)
+{
+	static char buf[1 << 20];
+	static const char get[] = "{\"get\":\"snapshot\"}\n";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t plen = strlen(path);
+	bool end = false;
+	long len = 0;
+	ssize_t n;
+	int fd;
+
+	if (plen >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, path, plen + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(fd, get, sizeof(get) - 1) != (ssize_t)(sizeof(get) - 1)) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while (!end && (n = read(fd, buf, sizeof(buf))) > 0) {
+		len += n;
+		end = buf[n - 1] == '\n';
+	}
+	close(fd);
+	return end ? len : -1;
+}
+
 static pid_t start(const char *exe, const char *root, const char *sock,
 		   int port)
 {
@@ -265,6 +298,10 @@ int main(int argc, char **argv)
 	       kib_of(pid, "status", "RssFile:"),
 	       kib_of(pid, "smaps_rollup", "Pss:"));
 	print_mappings(pid);
+	len = ask_snapshot(sock);
+	printf("after a snapshot on the socket (%ld bytes): RssAnon %ld KiB, "
+	       "peak %ld KiB\n", len, kib_of(pid, "status", "RssAnon:"),
+	       kib_of(pid, "status", "VmHWM:"));
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
