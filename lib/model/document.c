@@ -386,12 +386,27 @@ static void rd_devices(struct rd *r, struct gpumem_snapshot *s,
 	}
 }
 
+/* A pid gpumem lists once: twice, its figures would count twice. */
+static void rd_once(struct rd *r, struct gm_map *seen, pid_t pid, size_t i)
+{
+	uint32_t at;
+	int err;
+
+	if (r->err)
+		return;
+	rd_bad(r, gm_map_get(seen, (uint64_t)pid, &at));
+	err = r->err ? 0 : gm_map_put(seen, (uint64_t)pid, (uint32_t)i);
+	if (err)
+		r->err = err;
+}
+
 static void rd_processes(struct rd *r, struct gpumem_snapshot *s,
 			 const json_t *doc)
 {
 	const json_t *a = rd_array(r, doc, "processes"), *v;
 	size_t i, nr = json_array_size(a);
 	struct devs_acc acc = { 0 };
+	struct gm_map pids = { 0 };
 
 	if (r->err)
 		return;
@@ -408,8 +423,10 @@ static void rd_processes(struct rd *r, struct gpumem_snapshot *s,
 		rd_process(r, s, v, &s->procs[i]);
 		rd_proc_devices(r, s, v, &acc, i);
 		s->nr_procs = i + 1;
+		rd_once(r, &pids, s->procs[i].pid, i);
 	}
 	s->hold.proc_devs.v = acc.v;
+	gm_map_free(&pids);
 }
 
 static void rd_totals(struct rd *r, const json_t *doc,

@@ -6,7 +6,8 @@
  * those of the snapshot that wrote the document, and so are its devices,
  * processes, dma-buf totals and sources in JSON.  A document that is not
  * one (a value of the wrong type, a figure out of range, another schema,
- * a duplicate key, a device named twice, cut short) is refused whole.
+ * a duplicate key, a device or a pid named twice, cut short) is refused
+ * whole.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -209,12 +210,20 @@ static void test_refused(void **state)
 	};
 	const struct pair *p = *state;
 	struct gpumem_snapshot *s;
+	json_t *doc, *pid;
 	char *dup;
 	size_t i;
 
 	for (i = 0; i < sizeof(edits) / sizeof(edits[0]); i++)
 		refused(p, edits[i][0], json_loads(edits[i][1],
 						   JSON_DECODE_ANY, NULL));
+	/* A pid twice: the second process given the first one's. */
+	doc = json_loadb(p->doc, p->len, 0, NULL);
+	pid = json_object_get(json_array_get(json_object_get(doc, "processes"),
+					     0), "pid");
+	assert_true(json_is_integer(pid));
+	refused(p, "processes/1/pid", json_copy(pid));
+	json_decref(doc);
 	assert_int_equal(gpumem_snapshot_from_json(p->doc, p->len / 2, &s),
 			 -EBADMSG);
 	assert_int_equal(gpumem_snapshot_from_json("[]", 2, &s), -EBADMSG);
