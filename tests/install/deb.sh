@@ -163,7 +163,8 @@ end_systemd() {
 	echo "# could not remove $cg" >&2
 	return 1
 }
-trap 'end_systemd; rm -rf "$TMP"' EXIT INT TERM
+# tap.sh's INT and TERM traps exit, through this.
+trap 'end_systemd; rm -rf "$TMP"' EXIT
 boot_systemd() {
 	cg=$(findmnt -n -t cgroup2 -o TARGET | head -n 1)
 	[ -n "$cg" ] || { echo "no cgroup2 mount" >&2; return 1; }

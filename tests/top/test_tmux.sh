@@ -18,7 +18,7 @@ fi
 # A server per start: a new one on the socket of one still exiting fails.
 S=0
 T="tmux -L gpumem-top-$$-$S -f /dev/null"
-trap '$T kill-server 2>/dev/null; rm -rf "$TMP"' EXIT INT TERM
+trap '$T kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
 
 screen() { $T capture-pane -p -t top "$@"; }
 

@@ -1,11 +1,16 @@
 # SPDX-License-Identifier: MIT
 # TAP for the shell tests, sourced by each: ok, not_ok, check, py, run,
 # rc_is, and TMP, a
-# scratch directory removed at exit.  not_ok shows the start of $TMP/err.
+# scratch directory removed at exit, also on SIGINT and SIGTERM, which end
+# the test.  not_ok shows the start of $TMP/err.
 N=0
 FAILED=0
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/gpumem-test-XXXXXX") || exit 99
-trap 'rm -rf "$TMP"' EXIT INT TERM
+trap 'rm -rf "$TMP"' EXIT
+# A trap that returns lets the test run on, without its TMP: a signal
+# that stops a test ends it (through the EXIT trap, which may be set anew).
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 ok() {
 	N=$((N + 1))
