@@ -234,6 +234,21 @@ check "ProtectSystem=strict: in its mount namespace /usr is read-only" \
 	'! can_write /usr 2>"$TMP/err" && grep -q "Read-only file system" "$TMP/err"'
 check "ReadWritePaths=/sys/fs/bpf: there the collector can pin" \
 	'can_write /sys/fs/bpf 2>"$TMP/err"'
+# The unit lists the paths ProtectKernelTunables= makes read-only, but for
+# the bpffs: each is mounted read-only in its namespace (the topmost mount
+# there says so), and kallsyms is closed, where the manager's are not.
+ro_at() {
+	$IN nsenter -t "$pid" -m -- findmnt -n -o OPTIONS -T "$1" |
+		tail -n 1 | grep -q '^ro\(,\|$\)'
+}
+$IN cat /proc/kallsyms 2>/dev/null | head -c 64 >"$TMP/ksyms.manager"
+$IN nsenter -t "$pid" -m -- cat /proc/kallsyms 2>/dev/null | head -c 64 \
+	>"$TMP/ksyms.unit"
+check "ProtectKernelTunables' paths: /sys, /proc/sys, /proc/irq read-only, /proc/kallsyms closed" \
+	'! $IN findmnt -n -o OPTIONS -T /sys | tail -n 1 | grep -q "^ro" &&
+	 ro_at /sys 2>"$TMP/err" && ro_at /proc/sys && ro_at /proc/irq &&
+	 ro_at /sys/kernel/mm && ! ro_at /sys/fs/bpf &&
+	 [ -s "$TMP/ksyms.manager" ] && [ ! -s "$TMP/ksyms.unit" ]'
 check "ProtectHome: /root is closed to it" \
 	'[ "$($IN nsenter -t "$pid" -m -- stat -c %a /root 2>"$TMP/err")" = 0 ]'
 check "RuntimeDirectory: /run/gpumem, mode 0755, holds the socket" \
