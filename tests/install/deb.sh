@@ -303,6 +303,8 @@ if [ -n "$upid" ]; then
 		-- "$upid"
 	kill -0 "$upid" 2>/dev/null
 	gone=$?
+	# One that is still there goes with its cgroup, or wait would hang.
+	[ $gone -ne 0 ] || end_systemd 2>>"$TMP/err"
 	wait "$upid"
 	st=$?
 	check "systemctl exit: that systemd exits 0, its cgroups are removed" \
