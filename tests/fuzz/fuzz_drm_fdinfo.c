@@ -25,7 +25,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < c->nr_regions; i++) {
 		const struct gpumem_region *r = &d.regions[i];
 
-		if (strnlen(r->name, sizeof(r->name)) == sizeof(r->name))
+		/* the snapshot hands these out as they are: gpumem_at() */
+		if (r->struct_size != sizeof(*r) ||
+		    strnlen(r->name, sizeof(r->name)) == sizeof(r->name))
 			__builtin_trap();
 		if (r->present & (1u << GPUMEM_STAT_TOTAL))
 			sum = gm_add_sat(sum, r->bytes[GPUMEM_STAT_TOTAL]);
@@ -33,7 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sum = gm_add_sat(sum, r->bytes[GPUMEM_STAT_RESIDENT]);
 	}
 	for (i = 0; i < c->nr_engines; i++) {
-		if (!d.engines[i].capacity)
+		if (d.engines[i].struct_size != sizeof(d.engines[i]) ||
+		    !d.engines[i].capacity)
 			__builtin_trap();
 	}
 	/* the client's figure is the sum of its regions, saturated */
