@@ -23,15 +23,31 @@ trap '$T kill-server 2>/dev/null; rm -rf "$TMP"' EXIT
 screen() { $T capture-pane -p -t top "$@"; }
 
 # wait_for REGEX: until the screen shows it (a bound, not a timing test).
+# The pattern on the screen, then the screen as curses left it: a capture
+# may land mid-frame (the help's title drawn, its lines not yet).
 wait_for() {
 	i=0
 	while [ $i -lt 300 ]; do
 		screen >"$TMP/screen"
-		grep -qE "$1" "$TMP/screen" && return 0
+		if grep -qE "$1" "$TMP/screen"; then
+			settle
+			return 0
+		fi
 		sleep 0.1
 		i=$((i + 1))
 	done
 	return 1
+}
+
+settle() {
+	j=0
+	while [ $j -lt 20 ]; do
+		sleep 0.1
+		screen >"$TMP/screen.next"
+		cmp -s "$TMP/screen" "$TMP/screen.next" && return 0
+		mv "$TMP/screen.next" "$TMP/screen"
+		j=$((j + 1))
+	done
 }
 
 # The pids of the process list, top to bottom ("-" for a group's sum).
