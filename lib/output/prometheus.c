@@ -46,18 +46,28 @@ static const char *label(char *buf, size_t size, const char *name)
 
 /*
  * The lines there are a few of per process, without printf (it was nine
- * tenths of a scrape's text at 1,000 processes): parts up to NULL, then v.
+ * tenths of a scrape's text at 1,000 processes): parts up to NULL, then v,
+ * gathered in one buffer and written at once (a part past it goes alone).
  */
 static void series(FILE *f, const char *const *parts, uint64_t v)
 {
-	char d[24];
-	size_t n;
+	char line[4 * LABEL_MAX + 256];
+	size_t n = 0, len;
 
-	for (; *parts; parts++)
-		fputs_unlocked(*parts, f);
-	n = gm_fmt_u64(d, v);
-	d[n++] = '\n';
-	fwrite_unlocked(d, 1, n, f);
+	for (; *parts; parts++) {
+		len = strlen(*parts);
+		if (len > sizeof(line) - 24 - n) {
+			fwrite_unlocked(line, 1, n, f);
+			fputs_unlocked(*parts, f);
+			n = 0;
+			continue;
+		}
+		memcpy(line + n, *parts, len);
+		n += len;
+	}
+	n += gm_fmt_u64(line + n, v);
+	line[n++] = '\n';
+	fwrite_unlocked(line, 1, n, f);
 }
 
 static void family(FILE *f, const char *name, const char *type,
