@@ -102,22 +102,14 @@ build_static() {
 			-lpthread >>"$out/static.build" 2>&1
 }
 
-# gpumemd has no static build (Debian's libmicrohttpd needs a shared
-# gnutls): the dynamic one goes in with its libraries and the loader,
-# which tests.d/57-gpumemd.sh runs it through.
+# gpumemd goes in dynamic, with its libraries (tests/vm/lib.sh).
 gpumemd_for_vm() {
-	local dir=build-ci/vm-gpumemd lib
 	if [ ! -f build-ci/build.ninja ]; then
 		meson setup build-ci --werror >"$out/vmd.setup" 2>&1 || return 1
 	fi
 	ninja -C build-ci src/gpumemd >"$out/vmd.build" 2>&1 || return 1
-	rm -rf "$dir" && mkdir -p "$dir" || return 1
-	install -m 755 build-ci/src/gpumemd "$dir/gpumemd"
-	for lib in $(ldd build-ci/src/gpumemd | awk '$2 == "=>" { print $3 }
-		/^\t\/lib/ { print $1 }'); do
-		install -m 755 "$(readlink -f "$lib")" "$dir/${lib##*/}" || return 1
-	done
-	echo "$dir"/*
+	(source tests/vm/lib.sh &&
+		vm_gpumemd_bins build-ci/src/gpumemd build-ci/vm-gpumemd)
 }
 
 stage_vm() {

@@ -28,6 +28,22 @@ vm_cc() {
 		vm_die "compiling $out failed"
 }
 
+# vm_gpumemd_bins GPUMEMD DIR: gpumemd has no static build (Debian's
+# libmicrohttpd needs a shared gnutls): the dynamic one goes into DIR with
+# its libraries and the loader, which the VM runs it through
+# (/bin/ld-linux-x86-64.so.2 --library-path /bin /bin/gpumemd); prints
+# the files, for vm_initrd.
+vm_gpumemd_bins() {
+	local exe=$1 dir=$2 lib
+	rm -rf "$dir" && mkdir -p "$dir" || return 1
+	install -m 755 "$exe" "$dir/gpumemd" || return 1
+	for lib in $(ldd "$exe" | awk '$2 == "=>" { print $3 }
+		/^\t\/lib/ { print $1 }'); do
+		install -m 755 "$(readlink -f "$lib")" "$dir/${lib##*/}" || return 1
+	done
+	echo "$dir"/*
+}
+
 # vm_patches: "0001,0002,..." for each kernel/patches/NNNN-*.patch but 0000.
 vm_patches() {
 	local p n list=
