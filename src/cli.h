@@ -76,6 +76,8 @@ int cli_set_discovery(void *args, const char *arg);
 void cli_warn_discovery(const struct gpumem_opts *o,
 			const struct gpumem_snapshot *s);
 
+/* Whether name is one of gpumem's commands (show, explain, ...). */
+bool cli_is_command(const char *name);
 /* "gpumem: WHAT 'ARG'" and a pointer to --help; returns EXIT_USAGE. */
 int usage_error(const char *what, const char *arg);
 int parse_pid(const char *s, pid_t *pid);

@@ -24,6 +24,17 @@ static const struct cmd cmds[] = {
 	{ NULL, NULL, NULL }
 };
 
+bool cli_is_command(const char *name)
+{
+	const struct cmd *c;
+
+	for (c = cmds; c->name; c++) {
+		if (!strcmp(name, c->name))
+			return true;
+	}
+	return false;
+}
+
 static void list_commands(void)
 {
 	const struct cmd *c;

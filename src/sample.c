@@ -81,6 +81,10 @@ static int sample_operands(struct sample_plan *p, int nr, char **ops)
 {
 	if (nr > 0) {
 		p->count = 0;
+		/* "gpumem --root DIR sources": show took the options. */
+		if (cli_is_command(ops[0]))
+			return usage_error("a command goes before the options "
+					   "(gpumem COMMAND [OPTIONS])", ops[0]);
 		if (sample_parse_interval(ops[0], &p->interval_ns))
 			return usage_error("invalid interval (seconds, 0.01 "
 					   "to 86400)", ops[0]);

@@ -96,6 +96,12 @@ expect_exit 1 "unknown short option" -x
 expect_exit 1 "missing argument to -p" -p
 expect_exit 1 "missing argument to --root" --root
 expect_exit 1 "non-numeric PID" -p abc
+expect_exit 1 "a command after the options" --root "$R" sources
+if grep -q "a command goes before the options.*'sources'" "$TMP/err"; then
+	ok "... says the command goes first"
+else
+	not_ok "... says the command goes first"
+fi
 expect_exit 1 "PID 0" -p 0
 expect_exit 1 "negative PID" -p -5
 expect_exit 1 "PID with junk" -p 12x
