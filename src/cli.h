@@ -68,10 +68,13 @@ int cli_set_discovery(void *args, const char *arg);
 #define CLI_OPT_DISCOVERY { "discovery", 320, true, cli_set_discovery }
 /* The --help lines of CLI_OPT_DISCOVERY ("--discovery bpf|proc" is what
  * the bash completion offers the choices from). */
-#define CLI_HELP_DISCOVERY \
-"      --discovery HOW how DRM and dma-buf fds are found, --discovery bpf|proc:\n" \
-"                      bpf: by BPF iterator (the default where it loads:\n" \
-"                      root), proc: a walk of /proc; a --root tree is walked\n"
+/* PAD: the spaces before the help's descriptions, which differ by command. */
+#define CLI_HELP_DISCOVERY(PAD) \
+"      --discovery HOW\n" \
+PAD "how DRM and dma-buf fds are found,\n" \
+PAD "--discovery bpf|proc: bpf by BPF iterator (the\n" \
+PAD "default where it loads: root), proc by a walk of\n" \
+PAD "/proc; a --root tree is walked\n"
 /* Says on stderr when --discovery=bpf could not be honoured. */
 void cli_warn_discovery(const struct gpumem_opts *o,
 			const struct gpumem_snapshot *s);

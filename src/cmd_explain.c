@@ -20,8 +20,8 @@ static const char usage_text[] =
 "  -j, --json        one JSON document\n"
 "  -b, --bytes       exact byte figures instead of KiB/MiB/GiB\n"
 "  -r, --root DIR    read DIR/proc and DIR/sys instead of /proc and /sys\n"
-CLI_HELP_DISCOVERY
-"                      (the same lines either way; bpf costs less)\n"
+CLI_HELP_DISCOVERY("                    ")
+"                    (the same lines either way; bpf costs less)\n"
 "  -h, --help        this text\n"
 "\n"
 "Exit status: 0 success, 1 usage error or no such process, 2 no data\n"

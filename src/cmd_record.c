@@ -25,7 +25,7 @@ static const char usage_text[] =
 "  -r, --root DIR      read DIR/proc and DIR/sys; a DIR of captures is\n"
 "                      replayed, one a sample, to its end\n"
 SAMPLE_USAGE_REINDEX
-CLI_HELP_DISCOVERY
+CLI_HELP_DISCOVERY("                      ")
 "  -h, --help          this text\n"
 "\n"
 "Exit status: 0 success (also when stopped by SIGINT or SIGTERM), 1 usage\n"

@@ -59,7 +59,7 @@ SAMPLE_USAGE_REINDEX
 "      --capture DIR   write what gpumem and gpumem explain read (at most\n"
 "                      256 MiB, files 0600) into DIR, new or an empty\n"
 "                      directory of yours, for --root or a bug report\n"
-CLI_HELP_DISCOVERY
+CLI_HELP_DISCOVERY("                      ")
 "      --daemon        gpumemd's figures even where every process is\n"
 "                      readable; exit 2 when it does not answer\n"
 "      --no-daemon     never ask gpumemd: this scan's own figures\n"

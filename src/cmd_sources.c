@@ -19,7 +19,7 @@ static const char usage_text[] =
 "it reads them, each found, missing, denied, error or unused, and why;\n"
 "last, how the DRM and dma-buf fds were found (discovery: bpf or proc).\n"
 "\n"
-CLI_HELP_DISCOVERY
+CLI_HELP_DISCOVERY("                      ")
 "  -r, --root DIR      what a capture or fixture tree holds instead (no\n"
 "                      tracepoint or BPF lines: those are the live system's)\n";
 

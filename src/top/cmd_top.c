@@ -54,7 +54,7 @@ static const char usage_text[] =
 "  -p, --pid PID         only this process\n"
 "  -b, --bytes           exact byte figures\n"
 "  -r, --root DIR        read DIR/proc and DIR/sys instead of /proc and /sys\n"
-CLI_HELP_DISCOVERY
+CLI_HELP_DISCOVERY("                        ")
 "  -h, --help            this text\n"
 "\n"
 "Exit status: 0 success, 1 usage error (or no terminal without --batch),\n"
