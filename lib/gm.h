@@ -78,6 +78,9 @@ int gm_read_record_at(int dirfd, const char *path, struct gm_text *t);
  * when it was unlinked or renamed over since it was opened.
  */
 int gm_reread_record(int fd, struct gm_text *t, bool linked);
+/* -ESTALE when the --root tree's file open at fd was unlinked or renamed
+ * over since it was opened: its path names another file now. */
+int gm_check_linked(int fd);
 void gm_text_free(struct gm_text *t);
 
 /* One line of t at *pos; false at the end.  The line excludes '\n'. */

@@ -314,15 +314,20 @@ static int read_at(int dirfd, const char *path, struct gm_text *t,
 	return err;
 }
 
-int gm_reread_record(int fd, struct gm_text *t, bool linked)
+int gm_check_linked(int fd)
 {
 	struct stat st;
 
-	if (linked && fstat(fd, &st))
+	if (fstat(fd, &st))
 		return -errno;
-	if (linked && !st.st_nlink)
-		return -ESTALE;
-	return read_fd(fd, t, true, true);
+	return st.st_nlink ? 0 : -ESTALE;
+}
+
+int gm_reread_record(int fd, struct gm_text *t, bool linked)
+{
+	int err = linked ? gm_check_linked(fd) : 0;
+
+	return err ? err : read_fd(fd, t, true, true);
 }
 
 int gm_read_at(int dirfd, const char *path, struct gm_text *t)

@@ -11,14 +11,11 @@
 
 #include "sources.h"
 
-void gm_index_reset(struct gm_index *idx)
+/* The pids' and fds' records go; what they keep open is the caller's. */
+static void empty(struct gm_index *idx)
 {
 	size_t i;
 
-	for (i = 0; i < idx->nr; i++) {
-		if (idx->fds[i].kept >= 0)
-			close(idx->fds[i].kept);
-	}
 	for (i = 0; i < idx->nr_pids; i++)
 		free(idx->pids[i].cg_path);
 	idx->nr = 0;
@@ -27,11 +24,90 @@ void gm_index_reset(struct gm_index *idx)
 	idx->by_pid_made = false;
 }
 
+void gm_index_reset(struct gm_index *idx)
+{
+	size_t i;
+
+	for (i = 0; i < idx->nr; i++) {
+		if (idx->fds[i].kept >= 0)
+			close(idx->fds[i].kept);
+	}
+	for (i = 0; i < idx->nr_pids; i++) {
+		if (idx->pids[i].maps_kept >= 0)
+			close(idx->pids[i].maps_kept);
+	}
+	empty(idx);
+	gm_index_end(idx);
+}
+
 void gm_index_free(struct gm_index *idx)
 {
 	gm_index_reset(idx);
 	free(idx->fds);
 	free(idx->pids);
+	free(idx->old);
+}
+
+/* Set aside, or closed when there is no room to. */
+static void set_aside(struct gm_index *idx, pid_t pid, int fd, int kept)
+{
+	if (kept < 0)
+		return;
+	if (gm_grow((void **)&idx->old, &idx->cap_old, idx->nr_old + 1,
+		    sizeof(*idx->old))) {
+		close(kept);
+		return;
+	}
+	idx->old[idx->nr_old++] = (struct gm_index_kept){ pid, fd, kept };
+}
+
+static int by_pid_fd(const void *a, const void *b)
+{
+	const struct gm_index_kept *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return (x->fd > y->fd) - (x->fd < y->fd);
+}
+
+void gm_index_begin(struct gm_index *idx)
+{
+	size_t i;
+
+	for (i = 0; i < idx->nr; i++)
+		set_aside(idx, idx->fds[i].pid, idx->fds[i].fd,
+			  idx->fds[i].kept);
+	for (i = 0; i < idx->nr_pids; i++)
+		set_aside(idx, idx->pids[i].pid, GM_INDEX_MAPS,
+			  idx->pids[i].maps_kept);
+	empty(idx);
+	if (idx->nr_old > 1)
+		qsort(idx->old, idx->nr_old, sizeof(*idx->old), by_pid_fd);
+}
+
+int gm_index_take(struct gm_index *idx, pid_t pid, int fd)
+{
+	struct gm_index_kept key = { .pid = pid, .fd = fd }, *k;
+	int kept;
+
+	k = idx->nr_old ? bsearch(&key, idx->old, idx->nr_old,
+				  sizeof(*idx->old), by_pid_fd) : NULL;
+	if (!k)
+		return -1;
+	kept = k->kept;
+	k->kept = -1;
+	return kept;
+}
+
+void gm_index_end(struct gm_index *idx)
+{
+	size_t i;
+
+	for (i = 0; i < idx->nr_old; i++) {
+		if (idx->old[i].kept >= 0)
+			close(idx->old[i].kept);
+	}
+	idx->nr_old = 0;
 }
 
 struct gm_index_pid *gm_index_add_pid(struct gm_index *idx, pid_t pid,
@@ -44,7 +120,8 @@ struct gm_index_pid *gm_index_add_pid(struct gm_index *idx, pid_t pid,
 		    sizeof(*idx->pids)))
 		return NULL;
 	p = &idx->pids[idx->nr_pids++];
-	*p = (struct gm_index_pid){ .pid = pid, .status = *st };
+	*p = (struct gm_index_pid){ .pid = pid, .status = *st,
+				    .maps_kept = -1 };
 	gm_copy_field(p->comm, sizeof(p->comm), comm, comm_len);
 	/* Slots move as pids[] grows: found by pid once it is complete. */
 	gm_map_free(&idx->by_pid);

@@ -137,23 +137,31 @@ static int keep_lines(const char *buf, size_t len, struct gm_text *kept)
 	return 0;
 }
 
-/* fd's lines, chunk by chunk; buf holds MAPS_CHUNK bytes. */
-static int read_chunks(int fd, char *buf, struct gm_text *kept)
+/*
+ * fd's lines from offset 0, chunk by chunk (pread: a kept file is read
+ * again there, and procfs makes its text anew); buf holds MAPS_CHUNK
+ * bytes.  Returns how many bytes the file had.
+ */
+static ssize_t read_chunks(int fd, char *buf, struct gm_text *kept)
 {
 	size_t have = 0, done, from;
 	bool skip = false;	/* inside a line longer than a chunk */
 	const char *nl;
+	off_t off = 0;
 	ssize_t n;
 	int err;
 
 	for (;;) {
-		n = read(fd, buf + have, MAPS_CHUNK - have);
+		n = pread(fd, buf + have, MAPS_CHUNK - have, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
 			return -errno;
-		if (n == 0)
-			return skip ? 0 : keep_lines(buf, have, kept);
+		off += n;
+		if (n == 0) {
+			err = skip ? 0 : keep_lines(buf, have, kept);
+			return err ? err : (ssize_t)off;
+		}
 		have += (size_t)n;
 		nl = memrchr(buf, '\n', have);
 		if (!nl) {
@@ -174,21 +182,13 @@ static int read_chunks(int fd, char *buf, struct gm_text *kept)
 	}
 }
 
-int gm_maps_read_at(int dirfd, const char *path, struct gm_text *chunk,
-		    struct gm_text *kept, unsigned int flags)
+ssize_t gm_maps_read_fd(int fd, struct gm_text *chunk, struct gm_text *kept)
 {
-	int fd, err;
+	int err;
 
 	kept->len = 0;
 	err = gm_grow((void **)&chunk->buf, &chunk->cap, MAPS_CHUNK, 1);
-	if (err)
-		return err;
-	fd = gm_open_file_at(dirfd, path, flags);
-	if (fd < 0)
-		return fd;
-	err = read_chunks(fd, chunk->buf, kept);
-	close(fd);
-	return err;
+	return err ? err : read_chunks(fd, chunk->buf, kept);
 }
 
 static void proc_maps_status(const struct gpumem_snapshot *s,

@@ -57,6 +57,7 @@ struct pid_scan {
 	unsigned int odd;	/* processes with a file not as the kernel's */
 	struct gm_index *idx;	/* filled by a full scan when not NULL */
 	int fd_limit;		/* fdinfo files below it are kept open */
+	int maps_kept;		/* the maps of a full walk's process, open */
 	bool stale;		/* a rescan found an indexed fd changed */
 };
 
@@ -231,6 +232,9 @@ static void drop_held(struct pid_scan *ps)
 			close(ps->fds[i].kept);
 		ps->fds[i].kept = -1;
 	}
+	if (ps->maps_kept >= 0)
+		close(ps->maps_kept);
+	ps->maps_kept = -1;
 }
 
 /* Keeps the fdinfo in ps->text for hand_out(); kept goes with it. */
@@ -266,7 +270,8 @@ static int hold(struct pid_scan *ps, int fd, enum fd_kind kind, int minor,
  * when below the limit.  A live kept file stays its process's (fd.c binds
  * it to the struct pid): after an exit it reads ESRCH or ENOENT, never
  * another process's fd.  In a --root tree a kept file unlinked or renamed
- * over (-ESTALE) is no longer what the path names: opened again.
+ * over (-ESTALE) is no longer what the path names.  Either way the path
+ * is opened again: a full walk's pid may be a new process's by now.
  */
 static int fdinfo_text(struct pid_scan *ps, int fd, int *kept)
 {
@@ -275,7 +280,7 @@ static int fdinfo_text(struct pid_scan *ps, int fd, int *kept)
 
 	if (*kept >= 0) {
 		err = gm_reread_record(*kept, ps->text, !ps->live);
-		if (err != -ESTALE)
+		if (err != -ESTALE && !gm_is_gone(err))
 			return err;
 		close(*kept);
 		*kept = -1;
@@ -353,6 +358,8 @@ static int scan_fd(struct pid_scan *ps, int fdfd, const char *name)
 	kind = classify(ps, fdfd, name, target, &minor);
 	if (kind == FD_OTHER)
 		return 0;
+	if (ps->idx)
+		kept = gm_index_take(ps->idx, ps->pid, (int)fd);
 	return read_fdinfo(ps, (int)fd, kind, minor, 0, &kept);
 }
 
@@ -380,18 +387,48 @@ static int map_cb(const struct gm_dmabuf_map *m, void *ctx)
 
 	if (err)
 		return err;
-	if (ps->idx)
+	if (ps->idx && !ps->idx->pids[ps->idx->nr_pids - 1].maps) {
 		ps->idx->pids[ps->idx->nr_pids - 1].maps = true;
+		ps->idx->pids[ps->idx->nr_pids - 1].maps_kept = ps->maps_kept;
+		ps->maps_kept = -1;
+	}
 	return ps->sink->dmabuf_map(ps->sink->ctx, ps->pid, m);
 }
 
-static int read_maps(struct pid_scan *ps)
+/*
+ * The process's maps into ps->maps, from its file kept open in *kept (-1:
+ * none) as fdinfo_text() reads fdinfo.  A live maps file holds the mm of
+ * its open: once the process has exec'd it reads empty (a process always
+ * has some mapping), once it has exited ESRCH; either way the path is
+ * opened again, which also checks the access anew.
+ */
+static int read_maps(struct pid_scan *ps, int *kept)
 {
 	char path[32];
+	ssize_t n;
+	int f;
 
+	if (*kept >= 0) {
+		n = ps->live ? 0 : gm_check_linked(*kept);
+		if (!n)
+			n = gm_maps_read_fd(*kept, ps->text, ps->maps);
+		if (n > 0)
+			return 0;
+		close(*kept);
+		*kept = -1;
+		if (n < 0 && n != -ESTALE && !gm_is_gone((int)n))
+			return (int)n;
+	}
 	pid_path(ps, path, sizeof(path), "maps", -1);
-	return gm_maps_read_at(ps->at, path, ps->text, ps->maps,
-			       ps->live ? GM_READ_KERNEL : 0);
+	f = gm_open_file_at(ps->at, path, ps->live ? GM_READ_KERNEL : 0);
+	if (f < 0)
+		return f;
+	n = gm_maps_read_fd(f, ps->text, ps->maps);
+	if (n >= 0 && f < ps->fd_limit)
+		*kept = f;
+	else
+		close(f);
+	return n < 0 ? (int)n : 0;
 }
 
 /*
@@ -459,6 +496,21 @@ static void start_pid(struct pid_scan *ps, pid_t pid)
 	ps->st->listed++;
 }
 
+/* Kept for the refresh only where there are dma-buf mappings to re-read. */
+static int full_walk_maps(struct pid_scan *ps)
+{
+	int kept = ps->idx ? gm_index_take(ps->idx, ps->pid, GM_INDEX_MAPS) :
+		   -1;
+	int err = read_maps(ps, &kept);
+
+	if (kept >= 0 && (err || !ps->maps->len)) {
+		close(kept);
+		kept = -1;
+	}
+	ps->maps_kept = kept;
+	return err;
+}
+
 /* One process: its fds, then its maps, then all of it to the sink. */
 static int scan_pid(struct pid_scan *ps, pid_t pid)
 {
@@ -474,7 +526,7 @@ static int scan_pid(struct pid_scan *ps, pid_t pid)
 	ps->at = ps->piddir;
 	err = scan_fds(ps);
 	if (!err)
-		err = read_maps(ps);
+		err = full_walk_maps(ps);
 	if (!err)
 		err = read_status(ps);
 	if (err) {
@@ -492,7 +544,7 @@ static int scan_pid(struct pid_scan *ps, pid_t pid)
  * its indexed fds from *next on, then its maps if it had mapped a dma-buf.
  */
 static int rescan_pid(struct pid_scan *ps, struct gm_index *idx,
-		      size_t *next, const struct gm_index_pid *p)
+		      size_t *next, struct gm_index_pid *p)
 {
 	int err = 0;
 
@@ -508,7 +560,7 @@ static int rescan_pid(struct pid_scan *ps, struct gm_index *idx,
 					  &f->kept);
 	}
 	if (!err && p->maps)
-		err = read_maps(ps);
+		err = read_maps(ps, &p->maps_kept);
 	if (err) {
 		ps->stale = true;
 		return account(ps, err);
@@ -530,6 +582,7 @@ static void pid_scan_init(struct pid_scan *ps, int procfd, bool live,
 	memset(ps, 0, sizeof(*ps));
 	memset(tx, 0, sizeof(*tx));
 	ps->fd_limit = idx && idx->keep ? gm_index_fd_limit() : 0;
+	ps->maps_kept = -1;
 	ps->procfd = procfd;
 	ps->live = live;
 	ps->sink = s;
@@ -624,11 +677,13 @@ static int read_proc(struct gm_source_ctx *ctx, struct gpumem_source_status *st)
 				     &ctx->stale, &odd);
 	} else {
 		if (ctx->idx) {
-			gm_index_reset(ctx->idx);
+			gm_index_begin(ctx->idx);
 			ctx->idx->discovery = GPUMEM_DISCOVERY_PROC;
 		}
 		err = gm_proc_scan(ctx->procfd, ctx->live, sink, s, ctx->idx,
 				   &odd);
+		if (ctx->idx)
+			gm_index_end(ctx->idx);
 	}
 	if (err)
 		return err;

@@ -43,12 +43,11 @@ typedef int (*gm_map_fn)(const struct gm_dmabuf_map *m, void *ctx);
 int gm_maps_parse(const char *text, size_t len, gm_map_fn fn, void *ctx,
 		  unsigned int *malformed);
 /*
- * dirfd/path read in bounded chunks into kept: only the lines that can be
- * a dma-buf's, so a maps of any size costs time, never memory.  chunk is
- * scratch space.
+ * An open maps file, read from offset 0 in bounded chunks into kept: only
+ * the lines that can be a dma-buf's, so a maps of any size costs time,
+ * never memory.  chunk is scratch space.  Returns the file's length.
  */
-int gm_maps_read_at(int dirfd, const char *path, struct gm_text *chunk,
-		    struct gm_text *kept, unsigned int flags);
+ssize_t gm_maps_read_fd(int fd, struct gm_text *chunk, struct gm_text *kept);
 
 /* dmabuf_sysfs.c: /sys/kernel/dmabuf/buffers/<ino>/{size,exporter_name} */
 typedef int (*gm_sysfs_buf_fn)(const struct gpumem_dmabuf *b, void *ctx);
@@ -129,6 +128,12 @@ struct gm_scan_sink {
  */
 enum { GM_FD_OTHER, GM_FD_DRM, GM_FD_DMABUF };
 
+struct gm_index_kept {
+	pid_t pid;
+	int fd;			/* GM_INDEX_MAPS: the pid's maps */
+	int kept;
+};
+
 struct gm_index_fd {
 	pid_t pid;
 	int fd;
@@ -141,6 +146,7 @@ struct gm_index_fd {
 struct gm_index_pid {
 	pid_t pid;
 	bool maps;		/* it mapped a dma-buf: re-read its maps */
+	int maps_kept;		/* its maps, open; -1: none */
 	bool cg_read;		/* cg_err, cg_* are the last full sample's */
 	bool cg_v1, cg_deleted;
 	int cg_err;		/* of reading /proc/PID/cgroup; 0: read */
@@ -158,10 +164,25 @@ struct gm_index {
 	bool keep;			/* a scanner's: keeps fdinfo files open */
 	struct gm_map by_pid;		/* pid -> pids[], made on first use */
 	bool by_pid_made;
+	/* What the last index kept open, for the full sample that makes the
+	 * next one to take (gm_index_take) rather than open it again. */
+	struct gm_index_kept *old;
+	size_t nr_old, cap_old;
 };
 
 /* Empties idx, closing what it keeps open. */
 void gm_index_reset(struct gm_index *idx);
+/*
+ * A full sample's index: idx emptied, the files it kept open set aside,
+ * and taken by (pid, fd) as the sample finds the same fds again (fd
+ * GM_INDEX_MAPS: the pid's maps); gm_index_end() closes the rest.  A
+ * taken file is read as a kept one is: what it reads (its process gone,
+ * its file replaced) decides whether the path is opened anew.
+ */
+#define GM_INDEX_MAPS (-1)
+void gm_index_begin(struct gm_index *idx);
+int gm_index_take(struct gm_index *idx, pid_t pid, int fd);
+void gm_index_end(struct gm_index *idx);
 void gm_index_free(struct gm_index *idx);
 struct gm_index_pid *gm_index_add_pid(struct gm_index *idx, pid_t pid,
 				      const struct gm_status *st,

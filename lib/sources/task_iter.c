@@ -75,7 +75,17 @@ static int add_fd(struct gm_index *idx, const struct gm_iter_file *r)
 
 	return gm_index_add_fd(idx, (pid_t)r->pid, (int)r->fd,
 			       drm ? GM_FD_DRM : GM_FD_DMABUF,
-			       drm ? (int)r->minor : -1, r->ino, -1);
+			       drm ? (int)r->minor : -1, r->ino,
+			       gm_index_take(idx, (pid_t)r->pid, (int)r->fd));
+}
+
+/* Its maps to re-read, in the file the last index kept if it did. */
+static void take_maps(struct gm_index *idx, struct gm_index_pid *p)
+{
+	if (p->maps)
+		return;
+	p->maps = true;
+	p->maps_kept = gm_index_take(idx, p->pid, GM_INDEX_MAPS);
 }
 
 /* Sorted records into the index: each pid once, each of its fds once. */
@@ -93,7 +103,7 @@ static int index_records(const struct gm_iter_file *r, size_t nr,
 		if (err)
 			break;
 		if (r[i].kind == GM_ITER_MAP)
-			idx->pids[idx->nr_pids - 1].maps = true;
+			take_maps(idx, &idx->pids[idx->nr_pids - 1]);
 		else if (new_pid || r[i].fd != r[i - 1].fd ||
 			 r[i - 1].kind == GM_ITER_MAP)
 			err = add_fd(idx, &r[i]);
@@ -351,8 +361,9 @@ static int read_task_iter(struct gm_source_ctx *ctx,
 		say_not_loaded(st, err);
 		return 0;
 	}
-	gm_index_reset(idx);
+	gm_index_begin(idx);
 	err = discover(ctx, it, idx, st);	/* unlocks */
+	gm_index_end(idx);
 	gm_index_free(&own);
 	return err;
 }

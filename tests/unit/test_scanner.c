@@ -15,14 +15,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "fixture.h"
 #include "gm.h"
+#include "sources/sources.h"
 
 #define DMABUF_FDINFO(ino, size) \
 	"pos:\t0\nflags:\t02000002\nmnt_id:\t9\nino:\t" ino "\n" \
@@ -220,36 +223,80 @@ static void test_refresh_replaced_file(void **state)
 	gpumem_scanner_free(sc);
 }
 
-static int open_fds(void)
+/* How many fds this process has; *sum: their numbers added up. */
+static int open_fds_sum(long *sum)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *de;
 	int n = 0;
 
 	assert_non_null(d);
-	while ((de = readdir(d)))
-		n += de->d_name[0] != '.';
+	*sum = 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		n++;
+		*sum += atol(de->d_name);
+	}
 	closedir(d);
 	return n;
 }
 
+static int open_fds(void)
+{
+	long sum;
+
+	return open_fds_sum(&sum);
+}
+
 /*
- * The indexed fdinfo files stay open while the scanner lives, closed by
- * the next full sample and by gpumem_scanner_free().
+ * The indexed fdinfo files, and the maps of a process that maps a dma-buf,
+ * stay open while the scanner lives: a full sample takes them over rather
+ * than open them again, and gpumem_scanner_free() closes them.
  */
 static void test_refresh_kept_files(void **state)
 {
 	struct gpumem_scanner *sc;
 	int before = open_fds();
+	long sum, again;
 
 	sc = new_scanner(*state);
 	gpumem_snapshot_free(sample(sc, false, false));
-	assert_int_equal(open_fds(), before + 2);
+	assert_int_equal(open_fds_sum(&sum), before + 3);
 	gpumem_snapshot_free(sample(sc, true, true));
 	gpumem_snapshot_free(sample(sc, false, false));
-	assert_int_equal(open_fds(), before + 2);
+	/* The same files: opened again, they would have other numbers. */
+	assert_int_equal(open_fds_sum(&again), before + 3);
+	assert_int_equal(again, sum);
 	gpumem_scanner_free(sc);
 	assert_int_equal(open_fds(), before);
+}
+
+/*
+ * A kept maps file is read again at each refresh: a mapping gone or come
+ * back in place is followed, and one replaced by rename (another inode:
+ * the kept file no longer is what the path names) is opened again.
+ */
+static void test_refresh_kept_maps(void **state)
+{
+	struct fx *f = *state;
+	struct gpumem_scanner *sc = new_scanner(f);
+	struct gpumem_snapshot *s;
+
+	gpumem_snapshot_free(sample(sc, false, false));
+	replace(f, "proc/200/maps", "7f0000000000-7f0000001000 r-xp 00000000 "
+		"08:01 12 /usr/bin/viewer\n");
+	s = sample(sc, true, true);
+	assert_int_equal(fx_buf(s, 55)->nr_holders, 1);
+	assert_false(fx_buf(s, 55)->mapped);
+	gpumem_snapshot_free(s);
+	fx_maps(f, 200, "7f0000000000-7f0000002000 rw-s 00000000 00:08 55 "
+		"/dmabuf:\n");
+	s = sample(sc, true, true);
+	assert_int_equal(fx_buf(s, 55)->nr_holders, 2);
+	assert_true(fx_buf(s, 55)->mapped);
+	gpumem_snapshot_free(s);
+	gpumem_scanner_free(sc);
 }
 
 /*
@@ -335,6 +382,77 @@ static void test_kept_fdinfo_live(void **state)
 	gm_text_free(&t);
 }
 
+/* The child's comm is want, within a bound (it execs when told to). */
+static bool comm_is(pid_t pid, const char *want)
+{
+	char path[64], comm[32] = "";
+	int i;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	for (i = 0; i < 5000; i++) {
+		FILE *fp = fopen(path, "r");
+
+		if (fp && fgets(comm, sizeof(comm), fp))
+			comm[strcspn(comm, "\n")] = '\0';
+		if (fp)
+			fclose(fp);
+		if (!strcmp(comm, want))
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+/*
+ * What a kept maps file rests on, on the running kernel's procfs: read
+ * again at offset 0 it is the maps anew; once the process has exec'd it
+ * reads empty (the file holds the mm of its open), once it has exited it
+ * reads ESRCH.
+ */
+static void test_kept_maps_live(void **state)
+{
+	struct gm_text chunk = { 0 }, lines = { 0 };
+	int procfd, kept, go[2], status;
+	char path[64];
+	pid_t child;
+
+	(void)state;
+	assert_int_equal(pipe(go), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (!child) {
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) == 1)
+			execl("/bin/sleep", "sleep", "60", (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(procfd >= 0);
+	snprintf(path, sizeof(path), "%d/maps", (int)child);
+	kept = gm_open_file_at(procfd, path, GM_READ_KERNEL);
+	assert_true(kept >= 0);
+	assert_true(gm_maps_read_fd(kept, &chunk, &lines) > 0);
+	assert_true(gm_maps_read_fd(kept, &chunk, &lines) > 0);
+	assert_int_equal(write(go[1], "x", 1), 1);
+	assert_true(comm_is(child, "sleep"));
+	assert_int_equal(gm_maps_read_fd(kept, &chunk, &lines), 0);
+	close(kept);
+	kept = gm_open_file_at(procfd, path, GM_READ_KERNEL);
+	assert_true(kept >= 0);
+	assert_true(gm_maps_read_fd(kept, &chunk, &lines) > 0);
+	kill(child, SIGKILL);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(gm_is_gone((int)gm_maps_read_fd(kept, &chunk, &lines)));
+	close(kept);
+	close(go[1]);
+	close(procfd);
+	gm_text_free(&chunk);
+	gm_text_free(&lines);
+}
+
 static const char *cgroup_of(const struct gpumem_snapshot *s, pid_t pid)
 {
 	const struct gpumem_cgroup *cg = gpumem_process_cgroup(s,
@@ -380,6 +498,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_hostile_file,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_refresh_kept_maps,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_replaced_file,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refresh_kept_files,
@@ -389,6 +509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_refresh_cgroup_until_full,
 						setup, teardown),
 		cmocka_unit_test(test_kept_fdinfo_live),
+		cmocka_unit_test(test_kept_maps_live),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
