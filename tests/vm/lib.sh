@@ -56,11 +56,12 @@ vm_patches() {
 	echo "$list"
 }
 
-# vm_initrd OUT STAGE BINS TESTS: gzip'd newc cpio of busybox, /init
+# vm_initrd OUT STAGE BINS TESTS [DATA]: gzip'd newc cpio of busybox, /init
 # (tests/vm/init.sh), the static binaries BINS (space-separated paths, put in
-# /bin) and the test scripts TESTS (put in /tests).
+# /bin), the test scripts TESTS (put in /tests) and a copy of the directory
+# DATA as /data.
 vm_initrd() {
-	local out=$1 stage=$2 bins=$3 tests=$4 f
+	local out=$1 stage=$2 bins=$3 tests=$4 data=${5:-} f
 	rm -rf "$stage"
 	mkdir -p "$stage"/{bin,dev,proc,sys,tmp,tests}
 	cp /bin/busybox "$stage/bin/busybox" || vm_die "busybox-static missing"
@@ -73,6 +74,9 @@ vm_initrd() {
 	for f in $tests; do
 		install -m 755 "$f" "$stage/tests/"
 	done
+	if [ -n "$data" ]; then
+		cp -a "$data" "$stage/data" || vm_die "copying $data failed"
+	fi
 	(cd "$stage" && find . | cpio -o -H newc --quiet | gzip -1) > "$out" ||
 		vm_die "building $out failed"
 }
