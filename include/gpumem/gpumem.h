@@ -765,7 +765,9 @@ struct gpumem_tp {
 /* pin_dir NULL: GPUMEM_TP_PIN_DIR, then Android's maps.  Always fills tp. */
 int gpumem_tp_read(const char *pin_dir, struct gpumem_tp *tp);
 void gpumem_tp_release(struct gpumem_tp *tp);
-/* What the snapshot read (live systems only; else state ABSENT). */
+/* What the snapshot read (live systems only; else state ABSENT).  Its
+ * processes' totals have no peak, last change or count of changes (0:
+ * unknown), which cost a lookup each a sample: gpumem_tp_read() has them. */
 const struct gpumem_tp *gpumem_snapshot_tp(const struct gpumem_snapshot *s);
 /* The tracepoint and fdinfo both know p and give different totals. */
 bool gpumem_process_tp_differs(const struct gpumem_process *p);

@@ -148,9 +148,12 @@ static int slot_lookup(int fd, uint32_t bits, uint64_t key,
  * Sizes, peaks and times from the slots, which are exact at once; the
  * totals map follows them within GM_BPF_MIRROR_DELAY_NS.  A key there
  * without a live slot has just gone, unless some key never got a slot
- * (dropped_info_full): those live in the totals map only.
+ * (dropped_info_full): those live in the totals map only.  devices: only
+ * the device totals' (pid 0) slots; a process's figures stay the totals
+ * map's, without peak or times (0: unknown), since a lookup a process
+ * each sample was most of what reading the collector cost.
  */
-static int read_slots(int fd, struct gpumem_tp *tp)
+static int read_slots(int fd, struct gpumem_tp *tp, bool devices)
 {
 	struct bpf_map_info info = { 0 };
 	uint32_t len = sizeof(info), bits = 1;
@@ -167,6 +170,10 @@ static int read_slots(int fd, struct gpumem_tp *tp)
 	for (i = 0; i < tp->nr; i++) {
 		struct gpumem_tp_total t = tp->totals[i];
 
+		if (devices && t.pid) {
+			tp->totals[nr++] = t;
+			continue;
+		}
 		err = slot_lookup(fd, bits, GM_BPF_KEY(t.gpu_id, t.pid), &slot);
 		if (err && err != -ENOENT)
 			return err;
@@ -210,7 +217,8 @@ static int read_globals(int fd, struct gpumem_tp *tp)
 }
 
 /* The collector's pins: the keys, the counters, then the slots. */
-static int read_ours(const char *dir, struct gpumem_tp *tp, int fd)
+static int read_ours(const char *dir, struct gpumem_tp *tp, int fd,
+		     bool devices)
 {
 	char path[4096];
 	int err, xfd;
@@ -230,7 +238,7 @@ static int read_ours(const char *dir, struct gpumem_tp *tp, int fd)
 	xfd = open_pin(path);
 	if (xfd < 0)
 		return xfd;
-	err = read_slots(xfd, tp);
+	err = read_slots(xfd, tp, devices);
 	close(xfd);
 	return err;
 }
@@ -248,7 +256,7 @@ static void set_state(struct gpumem_tp *tp, int err)
 		tp->state = GPUMEM_TP_ERROR;
 }
 
-int gpumem_tp_read(const char *pin_dir, struct gpumem_tp *tp)
+static int tp_read(const char *pin_dir, struct gpumem_tp *tp, bool devices)
 {
 	static const char *const android[] = {
 		GPUMEM_TP_ANDROID_MAP, GPUMEM_TP_ANDROID_MAP_OLD,
@@ -273,10 +281,16 @@ int gpumem_tp_read(const char *pin_dir, struct gpumem_tp *tp)
 		set_state(tp, fd);
 		return fd;
 	}
-	err = tp->android ? read_totals(fd, tp) : read_ours(dir, tp, fd);
+	err = tp->android ? read_totals(fd, tp) :
+	      read_ours(dir, tp, fd, devices);
 	close(fd);
 	set_state(tp, err);
 	return err;
+}
+
+int gpumem_tp_read(const char *pin_dir, struct gpumem_tp *tp)
+{
+	return tp_read(pin_dir, tp, false);
 }
 
 void gpumem_tp_release(struct gpumem_tp *tp)
@@ -397,7 +411,8 @@ static int read_bpf_pins(struct gm_source_ctx *ctx,
 			      "pins belong to the live system");
 		return 0;
 	}
-	gpumem_tp_read(NULL, tp);
+	/* A snapshot shows only the devices' peaks (gpumem bpf shows all). */
+	tp_read(NULL, tp, true);
 	say_tp(tp, st);
 	return feed_totals(ctx, tp);
 }
