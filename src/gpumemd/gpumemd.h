@@ -63,6 +63,14 @@ struct gmd_text {
 struct gmd_text *gmd_text_ref(struct gmd_text *t);
 void gmd_text_unref(void *t);
 
+/*
+ * The replies to users who see only their own processes kept per sample,
+ * for this many uids: each costs a print and a parse of the whole
+ * document (100 ms at 1,000 processes), which a user polling in a loop
+ * would otherwise make the daemon pay at every request.
+ */
+#define GMD_OWN_REPLIES 16
+
 /* What one sample left for the readers. */
 struct gmd_state {
 	const struct gmd_config *cfg;
@@ -76,6 +84,11 @@ struct gmd_state {
 	struct gmd_text *metrics;	/* the exposition text of snap */
 	/* Rendered on the first request after each sample, then shared. */
 	struct gmd_text *snapshot_all;	/* the reply to those who see all */
+	struct gmd_own_reply {
+		uid_t uid;
+		struct gmd_text *text;
+	} own[GMD_OWN_REPLIES];		/* those to a uid of its own */
+	unsigned int nr_own;
 	char *explain_line;
 };
 

@@ -267,6 +267,26 @@ struct gmd_text *gmd_text_of(char *line)
 	return t;
 }
 
+/* uid's reply of this sample, if it was made already. */
+static struct gmd_text *own_cached(const struct gmd_state *st, uid_t uid)
+{
+	unsigned int i;
+
+	for (i = 0; i < st->nr_own; i++) {
+		if (st->own[i].uid == uid)
+			return gmd_text_ref(st->own[i].text);
+	}
+	return NULL;
+}
+
+/* Kept for the uid's next requests of this sample, while there is room. */
+static void own_keep(struct gmd_state *st, uid_t uid, struct gmd_text *t)
+{
+	if (t && st->nr_own < GMD_OWN_REPLIES)
+		st->own[st->nr_own++] = (struct gmd_own_reply){
+			uid, gmd_text_ref(t) };
+}
+
 /* Each peer who sees all is sent the one text, not a copy (1.3 MiB). */
 static struct gmd_text *snapshot_reply(struct gmd_state *st,
 				       const struct gmd_peer *peer)
@@ -275,11 +295,15 @@ static struct gmd_text *snapshot_reply(struct gmd_state *st,
 
 	if (peer->all && st->snapshot_all)
 		return gmd_text_ref(st->snapshot_all);
+	t = peer->all ? NULL : own_cached(st, peer->uid);
+	if (t)
+		return t;
 	if (peer->all) {
 		st->snapshot_all = gmd_text_of(all_line(st, peer));
 		t = st->snapshot_all ? gmd_text_ref(st->snapshot_all) : NULL;
 	} else {
 		t = gmd_text_of(own_reply(st, peer));
+		own_keep(st, peer->uid, t);
 	}
 	/* It took a tree many times the text: given back now, not at the
 	 * next sample. */

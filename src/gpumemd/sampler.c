@@ -132,8 +132,13 @@ static void take_explain(struct gmd_state *st)
 
 static void drop_replies(struct gmd_state *st)
 {
+	unsigned int i;
+
 	gmd_text_unref(st->snapshot_all);
 	st->snapshot_all = NULL;
+	for (i = 0; i < st->nr_own; i++)
+		gmd_text_unref(st->own[i].text);
+	st->nr_own = 0;
 }
 
 /*
