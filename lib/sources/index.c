@@ -24,29 +24,6 @@ static void empty(struct gm_index *idx)
 	idx->by_pid_made = false;
 }
 
-void gm_index_reset(struct gm_index *idx)
-{
-	size_t i;
-
-	for (i = 0; i < idx->nr; i++) {
-		if (idx->fds[i].kept >= 0)
-			close(idx->fds[i].kept);
-	}
-	for (i = 0; i < idx->nr_pids; i++) {
-		if (idx->pids[i].maps_kept >= 0)
-			close(idx->pids[i].maps_kept);
-	}
-	empty(idx);
-	gm_index_end(idx);
-}
-
-void gm_index_free(struct gm_index *idx)
-{
-	gm_index_reset(idx);
-	free(idx->fds);
-	free(idx->pids);
-	free(idx->old);
-}
 
 /* Set aside, or closed when there is no room to. */
 static void set_aside(struct gm_index *idx, pid_t pid, int fd, int kept)
@@ -83,6 +60,16 @@ void gm_index_begin(struct gm_index *idx)
 	empty(idx);
 	if (idx->nr_old > 1)
 		qsort(idx->old, idx->nr_old, sizeof(*idx->old), by_pid_fd);
+}
+
+/* A full sample that takes nothing over: all that was kept is closed. */
+void gm_index_free(struct gm_index *idx)
+{
+	gm_index_begin(idx);
+	gm_index_end(idx);
+	free(idx->fds);
+	free(idx->pids);
+	free(idx->old);
 }
 
 int gm_index_take(struct gm_index *idx, pid_t pid, int fd)

@@ -170,8 +170,6 @@ struct gm_index {
 	size_t nr_old, cap_old;
 };
 
-/* Empties idx, closing what it keeps open. */
-void gm_index_reset(struct gm_index *idx);
 /*
  * A full sample's index: idx emptied, the files it kept open set aside,
  * and taken by (pid, fd) as the sample finds the same fds again (fd
@@ -183,6 +181,7 @@ void gm_index_reset(struct gm_index *idx);
 void gm_index_begin(struct gm_index *idx);
 int gm_index_take(struct gm_index *idx, pid_t pid, int fd);
 void gm_index_end(struct gm_index *idx);
+/* Frees idx, closing what it keeps open. */
 void gm_index_free(struct gm_index *idx);
 struct gm_index_pid *gm_index_add_pid(struct gm_index *idx, pid_t pid,
 				      const struct gm_status *st,
