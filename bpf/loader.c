@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,6 +137,38 @@ static int set_owner(const char *path, gid_t gid, mode_t mode)
 	return chown(path, 0, gid) || chmod(path, mode) ? -errno : 0;
 }
 
+/*
+ * An existing pin directory is taken only when it is an empty directory
+ * on the bpffs (not a symlink): the unit makes it before the start so
+ * that the service may write there and nowhere else in the bpffs.
+ */
+static int dir_taken(const char *dir)
+{
+	struct statfs sfs;
+	struct dirent *de;
+	int fd, err = 0;
+	DIR *d;
+
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstatfs(fd, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
+		close(fd);
+		return -ENOTDIR;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	while (!err && (de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+			err = -EEXIST;
+	closedir(d);
+	return err;
+}
+
 /* Pins in a 0700 directory first: nobody sees a half-made set. */
 static int pin_all(struct gpumem_bpf *skel, struct bpf_link *link,
 		   const char *dir, gid_t gid, mode_t fmode)
@@ -148,7 +181,7 @@ static int pin_all(struct gpumem_bpf *skel, struct bpf_link *link,
 	size_t i;
 	int err;
 
-	if (mkdir(dir, 0700))
+	if (mkdir(dir, 0700) && (errno != EEXIST || set_owner(dir, 0, 0700)))
 		return -errno;
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i + 1]);
@@ -171,7 +204,6 @@ int gm_collector_load(const struct gm_collector_opts *o,
 	struct gpumem_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
 	struct group *gr;
-	struct stat st;
 	int err;
 
 	memset(info, 0, sizeof(*info));
@@ -183,10 +215,13 @@ int gm_collector_load(const struct gm_collector_opts *o,
 			 strerror(-err));
 		return err;
 	}
-	if (!stat(dir, &st)) {
-		snprintf(msg, len, "%s exists: already loaded (gpumem bpf "
-			 "unload first)", dir);
-		return -EEXIST;
+	err = dir_taken(dir);
+	if (err) {
+		snprintf(msg, len, "%s: %s", dir, err == -EEXIST ?
+			 "holds pins: already loaded (gpumem bpf unload first)" :
+			 err == -ENOTDIR ? "not a directory on the bpffs" :
+			 strerror(-err));
+		return err;
 	}
 	gr = getgrnam(group);
 	info->group_found = gr != NULL;

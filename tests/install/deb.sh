@@ -232,8 +232,9 @@ can_write() {
 }
 check "ProtectSystem=strict: in its mount namespace /usr is read-only" \
 	'! can_write /usr 2>"$TMP/err" && grep -q "Read-only file system" "$TMP/err"'
-check "ReadWritePaths=/sys/fs/bpf: there the collector can pin" \
-	'can_write /sys/fs/bpf 2>"$TMP/err"'
+check "ReadWritePaths=/sys/fs/bpf/gpumem: there the collector can pin, and nowhere else in the bpffs" \
+	'can_write /sys/fs/bpf/gpumem 2>"$TMP/err" &&
+	 ! can_write /sys/fs/bpf 2>>"$TMP/err" && grep -q "Read-only file system" "$TMP/err"'
 # The unit lists the paths ProtectKernelTunables= makes read-only, but for
 # the bpffs: each is mounted read-only in its namespace (the topmost mount
 # there says so), and kallsyms is closed, where the manager's are not.
@@ -247,7 +248,7 @@ $IN nsenter -t "$pid" -m -- cat /proc/kallsyms 2>/dev/null | head -c 64 \
 check "ProtectKernelTunables' paths: /sys, /proc/sys, /proc/irq read-only, /proc/kallsyms closed" \
 	'! $IN findmnt -n -o OPTIONS -T /sys | tail -n 1 | grep -q "^ro" &&
 	 ro_at /sys 2>"$TMP/err" && ro_at /proc/sys && ro_at /proc/irq &&
-	 ro_at /sys/kernel/mm && ! ro_at /sys/fs/bpf &&
+	 ro_at /sys/kernel/mm && ro_at /sys/fs/bpf && ! ro_at /sys/fs/bpf/gpumem &&
 	 [ -s "$TMP/ksyms.manager" ] && [ ! -s "$TMP/ksyms.unit" ]'
 check "ProtectHome: /root is closed to it" \
 	'[ "$($IN nsenter -t "$pid" -m -- stat -c %a /root 2>"$TMP/err")" = 0 ]'
@@ -324,10 +325,11 @@ if grep -qx "$pins" "$TMP/before" ||
 	N=$((N + 1))
 	echo "ok $N - gpumem's prerm removes the collector's pins # SKIP $pins was already there, or gpumem is not installed"
 	pins=
-elif [ -e "$pins" ]; then
+elif [ -n "$(ls -A "$pins" 2>/dev/null)" ]; then
 	echo "# gpumemd's collector left its pins at $pins"
 else
-	mkdir "$pins" && bpftool map create "$pins/gpu_mem_total_map" type hash \
+	# The unit leaves its empty pin directory after a stop.
+	mkdir -p "$pins" && bpftool map create "$pins/gpu_mem_total_map" type hash \
 		key 8 value 8 entries 1 name gpu_mem_total 2>"$TMP/err"
 	check "a map pinned where the collector pins its totals" \
 		'[ -e "$pins/gpu_mem_total_map" ]'

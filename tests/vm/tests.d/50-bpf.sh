@@ -111,6 +111,16 @@ say $? "bpf: load: $(cat $T/load.out $T/load.err | tr '\n' ' ')"
 	[ "$(mode /sys/fs/bpf/gpumem/gpu_mem_total_map)" = "-rw-r----- root gpumem" ] &&
 	[ "$(mode /sys/fs/bpf/gpumem/globals)" = "-rw-r----- root gpumem" ]
 say $? "bpf: dir 0750, maps 0640, root:gpumem"
+gpumem bpf load > /dev/null 2> $T/again.err
+[ $? -ne 0 ] && grep -q "holds pins: already loaded" $T/again.err
+say $? "bpf: a second load is refused: $(cat $T/again.err)"
+# gpumemd.service makes the directory (mkdir -p, 0755) before the start.
+gpumem bpf unload
+mkdir -m 0755 /sys/fs/bpf/gpumem
+gpumem bpf load > /dev/null 2> $T/made.err
+[ $? -eq 0 ] && [ "$(mode /sys/fs/bpf/gpumem)" = "drwxr-x--- root gpumem" ] &&
+	[ -e /sys/fs/bpf/gpumem/link ]
+say $? "bpf: an empty pin directory made before is taken, and ends 0750: $(cat $T/made.err)"
 gpumem sources > $T/sources
 grep -q "^found *tracepoint" $T/sources && grep -q "^found *pinned maps" $T/sources
 say $? "bpf: gpumem sources finds the tracepoint and the pins"
