@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # Handle churn under contention (bench/vm/churn.c) on the patched and the
-# unpatched kernel, 2 vCPUs, nobody listening to the tracepoint: N = 1, 2,
+# unpatched kernel, 2 vCPUs (which race only once kernel/config.fragment
+# has CONFIG_SMP; it does not yet), nobody listening to the tracepoint: N = 1, 2,
 # 4 threads of one process and N processes, each on its own vgem file,
 # creating and closing buffers (create), closing files that hold 64
 # buffers (close) and importing one shared buffer (import).  The kernels
