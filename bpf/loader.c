@@ -139,32 +139,37 @@ static int set_owner(const char *path, gid_t gid, mode_t mode)
 
 /*
  * An existing pin directory is taken only when it is an empty directory
- * on the bpffs (not a symlink): the unit makes it before the start so
- * that the service may write there and nowhere else in the bpffs.
+ * of root's on the bpffs (not a symlink): the unit makes it before the
+ * start so that the service may write there and nowhere else in the
+ * bpffs.  It is closed to others (0700) through the descriptor checked,
+ * so no path swapped in meanwhile gets the mode.
  */
 static int dir_taken(const char *dir)
 {
 	struct statfs sfs;
 	struct dirent *de;
+	struct stat st;
 	int fd, err = 0;
 	DIR *d;
 
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	if (fstatfs(fd, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
-		close(fd);
-		return -ENOTDIR;
-	}
-	d = fdopendir(fd);
+	if (fstatfs(fd, &sfs) || sfs.f_type != BPF_FS_MAGIC)
+		err = -ENOTDIR;
+	else if (fstat(fd, &st) || st.st_uid != 0)
+		err = -EPERM;
+	d = err ? NULL : fdopendir(fd);
 	if (!d) {
-		err = -errno;
+		err = err ? err : -errno;
 		close(fd);
 		return err;
 	}
 	while (!err && (de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			err = -EEXIST;
+	if (!err && fchmod(dirfd(d), 0700))
+		err = -errno;
 	closedir(d);
 	return err;
 }
@@ -181,7 +186,8 @@ static int pin_all(struct gpumem_bpf *skel, struct bpf_link *link,
 	size_t i;
 	int err;
 
-	if (mkdir(dir, 0700) && (errno != EEXIST || set_owner(dir, 0, 0700)))
+	/* EEXIST: dir_taken() found it empty and made it 0700 */
+	if (mkdir(dir, 0700) && errno != EEXIST)
 		return -errno;
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, pin_names[i + 1]);
@@ -220,6 +226,7 @@ int gm_collector_load(const struct gm_collector_opts *o,
 		snprintf(msg, len, "%s: %s", dir, err == -EEXIST ?
 			 "holds pins: already loaded (gpumem bpf unload first)" :
 			 err == -ENOTDIR ? "not a directory on the bpffs" :
+			 err == -EPERM ? "not root's: not taken" :
 			 strerror(-err));
 		return err;
 	}

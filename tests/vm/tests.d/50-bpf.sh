@@ -121,6 +121,14 @@ gpumem bpf load > /dev/null 2> $T/made.err
 [ $? -eq 0 ] && [ "$(mode /sys/fs/bpf/gpumem)" = "drwxr-x--- root gpumem" ] &&
 	[ -e /sys/fs/bpf/gpumem/link ]
 say $? "bpf: an empty pin directory made before is taken, and ends 0750: $(cat $T/made.err)"
+gpumem bpf unload
+mkdir -m 0755 /sys/fs/bpf/gpumem && chown 1502 /sys/fs/bpf/gpumem
+gpumem bpf load > /dev/null 2> $T/theirs.err
+[ $? -ne 0 ] && grep -q "not root's" $T/theirs.err &&
+	[ "$(mode /sys/fs/bpf/gpumem)" = "drwxr-xr-x bob root" ]
+say $? "bpf: an empty pin directory of someone else's is refused, as it was: $(cat $T/theirs.err)"
+rmdir /sys/fs/bpf/gpumem
+gpumem bpf load > /dev/null
 gpumem sources > $T/sources
 grep -q "^found *tracepoint" $T/sources && grep -q "^found *pinned maps" $T/sources
 say $? "bpf: gpumem sources finds the tracepoint and the pins"
