@@ -113,6 +113,10 @@ struct gm_bpf_event {
 
 /* Pins under GM_BPF_PIN_DIR; the map names of bpf/gpumem.bpf.c. */
 #define GM_BPF_PIN_DIR "/sys/fs/bpf/gpumem"
+/* Pinned last: maps without it are a load that died half-way. */
+#define GM_BPF_PIN_LINK "link"
+#define GM_BPF_HALF_LOADED "no link pinned beside the maps: a load died " \
+	"half-way (gpumem bpf unload, then load)"
 #define GM_BPF_MAX_GPUS 8
 #define GM_BPF_MAX_PROCS 4096
 #define GM_BPF_RINGBUF_BYTES (256u << 10)

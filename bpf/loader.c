@@ -31,7 +31,6 @@
 #include "loader.h"
 
 #define BPFFS "/sys/fs/bpf"
-#define PIN_LINK "link"
 
 /*
  * The link first: unloading detaches before it removes the maps.  The
@@ -40,8 +39,8 @@
  * two are an older gpumem's: unload removes its pins too.
  */
 static const char *const pin_names[] = {
-	PIN_LINK, "gpu_mem_total_map", "gpu_mem_slots", "globals", "events",
-	"mirror_timer", "gpu_mem_info", "counters",
+	GM_BPF_PIN_LINK, "gpu_mem_total_map", "gpu_mem_slots", "globals",
+	"events", "mirror_timer", "gpu_mem_info", "counters",
 };
 
 const char *gm_attach_name(enum gm_attach a)
@@ -197,7 +196,7 @@ static int pin_all(struct gpumem_bpf *skel, struct bpf_link *link,
 		if (err)
 			return err;
 	}
-	snprintf(path, sizeof(path), "%s/" PIN_LINK, dir);
+	snprintf(path, sizeof(path), "%s/" GM_BPF_PIN_LINK, dir);
 	err = bpf_link__pin(link, path);
 	return err ? err : set_owner(dir, gid, gid ? 0750 : 0700);
 }

@@ -9,8 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/types.h>
+
 #include "cli.h"
 #include "gpumem/gpumem.h"
+#include "gpumem_bpf.h"
 #include "loader.h"
 
 static const char usage_text[] =
@@ -144,6 +147,7 @@ static int tp_explain(const struct gpumem_tp *tp, FILE *f)
 		return EXIT_NO_SOURCE;
 	default:
 		fprintf(f, "gpumem: reading %s: %s\n", tp->path,
+			tp->err == -ENOLINK ? GM_BPF_HALF_LOADED :
 			strerror(-tp->err));
 		return EXIT_RUNTIME;
 	}

@@ -6,10 +6,12 @@
  * the pins' group reads them without privilege.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -216,14 +218,33 @@ static int read_globals(int fd, struct gpumem_tp *tp)
 	return 0;
 }
 
-/* The collector's pins: the keys, the counters, then the slots. */
+/*
+ * The loader pins the link last, so maps without it are a load that died
+ * half-way: no program feeds them, and their totals are stale.  A reader
+ * may not open a link (BPF_OBJ_GET of one needs write access), so the pin
+ * is only looked at, before any stale total is taken.
+ */
+static int link_pinned(const char *dir)
+{
+	char path[4096];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/" GM_BPF_PIN_LINK, dir);
+	if (!fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW))
+		return 0;
+	return errno == ENOENT ? -ENOLINK : -errno;
+}
+
+/* The collector's pins: the link, the keys, the counters, the slots. */
 static int read_ours(const char *dir, struct gpumem_tp *tp, int fd,
 		     bool devices)
 {
 	char path[4096];
 	int err, xfd;
 
-	err = read_totals(fd, tp);
+	err = link_pinned(dir);
+	if (!err)
+		err = read_totals(fd, tp);
 	if (err)
 		return err;
 	snprintf(path, sizeof(path), "%s/globals", dir);
@@ -351,8 +372,12 @@ static void say_tp(const struct gpumem_tp *tp, struct gpumem_source_status *st)
 			      strerror(-tp->err));
 		break;
 	default:
-		gm_source_say(st, GPUMEM_SOURCE_ERROR, "%s: %s: see dmesg",
-			      tp->path, strerror(-tp->err));
+		if (tp->err == -ENOLINK)
+			gm_source_say(st, GPUMEM_SOURCE_ERROR, "%s: "
+				      GM_BPF_HALF_LOADED, tp->path);
+		else
+			gm_source_say(st, GPUMEM_SOURCE_ERROR, "%s: %s: see "
+				      "dmesg", tp->path, strerror(-tp->err));
 	}
 }
 

@@ -30,6 +30,13 @@ void gmd_collector_start(void)
 		return;
 	}
 	gpumem_tp_release(&tp);
+	/* Stale maps would block the load, and nothing feeds them. */
+	if (tp.err == -ENOLINK) {
+		err = gm_collector_unload(NULL);
+		gmd_log(err ? LOG_WARNING : LOG_INFO, "collector: %s: %s",
+			GPUMEM_TP_PIN_DIR, err ? strerror(-err) :
+			"maps of a load that died half-way, removed");
+	}
 	err = gm_collector_load(&opts, &info, msg, sizeof(msg));
 	if (err) {
 		gmd_log(LOG_WARNING, "collector: %s (figures from fdinfo and "

@@ -128,6 +128,16 @@ gpumem bpf load > /dev/null 2> $T/theirs.err
 	[ "$(mode /sys/fs/bpf/gpumem)" = "drwxr-xr-x bob root" ]
 say $? "bpf: an empty pin directory of someone else's is refused, as it was: $(cat $T/theirs.err)"
 rmdir /sys/fs/bpf/gpumem
+# A load that died before its last pin: the maps are there, no program.
+gpumem bpf load > /dev/null && rm /sys/fs/bpf/gpumem/link
+gpumem bpf status > /dev/null 2> $T/half.err
+rc=$?
+[ $rc -ne 0 ] && grep -q "a load died half-way" $T/half.err
+say $? "bpf: maps without their link are not read as a collector (exit $rc): $(cat $T/half.err)"
+gpumem sources > $T/half.sources
+grep -q "^error *pinned maps.*a load died half-way" $T/half.sources
+say $? "bpf: gpumem sources says the pins are half a load: $(grep 'pinned maps' $T/half.sources)"
+gpumem bpf unload
 gpumem bpf load > /dev/null
 gpumem sources > $T/sources
 grep -q "^found *tracepoint" $T/sources && grep -q "^found *pinned maps" $T/sources

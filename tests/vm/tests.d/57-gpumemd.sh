@@ -153,4 +153,14 @@ check_scenario "gpumemd (restarted)" basic /metrics
 kill $GPID
 wait $GPID
 say $? "gpumemd: SIGTERM, exit 0"
+
+# Killed between its pins, a load leaves maps that nothing feeds.
+rm /sys/fs/bpf/gpumem/link
+start half
+grep -q "died half-way, removed" $T/log.half && grep -q "collector: loaded" $T/log.half &&
+	[ -e /sys/fs/bpf/gpumem/link ]
+say $? "gpumemd: removes a half-made pin set and loads: $(grep collector: $T/log.half | tr '\n' ' ')"
+check_scenario "gpumemd (after a half load)" basic /metrics
+kill $GPID
+wait $GPID
 gpumem bpf unload
