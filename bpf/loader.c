@@ -137,6 +137,24 @@ static int set_owner(const char *path, gid_t gid, mode_t mode)
 }
 
 /*
+ * A pin directory is the bpffs's own (not a symlink out of it), or
+ * -ENOTDIR: then nothing in it is taken or removed.
+ */
+static int open_bpffs_dir(const char *dir)
+{
+	struct statfs sfs;
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	if (fstatfs(fd, &sfs) || sfs.f_type != BPF_FS_MAGIC) {
+		close(fd);
+		return -ENOTDIR;
+	}
+	return fd;
+}
+
+/*
  * An existing pin directory is taken only when it is an empty directory
  * of root's on the bpffs (not a symlink): the unit makes it before the
  * start so that the service may write there and nowhere else in the
@@ -145,18 +163,15 @@ static int set_owner(const char *path, gid_t gid, mode_t mode)
  */
 static int dir_taken(const char *dir)
 {
-	struct statfs sfs;
 	struct dirent *de;
 	struct stat st;
 	int fd, err = 0;
 	DIR *d;
 
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_bpffs_dir(dir);
 	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	if (fstatfs(fd, &sfs) || sfs.f_type != BPF_FS_MAGIC)
-		err = -ENOTDIR;
-	else if (fstat(fd, &st) || st.st_uid != 0)
+		return fd == -ENOENT ? 0 : fd;
+	if (fstat(fd, &st) || st.st_uid != 0)
 		err = -EPERM;
 	d = err ? NULL : fdopendir(fd);
 	if (!d) {
@@ -269,15 +284,12 @@ out:
 int gm_collector_unload(const char *pin_dir)
 {
 	const char *dir = pin_dir ? pin_dir : GM_BPF_PIN_DIR;
-	struct statfs sfs;
 	size_t i;
 	int fd, err = 0;
 
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = open_bpffs_dir(dir);
 	if (fd < 0)
-		return -errno;
-	if (fstatfs(fd, &sfs) || sfs.f_type != BPF_FS_MAGIC)
-		err = -ENOTDIR;
+		return fd;
 	for (i = 0; !err && i < sizeof(pin_names) / sizeof(pin_names[0]); i++) {
 		if (unlinkat(fd, pin_names[i], 0) && errno != ENOENT)
 			err = -errno;
