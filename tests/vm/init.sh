@@ -13,6 +13,7 @@
 #                      gpumem.stress_ops=N            stress operations (100000)
 #                      gpumem.only=NAME,NAME          run only these tests (no .sh)
 #                      gpumem.collector=1             gpumem bpf load before any test
+#                      gpumem.cpus=N                  the vCPUs QEMU was given
 
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -51,6 +52,14 @@ dmesg -c
 echo "GPUMEM-DMESG-END"
 
 echo "GPUMEM: # kernel $(uname -r), patches: ${GPUMEM_PATCHES:-none}"
+# A kernel without CONFIG_SMP runs on one of them, whatever -smp says:
+# the stress and contention figures would race nothing.
+cpus=$(grep -c '^processor' /proc/cpuinfo)
+if [ "$cpus" = "$(param cpus 1)" ]; then
+	echo "GPUMEM: ok - vm: the guest runs on the $cpus CPUs QEMU gives it"
+else
+	echo "GPUMEM: not ok - vm: the guest runs on $cpus CPUs, QEMU gives it $(param cpus 1)"
+fi
 # The kernel does not replay totals to a late reader: a collector that is
 # to see every change must be attached before the workload starts.
 if [ "$(param collector 0)" = 1 ]; then

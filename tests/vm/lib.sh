@@ -112,7 +112,7 @@ vm_boot() {
 	local kernel=$1 initrd=$2 log=$3 limit=$4 append=$5 interactive=${6:-}
 	local qemu=(qemu-system-x86_64 -machine q35 -m 1024 -smp "${VM_SMP:-2}" -nographic
 		-no-reboot -kernel "$kernel" -initrd "$initrd"
-		-append "console=ttyS0 quiet loglevel=4 panic=-1 no_timer_check kunit.filter_glob=drm_gem_totals $append"
+		-append "console=ttyS0 quiet loglevel=4 panic=-1 no_timer_check kunit.filter_glob=drm_gem_totals gpumem.cpus=${VM_SMP:-2} $append"
 		-display none)
 	local i
 	for ((i = 0; i < ${VM_GPUS:-1}; i++)); do

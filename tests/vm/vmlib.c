@@ -443,6 +443,14 @@ int vm_trace_open(struct vm_trace *t, unsigned int buffer_kb)
 		if (ret)
 			return ret;
 	}
+	/*
+	 * trace_pipe merges the per-CPU buffers by timestamp, and the default
+	 * "local" clock is per CPU: two events emitted under one lock on two
+	 * CPUs could come out in the wrong order and a stale total win.
+	 */
+	ret = vm_write_file(VM_TRACEFS "/trace_clock", "global");
+	if (ret)
+		return ret;
 	ret = vm_write_file(VM_TRACEFS "/trace", "");
 	if (ret)
 		return ret;
