@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: MIT
 #
 # Handle churn under contention (bench/vm/churn.c) on the patched and the
-# unpatched kernel, 2 vCPUs (which race only once kernel/config.fragment
-# has CONFIG_SMP; it does not yet), nobody listening to the tracepoint: N = 1, 2,
-# 4 threads of one process and N processes, each on its own vgem file,
-# creating and closing buffers (create), closing files that hold 64
-# buffers (close) and importing one shared buffer (import).  The kernels
-# boot GPUMEM_BENCH_BOOTS times each, alternating, so that drift of the
-# shared host does not bias one kernel.  Prints the median ns per pair per
-# kernel and case, and the ratios patched/unpatched measured in this run.
+# unpatched kernel, 2 vCPUs (both run: CONFIG_SMP and CONFIG_ACPI, and
+# the guest checks its count, tests/vm/init.sh), nobody listening to the
+# tracepoint: N = 1, 2, 4 threads of one process and N processes, each on
+# its own vgem file, creating and closing buffers (create), closing files
+# that hold 64 buffers (close) and importing one shared buffer (import).
+# The kernels boot GPUMEM_BENCH_BOOTS times each, alternating, so that
+# drift of the shared host does not bias one kernel.  Prints the median
+# ns per pair per kernel and case, and the ratios patched/unpatched
+# measured in this run.
 # Asserts nothing: wall clock under TCG.
 #
 # The guest clock ticks every 4 ms: a round must last far longer (import

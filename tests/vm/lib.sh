@@ -98,6 +98,9 @@ vm_bench_boots() {
 				vm_die "$k VM failed (see $log)"
 			grep -q GPUMEM-SUITE-END "$log" ||
 				vm_die "$k VM did not finish (see $log)"
+			# A figure of contention from one CPU would race nothing.
+			! grep -q 'not ok - vm: the guest runs on' "$log" ||
+				vm_die "$k VM ran fewer CPUs than it was given (see $log)"
 			sed -n "${script//\$k/$k}" "$log" >> "$out/results.txt"
 		done
 	done
