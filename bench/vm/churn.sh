@@ -16,9 +16,13 @@
 # The guest clock ticks every 4 ms: a round must last far longer (import
 # pairs are ~15 us under TCG, so import needs ~20000 pairs).
 #
+# GPUMEM_BENCH_AA=1 boots the patched kernel in both columns: the ratios
+# are then this rig's own spread, the least a patched/unpatched ratio
+# must differ from 1 by to say anything (kernel/README.md).
+#
 # Environment: GPUMEM_BENCH_PAIRS (2000), GPUMEM_BENCH_ROUNDS (5),
 #   GPUMEM_BENCH_BOOTS (2), GPUMEM_BENCH_OPS ("create close import"),
-#   GPUMEM_BENCH_OUT (/var/cache/gpumem/bench-churn)
+#   GPUMEM_BENCH_AA (0), GPUMEM_BENCH_OUT (/var/cache/gpumem/bench-churn)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/../../tests/vm/lib.sh"
 
@@ -33,6 +37,10 @@ export VM_SMP=2
 declare -A kernel
 kernel[patched]=$(vm_kernel)
 kernel[unpatched]=$(vm_kernel --unpatched)
+if [ "${GPUMEM_BENCH_AA:-0}" = 1 ]; then
+	kernel[unpatched]=${kernel[patched]}
+	echo "A/A: the patched kernel in both columns"
+fi
 vm_cc "$out/bin/churn" "$VM_ROOT/bench/vm/churn.c"
 cat > "$out/10-churn.sh" <<EOF
 #!/bin/sh

@@ -52,8 +52,9 @@ dmesg -c
 echo "GPUMEM-DMESG-END"
 
 echo "GPUMEM: # kernel $(uname -r), patches: ${GPUMEM_PATCHES:-none}"
-# A kernel without CONFIG_SMP runs on one of them, whatever -smp says:
-# the stress and contention figures would race nothing.
+# A kernel without CONFIG_SMP, or without CONFIG_ACPI (SeaBIOS's MP table
+# lists the boot CPU only), runs on one CPU whatever -smp says: the
+# stress and contention figures would race nothing.
 cpus=$(grep -c '^processor' /proc/cpuinfo)
 if [ "$cpus" = "$(param cpus 1)" ]; then
 	echo "GPUMEM: ok - vm: the guest runs on the $cpus CPUs QEMU gives it"
