@@ -56,10 +56,11 @@ echo "GPUMEM: # kernel $(uname -r), patches: ${GPUMEM_PATCHES:-none}"
 # lists the boot CPU only), runs on one CPU whatever -smp says: the
 # stress and contention figures would race nothing.
 cpus=$(grep -c '^processor' /proc/cpuinfo)
-if [ "$cpus" = "$(param cpus 1)" ]; then
+given=$(param cpus 1)
+if [ "$cpus" = "$given" ]; then
 	echo "GPUMEM: ok - vm: the guest runs on the $cpus CPUs QEMU gives it"
 else
-	echo "GPUMEM: not ok - vm: the guest runs on $cpus CPUs, QEMU gives it $(param cpus 1)"
+	echo "GPUMEM: not ok - vm: the guest runs on $cpus CPUs, QEMU gives it $given"
 fi
 # The kernel does not replay totals to a late reader: a collector that is
 # to see every change must be attached before the workload starts.
