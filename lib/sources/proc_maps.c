@@ -5,7 +5,11 @@
  * lines are parsed; "start-end perms offset major:minor inode path".
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "sources.h"
@@ -189,6 +193,101 @@ ssize_t gm_maps_read_fd(int fd, struct gm_text *chunk, struct gm_text *kept)
 	kept->len = 0;
 	err = gm_grow((void **)&chunk->buf, &chunk->cap, MAPS_CHUNK, 1);
 	return err ? err : read_chunks(fd, chunk->buf, kept);
+}
+
+/*
+ * PROCMAP_QUERY (Linux 6.11): the kernel steps through the shared file
+ * mappings itself and names only those, so a process with thousands of
+ * mappings costs a few ioctls instead of its whole maps text, with the
+ * path of each of its libraries.  The layout is the 6.11 uapi's, which
+ * Debian 12's headers predate.
+ */
+struct gm_procmap_query {
+	uint64_t size, query_flags, query_addr, vma_start, vma_end;
+	uint64_t vma_flags, vma_page_size, vma_offset, inode;
+	uint32_t dev_major, dev_minor, vma_name_size, build_id_size;
+	uint64_t vma_name_addr, build_id_addr;
+};
+
+#define GM_PROCMAP_QUERY _IOWR('f', 17, struct gm_procmap_query)
+/* dma-buf mmap() takes only shared mappings */
+#define GM_QUERY_FLAGS	(0x08 /* VMA_SHARED */ | 0x10 /* COVERING_OR_NEXT */ | \
+			 0x20 /* FILE_BACKED */)
+
+/*
+ * A queried mapping kept as maps prints its line, when its path is a
+ * dma-buf's.  The name is the raw d_path(), where maps escapes '\n' as
+ * "\\012": so does this, or a name could end the line and forge another.
+ */
+int gm_maps_keep_vma(uint64_t start, uint64_t end, uint64_t ino,
+		     const char *name, size_t len, struct gm_text *kept)
+{
+	char line[GM_MAPS_LINE_MAX];
+	size_t n, i;
+	int w;
+
+	if (len < 7 || memcmp(name, "/dmabuf", 7))
+		return 0;
+	w = snprintf(line, sizeof(line), "%" PRIx64 "-%" PRIx64 " ---s 0 0:0 %"
+		     PRIu64 " ", start, end, ino);
+	if (w < 0)
+		return -EIO;
+	for (n = (size_t)w, i = 0; i < len && n + 5 < sizeof(line); i++) {
+		if (name[i] == '\n') {
+			memcpy(line + n, "\\012", 4);
+			n += 4;
+		} else {
+			line[n++] = name[i];
+		}
+	}
+	if (i < len)
+		return 0;	/* a dma-buf's name is at most 32 bytes */
+	line[n++] = '\n';
+	return keep_line(line, n, kept);
+}
+
+/* One mapping at or after addr; with no room for its name, none asked. */
+static int query_vma(int fd, uint64_t addr, char *name, size_t size,
+		     struct gm_procmap_query *q)
+{
+	*q = (struct gm_procmap_query){
+		.size = sizeof(*q), .query_flags = GM_QUERY_FLAGS,
+		.query_addr = addr, .vma_name_addr = (uintptr_t)name,
+		.vma_name_size = (uint32_t)size,
+	};
+	while (ioctl(fd, GM_PROCMAP_QUERY, q)) {
+		if (errno != EINTR)
+			return -errno;
+	}
+	return 0;
+}
+
+ssize_t gm_maps_query_fd(int fd, struct gm_text *kept)
+{
+	struct gm_procmap_query q;
+	char name[PATH_MAX];
+	uint64_t addr = 0;
+	int err;
+
+	kept->len = 0;
+	for (;;) {
+		err = query_vma(fd, addr, name, sizeof(name), &q);
+		/* a path longer than PATH_MAX is no dma-buf's: learn its end */
+		if (err == -ENAMETOOLONG)
+			err = query_vma(fd, addr, NULL, 0, &q);
+		if (err == -ENOENT)
+			return 1;
+		if (err)
+			return err;
+		if (q.vma_end <= addr || q.vma_name_size > sizeof(name))
+			return -EIO;
+		addr = q.vma_end;
+		err = gm_maps_keep_vma(q.vma_start, q.vma_end, q.inode, name,
+				       q.vma_name_size ? q.vma_name_size - 1 : 0,
+				       kept);
+		if (err)
+			return err;
+	}
 }
 
 static void proc_maps_status(const struct gpumem_snapshot *s,

@@ -46,6 +46,7 @@ struct pid_scan {
 	pid_t pid;
 	bool live;
 	bool announced;
+	bool no_query;		/* the kernel has no PROCMAP_QUERY */
 	const struct gm_scan_sink *sink;
 	struct gpumem_scan_stats *st;
 	struct gm_text *text;	/* scratch: an fdinfo, a chunk of maps */
@@ -396,11 +397,33 @@ static int map_cb(const struct gm_dmabuf_map *m, void *ctx)
 }
 
 /*
+ * An open maps file's dma-buf lines into ps->maps: by PROCMAP_QUERY where
+ * the running kernel has it, else from the text.  Returns > 0 when read,
+ * 0 (the text of an mm that is gone reads empty) or -errno.  A fresh file
+ * the query finds without an mm (a kernel thread, a zombie) is read as
+ * text, which says which of those it is.
+ */
+static ssize_t maps_lines(struct pid_scan *ps, int fd, bool kept)
+{
+	ssize_t n;
+
+	if (ps->live && !ps->no_query) {
+		n = gm_maps_query_fd(fd, ps->maps);
+		if (n > 0 || (n == -ESRCH && kept))
+			return n;
+		ps->no_query = n == -ENOTTY || n == -EINVAL;
+		if (!ps->no_query && n != -ESRCH)
+			return n;
+	}
+	return gm_maps_read_fd(fd, ps->text, ps->maps);
+}
+
+/*
  * The process's maps into ps->maps, from its file kept open in *kept (-1:
  * none) as fdinfo_text() reads fdinfo.  A live maps file holds the mm of
  * its open: once the process has exec'd it reads empty (a process always
- * has some mapping), once it has exited ESRCH; either way the path is
- * opened again, which also checks the access anew.
+ * has some mapping) or its query ESRCH, once it has exited ESRCH; either
+ * way the path is opened again, which also checks the access anew.
  */
 static int read_maps(struct pid_scan *ps, int *kept)
 {
@@ -411,7 +434,7 @@ static int read_maps(struct pid_scan *ps, int *kept)
 	if (*kept >= 0) {
 		n = ps->live ? 0 : gm_check_linked(*kept);
 		if (!n)
-			n = gm_maps_read_fd(*kept, ps->text, ps->maps);
+			n = maps_lines(ps, *kept, true);
 		if (n > 0)
 			return 0;
 		close(*kept);
@@ -423,7 +446,7 @@ static int read_maps(struct pid_scan *ps, int *kept)
 	f = gm_open_file_at(ps->at, path, ps->live ? GM_READ_KERNEL : 0);
 	if (f < 0)
 		return f;
-	n = gm_maps_read_fd(f, ps->text, ps->maps);
+	n = maps_lines(ps, f, false);
 	if (n >= 0 && f < ps->fd_limit)
 		*kept = f;
 	else

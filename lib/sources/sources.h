@@ -48,6 +48,15 @@ int gm_maps_parse(const char *text, size_t len, gm_map_fn fn, void *ctx,
  * never memory.  chunk is scratch space.  Returns the file's length.
  */
 ssize_t gm_maps_read_fd(int fd, struct gm_text *chunk, struct gm_text *kept);
+/*
+ * The same lines by PROCMAP_QUERY on an open maps file (Linux 6.11):
+ * 1, or -ENOTTY (-EINVAL) where the kernel has no such ioctl, -ESRCH once
+ * the mm is gone (an exec or an exit; a kernel thread has none).
+ */
+#define GM_MAPS_LINE_MAX 256
+ssize_t gm_maps_query_fd(int fd, struct gm_text *kept);
+int gm_maps_keep_vma(uint64_t start, uint64_t end, uint64_t ino,
+		     const char *name, size_t len, struct gm_text *kept);
 
 /* dmabuf_sysfs.c: /sys/kernel/dmabuf/buffers/<ino>/{size,exporter_name} */
 typedef int (*gm_sysfs_buf_fn)(const struct gpumem_dmabuf *b, void *ctx);

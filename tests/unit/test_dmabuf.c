@@ -5,6 +5,7 @@
  * number helpers they share.  Texts are passed without a terminating NUL.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -294,6 +298,138 @@ static void test_maps_truncated_name(void **state)
 	assert_int_equal(mal, 0);
 }
 
+/*
+ * PROCMAP_QUERY gives a mapping's raw d_path(): a dma-buf named (by
+ * DMA_BUF_SET_NAME) to end its line and forge a second one is kept as
+ * one line, its newline escaped as maps escapes it; other paths are not
+ * kept at all.
+ */
+static void test_maps_keep_vma(void **state)
+{
+	static const char forged[] = "/dmabuf:a\n7f0-7fff rw-s 0 0:0 9 /dmabuf:x";
+	struct gm_text kept = { 0 };
+	struct hits h = { 0 };
+	unsigned int mal = 0;
+
+	(void)state;
+	assert_int_equal(gm_maps_keep_vma(0x7f0000, 0x7f2000, 44, forged,
+					  strlen(forged), &kept), 0);
+	assert_int_equal(gm_maps_keep_vma(0x800000, 0x801000, 45, "/memfd:x",
+					  8, &kept), 0);
+	assert_int_equal(gm_maps_keep_vma(0x900000, 0x901000, 46, "/dmabuf:",
+					  8, &kept), 0);
+	assert_int_equal(gm_maps_parse(kept.buf, kept.len, on_map, &h, &mal),
+			 0);
+	assert_int_equal(mal, 0);
+	assert_int_equal(h.nr, 2);
+	assert_int_equal(h.v[0].ino, 44);
+	assert_int_equal(h.v[0].vma_bytes, 0x2000);
+	assert_string_equal(h.v[0].name, "a\\0127f0-7fff rw-s 0 0:0 9 /dmabuf:x");
+	assert_int_equal(h.v[1].ino, 46);
+	assert_int_equal(h.v[1].vma_bytes, 0x1000);
+	assert_string_equal(h.v[1].name, "");
+	gm_text_free(&kept);
+}
+
+/* The dma-buf maps that maps_fn finds in the process's own maps. */
+static int own_maps(ssize_t (*maps_fn)(int fd, struct gm_text *kept),
+		    int procfd, struct hits *h)
+{
+	struct gm_text kept = { 0 };
+	unsigned int mal = 0;
+	int fd = gm_open_file_at(procfd, "self/maps", GM_READ_KERNEL);
+	ssize_t n = fd < 0 ? fd : maps_fn(fd, &kept);
+
+	if (fd >= 0)
+		close(fd);
+	memset(h, 0, sizeof(*h));
+	if (n > 0 && (gm_maps_parse(kept.buf, kept.len, on_map, h, &mal) ||
+		      mal))
+		n = -EIO;
+	gm_text_free(&kept);
+	return n < 0 ? (int)n : 0;
+}
+
+static ssize_t text_maps(int fd, struct gm_text *kept)
+{
+	struct gm_text chunk = { 0 };
+	ssize_t n = gm_maps_read_fd(fd, &chunk, kept);
+
+	gm_text_free(&chunk);
+	return n;
+}
+
+/* Maps two files whose paths maps reads as dma-bufs'; 0, 77 (skip) or 1. */
+static int map_and_compare(int procfd)
+{
+	static const char *const names[] = { "/dmabuf:gm", "/dmabuf:n\nl" };
+	struct hits text, query;
+	size_t i;
+	int err;
+
+	for (i = 0; i < GM_ARRAY_SIZE(names); i++) {
+		int fd = open(names[i], O_RDWR | O_CREAT | O_EXCL, 0600);
+
+		if (fd < 0 || ftruncate(fd, 3 * 4096) ||
+		    mmap(NULL, 4096 << i, PROT_READ, MAP_SHARED, fd, 0) ==
+		    MAP_FAILED ||
+		    mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 4096) ==
+		    MAP_FAILED)
+			return 1;
+		close(fd);
+	}
+	if (own_maps(text_maps, procfd, &text))
+		return 1;
+	err = own_maps(gm_maps_query_fd, procfd, &query);
+	if (err == -ENOTTY)
+		return 77;
+	if (err || text.nr != 4 || query.nr != text.nr)
+		return 1;
+	for (i = 0; i < text.nr; i++) {
+		if (text.v[i].ino != query.v[i].ino ||
+		    text.v[i].vma_bytes != query.v[i].vma_bytes ||
+		    strcmp(text.v[i].name, query.v[i].name))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The query finds what the text finds, names with a newline included.  A
+ * child in a chroot maps two files whose paths, seen from its root, are
+ * "/dmabuf:..." (maps names a mapping from the reader's root), and reads
+ * its own maps both ways.  Needs CAP_SYS_CHROOT.
+ */
+static void test_maps_query_matches_text(void **state)
+{
+	char dir[] = "/tmp/gm-maps-XXXXXX", path[64];
+	int status, procfd;
+	pid_t child;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(procfd >= 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (!child) {
+		if (chroot(dir) || chdir("/"))
+			_exit(77);
+		_exit(map_and_compare(procfd));
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	close(procfd);
+	snprintf(path, sizeof(path), "%s/dmabuf:gm", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/dmabuf:n\nl", dir);
+	unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77)
+		skip();
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 static void test_maps_malformed(void **state)
 {
 	static const char *const bad[] = {
@@ -525,6 +661,8 @@ int main(void)
 		cmocka_unit_test(test_maps_no_newline_at_end),
 		cmocka_unit_test(test_maps_truncated_name),
 		cmocka_unit_test(test_maps_malformed),
+		cmocka_unit_test(test_maps_keep_vma),
+		cmocka_unit_test(test_maps_query_matches_text),
 		cmocka_unit_test(test_maps_callback_error_stops),
 		cmocka_unit_test(test_maps_empty),
 		cmocka_unit_test(test_parse_u64_all),

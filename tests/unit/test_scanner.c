@@ -453,6 +453,62 @@ static void test_kept_maps_live(void **state)
 	gm_text_free(&lines);
 }
 
+/*
+ * The same by PROCMAP_QUERY (Linux 6.11): the kept file's query answers
+ * while the process lives, ESRCH once it exec'd (its mm is gone) or was
+ * killed; a fresh open queries the new mm.
+ */
+static void test_query_maps_live(void **state)
+{
+	struct gm_text lines = { 0 };
+	int procfd, kept, go[2], status;
+	char path[64];
+	pid_t child;
+
+	(void)state;
+	procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_true(procfd >= 0);
+	kept = gm_open_file_at(procfd, "self/maps", GM_READ_KERNEL);
+	assert_true(kept >= 0);
+	if (gm_maps_query_fd(kept, &lines) == -ENOTTY) {
+		close(kept);
+		close(procfd);
+		skip();
+	}
+	close(kept);
+	assert_int_equal(pipe(go), 0);
+	child = fork();
+	assert_true(child >= 0);
+	if (!child) {
+		char c;
+
+		close(go[1]);
+		if (read(go[0], &c, 1) == 1)
+			execl("/bin/sleep", "sleep", "60", (char *)NULL);
+		_exit(127);
+	}
+	close(go[0]);
+	snprintf(path, sizeof(path), "%d/maps", (int)child);
+	kept = gm_open_file_at(procfd, path, GM_READ_KERNEL);
+	assert_true(kept >= 0);
+	assert_int_equal(gm_maps_query_fd(kept, &lines), 1);
+	assert_int_equal(lines.len, 0);
+	assert_int_equal(write(go[1], "x", 1), 1);
+	assert_true(comm_is(child, "sleep"));
+	assert_int_equal(gm_maps_query_fd(kept, &lines), -ESRCH);
+	close(kept);
+	kept = gm_open_file_at(procfd, path, GM_READ_KERNEL);
+	assert_true(kept >= 0);
+	assert_int_equal(gm_maps_query_fd(kept, &lines), 1);
+	kill(child, SIGKILL);
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(gm_is_gone((int)gm_maps_query_fd(kept, &lines)));
+	close(kept);
+	close(go[1]);
+	close(procfd);
+	gm_text_free(&lines);
+}
+
 static const char *cgroup_of(const struct gpumem_snapshot *s, pid_t pid)
 {
 	const struct gpumem_cgroup *cg = gpumem_process_cgroup(s,
@@ -510,6 +566,7 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test(test_kept_fdinfo_live),
 		cmocka_unit_test(test_kept_maps_live),
+		cmocka_unit_test(test_query_maps_live),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
