@@ -3,7 +3,7 @@
  * holders: N processes that each hold what a desktop client holds, for
  * gpumemd to sample live (bench/vm/gpumemd.sh): a virtio-gpu render file
  * with one 64x64 resource (render nodes may not make dumb buffers; its
- * fdinfo has memory keys, patch 0010), that
+ * fdinfo has memory keys, patch 0011), that
  * buffer exported as a dma-buf fd and mapped, and ordinary fds up to
  * FDS, as bench_scan's desktop tree has on the host.
  *

@@ -118,7 +118,7 @@ static void read_amd_counters(int devfd, struct gpumem_device *d,
 }
 
 /*
- * gpumem's kernel series (kernel/patches 0005) keeps the device's GEM total,
+ * gpumem's kernel series (kernel/patches 0006) keeps the device's GEM total,
  * the pages attached to its objects, each once and imports excluded, in
  * cardN/gpu_mem/total: better than any sum of clients.
  */

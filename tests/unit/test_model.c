@@ -352,7 +352,7 @@ static void test_virtio_unknown_memory(void **state)
 }
 
 /*
- * With kernel/patches 0005 the card has gpu_mem/total (each GEM object
+ * With kernel/patches 0006 the card has gpu_mem/total (each GEM object
  * once): it is the device total, even when clients import one buffer into
  * several files and their fdinfo totals add up to more.  The device name
  * comes from drm-driver, not from the parent bus device's driver.

@@ -77,7 +77,7 @@ vm_boot "$kernel" "$out/initrd.gz" "$log" "${GPUMEM_VM_TIMEOUT:-480}" "$append" 
 vm_note "QEMU exited with status $qemu_status after" \
 	"$(echo "$(date +%s.%N) - $start" | bc) s; console log: $log"
 suites=
-case ",$patches," in *,0003,*) suites=drm_gem_totals ;; esac
+case ",$patches," in *,0004,*) suites=drm_gem_totals ;; esac
 status=0
 awk -v logfile="$log" -v suites="$suites" -f "$VM_DIR/console2tap.awk" "$log" ||
 	status=$?

@@ -269,7 +269,7 @@ static void check_clients(const char *what)
 		const struct client_truth *t = &st.clients[i];
 
 		if (vm_fdinfo_u64(t->pid, t->fd, "drm-total-memory", &v))
-			return;		/* no drm-* keys: patch 0010 absent */
+			return;		/* no drm-* keys: patch 0011 absent */
 		st.fdinfo_seen = 1;
 		st.checks[C_FDINFO].steps += !i;
 		expect(C_FDINFO, v, t->total, what, "pid %d fd %d drm-total-memory",
@@ -387,7 +387,7 @@ static void check_dmabufs(const char *what)
 /* ---- sysfs ------------------------------------------------------------------ */
 
 /*
- * /sys/class/drm/card<gpu>/gpu_mem/total (patch 0005) against the truth,
+ * /sys/class/drm/card<gpu>/gpu_mem/total (patch 0006) against the truth,
  * the device total plus the baseline.
  */
 static void check_sysfs(const char *what)
@@ -420,7 +420,7 @@ static void check_sysfs(const char *what)
  */
 static void end_step(const char *what)
 {
-	int procs = st.per_process_seen || vm_patch_listed("0006");
+	int procs = st.per_process_seen || vm_patch_listed("0007");
 	int ret;
 
 	if (st.late_step == (int)st.steps && st.tracing) {
@@ -591,14 +591,14 @@ static void report(void)
 			 st.scenario);
 		vm_tap_feature(false, "0001", false, name);
 	} else if (st.late_step >= 0) {
-		report_check(C_LATE, st.sysfs_seen, "0005");
+		report_check(C_LATE, st.sysfs_seen, "0006");
 	} else {
 		report_check(C_DEVICE, st.tracing, "0001");
-		report_check(C_PROCESS, st.per_process_seen, "0006");
+		report_check(C_PROCESS, st.per_process_seen, "0007");
 	}
 	if (st.clients_named)
-		report_check(C_FDINFO, st.fdinfo_seen, "0010");
-	report_check(C_SYSFS, st.sysfs_seen, "0005");
+		report_check(C_FDINFO, st.fdinfo_seen, "0011");
+	report_check(C_SYSFS, st.sysfs_seen, "0006");
 	vm_tap(!st.checks[C_DMABUF].failed, "%s: %s (%u steps)", st.scenario,
 	       st.checks[C_DMABUF].name, st.checks[C_DMABUF].steps);
 }
