@@ -219,6 +219,14 @@ static int on_map(const struct gm_dmabuf_map *m, void *ctx)
 	return 0;
 }
 
+static void assert_hit(const struct hits *h, unsigned int i, uint64_t ino,
+		       uint64_t vma_bytes, const char *name)
+{
+	assert_int_equal(h->v[i].ino, ino);
+	assert_int_equal(h->v[i].vma_bytes, vma_bytes);
+	assert_string_equal(h->v[i].name, name);
+}
+
 static int parse_maps(const char *text, struct hits *h, unsigned int *mal)
 {
 	size_t len = strlen(text);
@@ -253,12 +261,8 @@ static void test_maps_mixed(void **state)
 	assert_int_equal(parse_maps(maps_mixed, &h, &mal), 0);
 	assert_int_equal(mal, 0);
 	assert_int_equal(h.nr, 4);
-	assert_int_equal(h.v[0].ino, 1);
-	assert_int_equal(h.v[0].vma_bytes, 0x4000000);
-	assert_string_equal(h.v[0].name, "");
-	assert_int_equal(h.v[1].ino, 2);
-	assert_int_equal(h.v[1].vma_bytes, 4096);
-	assert_string_equal(h.v[1].name, "gralloc buf");
+	assert_hit(&h, 0, 1, 0x4000000, "");
+	assert_hit(&h, 1, 2, 4096, "gralloc buf");
 	/* a second, partial mapping of buffer 1 */
 	assert_int_equal(h.v[2].ino, 1);
 	assert_int_equal(h.v[2].vma_bytes, 0x3000);
@@ -322,12 +326,8 @@ static void test_maps_keep_vma(void **state)
 			 0);
 	assert_int_equal(mal, 0);
 	assert_int_equal(h.nr, 2);
-	assert_int_equal(h.v[0].ino, 44);
-	assert_int_equal(h.v[0].vma_bytes, 0x2000);
-	assert_string_equal(h.v[0].name, "a\\0127f0-7fff rw-s 0 0:0 9 /dmabuf:x");
-	assert_int_equal(h.v[1].ino, 46);
-	assert_int_equal(h.v[1].vma_bytes, 0x1000);
-	assert_string_equal(h.v[1].name, "");
+	assert_hit(&h, 0, 44, 0x2000, "a\\0127f0-7fff rw-s 0 0:0 9 /dmabuf:x");
+	assert_hit(&h, 1, 46, 0x1000, "");
 	gm_text_free(&kept);
 }
 

@@ -403,20 +403,12 @@ static bool comm_is(pid_t pid, const char *want)
 	return false;
 }
 
-/*
- * What a kept maps file rests on, on the running kernel's procfs: read
- * again at offset 0 it is the maps anew; once the process has exec'd it
- * reads empty (the file holds the mm of its open), once it has exited it
- * reads ESRCH.
- */
-static void test_kept_maps_live(void **state)
+/* A child that execs sleep once a byte is written to *cue. */
+static pid_t child_execs_on_cue(int *cue)
 {
-	struct gm_text chunk = { 0 }, lines = { 0 };
-	int procfd, kept, go[2], status;
-	char path[64];
+	int go[2];
 	pid_t child;
 
-	(void)state;
 	assert_int_equal(pipe(go), 0);
 	child = fork();
 	assert_true(child >= 0);
@@ -429,6 +421,25 @@ static void test_kept_maps_live(void **state)
 		_exit(127);
 	}
 	close(go[0]);
+	*cue = go[1];
+	return child;
+}
+
+/*
+ * What a kept maps file rests on, on the running kernel's procfs: read
+ * again at offset 0 it is the maps anew; once the process has exec'd it
+ * reads empty (the file holds the mm of its open), once it has exited it
+ * reads ESRCH.
+ */
+static void test_kept_maps_live(void **state)
+{
+	struct gm_text chunk = { 0 }, lines = { 0 };
+	int procfd, kept, cue, status;
+	char path[64];
+	pid_t child;
+
+	(void)state;
+	child = child_execs_on_cue(&cue);
 	procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	assert_true(procfd >= 0);
 	snprintf(path, sizeof(path), "%d/maps", (int)child);
@@ -436,7 +447,7 @@ static void test_kept_maps_live(void **state)
 	assert_true(kept >= 0);
 	assert_true(gm_maps_read_fd(kept, &chunk, &lines) > 0);
 	assert_true(gm_maps_read_fd(kept, &chunk, &lines) > 0);
-	assert_int_equal(write(go[1], "x", 1), 1);
+	assert_int_equal(write(cue, "x", 1), 1);
 	assert_true(comm_is(child, "sleep"));
 	assert_int_equal(gm_maps_read_fd(kept, &chunk, &lines), 0);
 	close(kept);
@@ -447,7 +458,7 @@ static void test_kept_maps_live(void **state)
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(gm_is_gone((int)gm_maps_read_fd(kept, &chunk, &lines)));
 	close(kept);
-	close(go[1]);
+	close(cue);
 	close(procfd);
 	gm_text_free(&chunk);
 	gm_text_free(&lines);
@@ -461,7 +472,7 @@ static void test_kept_maps_live(void **state)
 static void test_query_maps_live(void **state)
 {
 	struct gm_text lines = { 0 };
-	int procfd, kept, go[2], status;
+	int procfd, kept, cue, status;
 	char path[64];
 	pid_t child;
 
@@ -476,24 +487,13 @@ static void test_query_maps_live(void **state)
 		skip();
 	}
 	close(kept);
-	assert_int_equal(pipe(go), 0);
-	child = fork();
-	assert_true(child >= 0);
-	if (!child) {
-		char c;
-
-		close(go[1]);
-		if (read(go[0], &c, 1) == 1)
-			execl("/bin/sleep", "sleep", "60", (char *)NULL);
-		_exit(127);
-	}
-	close(go[0]);
+	child = child_execs_on_cue(&cue);
 	snprintf(path, sizeof(path), "%d/maps", (int)child);
 	kept = gm_open_file_at(procfd, path, GM_READ_KERNEL);
 	assert_true(kept >= 0);
 	assert_int_equal(gm_maps_query_fd(kept, &lines), 1);
 	assert_int_equal(lines.len, 0);
-	assert_int_equal(write(go[1], "x", 1), 1);
+	assert_int_equal(write(cue, "x", 1), 1);
 	assert_true(comm_is(child, "sleep"));
 	assert_int_equal(gm_maps_query_fd(kept, &lines), -ESRCH);
 	close(kept);
@@ -504,7 +504,7 @@ static void test_query_maps_live(void **state)
 	assert_int_equal(waitpid(child, &status, 0), child);
 	assert_true(gm_is_gone((int)gm_maps_query_fd(kept, &lines)));
 	close(kept);
-	close(go[1]);
+	close(cue);
 	close(procfd);
 	gm_text_free(&lines);
 }
