@@ -196,11 +196,13 @@ ssize_t gm_maps_read_fd(int fd, struct gm_text *chunk, struct gm_text *kept)
 }
 
 /*
- * PROCMAP_QUERY (Linux 6.11): the kernel steps through the shared file
- * mappings itself and names only those, so a process with thousands of
- * mappings costs a few ioctls instead of its whole maps text, with the
- * path of each of its libraries.  The layout is the 6.11 uapi's, which
- * Debian 12's headers predate.
+ * PROCMAP_QUERY (Linux 6.11): the kernel steps through the file mappings
+ * itself, and only those of files on a pseudo filesystem (major 0, where
+ * a dma-buf's inode is) are asked their name, so a process with thousands
+ * of mappings costs no text and no path for each of its libraries.  (The
+ * text also shows a file named "/dmabuf:..." in the root of a disk as a
+ * dma-buf; this does not.)  The layout is the 6.11 uapi's, which Debian
+ * 12's headers predate.
  */
 struct gm_procmap_query {
 	uint64_t size, query_flags, query_addr, vma_start, vma_end;
@@ -210,9 +212,11 @@ struct gm_procmap_query {
 };
 
 #define GM_PROCMAP_QUERY _IOWR('f', 17, struct gm_procmap_query)
-/* dma-buf mmap() takes only shared mappings */
-#define GM_QUERY_FLAGS	(0x08 /* VMA_SHARED */ | 0x10 /* COVERING_OR_NEXT */ | \
-			 0x20 /* FILE_BACKED */)
+/*
+ * Private mappings too: dma_buf_mmap() leaves the choice to the exporter,
+ * and maps lists both.
+ */
+#define GM_QUERY_FLAGS	(0x10 /* COVERING_OR_NEXT */ | 0x20 /* FILE_BACKED */)
 
 /*
  * A queried mapping kept as maps prints its line, when its path is a
@@ -246,7 +250,7 @@ int gm_maps_keep_vma(uint64_t start, uint64_t end, uint64_t ino,
 	return keep_line(line, n, kept);
 }
 
-/* One mapping at or after addr; with no room for its name, none asked. */
+/* One mapping at or after addr, and its name where name is not NULL. */
 static int query_vma(int fd, uint64_t addr, char *name, size_t size,
 		     struct gm_procmap_query *q)
 {
@@ -262,29 +266,47 @@ static int query_vma(int fd, uint64_t addr, char *name, size_t size,
 	return 0;
 }
 
-ssize_t gm_maps_query_fd(int fd, struct gm_text *kept)
+/*
+ * The mapping at was, asked again with its name.  Unmapped or replaced in
+ * between, it is what the next step of the walk finds; a path longer than
+ * PATH_MAX is no dma-buf's.
+ */
+static int keep_named(int fd, const struct gm_procmap_query *at,
+		      struct gm_text *kept)
 {
 	struct gm_procmap_query q;
 	char name[PATH_MAX];
+	int err = query_vma(fd, at->vma_start, name, sizeof(name), &q);
+
+	if (err == -ENOENT || err == -ENAMETOOLONG)
+		return 0;
+	if (err)
+		return err;
+	if (q.vma_start != at->vma_start || q.vma_end != at->vma_end ||
+	    q.inode != at->inode || !q.vma_name_size ||
+	    q.vma_name_size > sizeof(name))
+		return 0;
+	return gm_maps_keep_vma(q.vma_start, q.vma_end, q.inode, name,
+				q.vma_name_size - 1, kept);
+}
+
+ssize_t gm_maps_query_fd(int fd, struct gm_text *kept)
+{
+	struct gm_procmap_query q;
 	uint64_t addr = 0;
 	int err;
 
 	kept->len = 0;
 	for (;;) {
-		err = query_vma(fd, addr, name, sizeof(name), &q);
-		/* a path longer than PATH_MAX is no dma-buf's: learn its end */
-		if (err == -ENAMETOOLONG)
-			err = query_vma(fd, addr, NULL, 0, &q);
+		err = query_vma(fd, addr, NULL, 0, &q);
 		if (err == -ENOENT)
 			return 1;
 		if (err)
 			return err;
-		if (q.vma_end <= addr || q.vma_name_size > sizeof(name))
+		if (q.vma_end <= addr)
 			return -EIO;
 		addr = q.vma_end;
-		err = gm_maps_keep_vma(q.vma_start, q.vma_end, q.inode, name,
-				       q.vma_name_size ? q.vma_name_size - 1 : 0,
-				       kept);
+		err = q.dev_major ? 0 : keep_named(fd, &q, kept);
 		if (err)
 			return err;
 	}

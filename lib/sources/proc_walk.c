@@ -411,7 +411,9 @@ static ssize_t maps_lines(struct pid_scan *ps, int fd, bool kept)
 		n = gm_maps_query_fd(fd, ps->maps);
 		if (n > 0 || (n == -ESRCH && kept))
 			return n;
-		ps->no_query = n == -ENOTTY || n == -EINVAL;
+		/* no such ioctl, or a security module that refuses it */
+		ps->no_query = n == -ENOTTY || n == -EINVAL ||
+			       gm_is_denied((int)n);
 		if (!ps->no_query && n != -ESRCH)
 			return n;
 	}

@@ -5,6 +5,7 @@
  * PROCMAP_QUERY name) is the same bytes: that is one mapping at most,
  * the queried one, whatever the name says.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,19 +33,48 @@ static int on_map(const struct gm_dmabuf_map *m, void *arg)
 	return 0;
 }
 
+struct queried {
+	unsigned int seen;
+	bool check;		/* want is the name the line must give back */
+	char want[4 * 64];	/* the name as maps escapes it */
+	size_t want_len;
+};
+
 static int on_queried(const struct gm_dmabuf_map *m, void *arg)
 {
-	unsigned int *seen = arg;
+	struct queried *q = arg;
 
-	if (++*seen > 1 || m->ino != 77 || m->vma_bytes != 0x3000)
+	if (++q->seen > 1 || m->ino != 77 || m->vma_bytes != 0x3000)
+		__builtin_trap();
+	if (q->check && (m->name_len != q->want_len ||
+			 memcmp(m->name, q->want, q->want_len)))
 		__builtin_trap();
 	return 0;
+}
+
+/* A name a dma-buf can have: "/dmabuf:" and at most 31 bytes. */
+static bool escape_name(const uint8_t *data, size_t size, struct queried *q)
+{
+	size_t i;
+
+	if (size < 8 || size > 8 + 31 || memcmp(data, "/dmabuf:", 8))
+		return false;
+	for (i = 8; i < size; i++) {
+		if (data[i] == '\n') {
+			memcpy(q->want + q->want_len, "\\012", 4);
+			q->want_len += 4;
+		} else {
+			q->want[q->want_len++] = (char)data[i];
+		}
+	}
+	return true;
 }
 
 static void fuzz_queried(const uint8_t *data, size_t size)
 {
 	struct gm_text kept = { 0 };
-	unsigned int malformed = 0, seen = 0;
+	struct queried q = { 0 };
+	unsigned int malformed = 0;
 
 	/* d_path() names hold no NUL */
 	if (memchr(data, '\0', size))
@@ -52,8 +82,12 @@ static void fuzz_queried(const uint8_t *data, size_t size)
 	if (gm_maps_keep_vma(0x7f0000, 0x7f3000, 77, (const char *)data,
 			     size, &kept))
 		__builtin_trap();
-	if (kept.len && (gm_maps_parse(kept.buf, kept.len, on_queried, &seen,
+	q.check = escape_name(data, size, &q);
+	if (kept.len && (gm_maps_parse(kept.buf, kept.len, on_queried, &q,
 				       &malformed) || malformed))
+		__builtin_trap();
+	/* each name a dma-buf can have is found, whole */
+	if (q.check && q.seen != 1)
 		__builtin_trap();
 	free(kept.buf);
 }
