@@ -509,6 +509,54 @@ static void test_query_maps_live(void **state)
 	gm_text_free(&lines);
 }
 
+/* Kernel threads in /proc: PF_KTHREAD in the flags of their stat. */
+static unsigned int kernel_threads(void)
+{
+	unsigned int n = 0;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
+
+	assert_non_null(d);
+	while ((de = readdir(d))) {
+		char path[300], buf[1024], *p;
+		unsigned long flags;
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%s/stat", de->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+		if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %lu", &flags) == 1)
+			n += !!(flags & 0x00200000);
+		fclose(f);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * A kernel thread has no mm: its maps query reads ESRCH, as an exited
+ * process's would, and only its maps text (empty) says it lives.  A live
+ * walk must not count the kernel's threads as vanished.
+ */
+static void test_live_walk_kernel_threads(void **state)
+{
+	struct gpumem_opts opts = { GPUMEM_OPTS_INIT,
+				    .discovery = GPUMEM_DISCOVERY_PROC };
+	unsigned int kthreads = kernel_threads();
+	struct gpumem_snapshot *s;
+
+	(void)state;
+	if (kthreads < 10)
+		skip();		/* a pid namespace without the kernel's */
+	assert_int_equal(gpumem_snapshot_take(&opts, &s), 0);
+	print_message("# %u kernel threads, %u vanished\n", kthreads,
+		      gpumem_scan_stats(s)->vanished);
+	assert_true(gpumem_scan_stats(s)->vanished < kthreads / 2);
+	gpumem_snapshot_free(s);
+}
+
 static const char *cgroup_of(const struct gpumem_snapshot *s, pid_t pid)
 {
 	const struct gpumem_cgroup *cg = gpumem_process_cgroup(s,
@@ -567,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_kept_fdinfo_live),
 		cmocka_unit_test(test_kept_maps_live),
 		cmocka_unit_test(test_query_maps_live),
+		cmocka_unit_test(test_live_walk_kernel_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
