@@ -3,8 +3,8 @@
  * A process's dma-buf mappings found two ways, on a process shaped like a
  * real GPU client (a browser or a game has thousands of mappings, most of
  * them its libraries'): the text of /proc/PID/maps, chunk by chunk, and
- * PROCMAP_QUERY (Linux 6.11), which steps through the shared file
- * mappings only.  gpumem reads each GPU process's maps at every refresh
+ * PROCMAP_QUERY (Linux 6.11), which steps over the file mappings and
+ * names only those of pseudo filesystems.  gpumem reads each GPU process's maps at every refresh
  * and every process's at each full walk.  Times are this process's CPU
  * time (user + system), the least of a few runs of many reads each, so
  * that load on the machine does not inflate them; the ratio is from one

@@ -212,6 +212,8 @@ struct gm_procmap_query {
 };
 
 #define GM_PROCMAP_QUERY _IOWR('f', 17, struct gm_procmap_query)
+/* a kept line: its fields and a dma-buf name of 31 bytes, each escaped */
+#define GM_MAPS_LINE_MAX 256
 /*
  * Private mappings too: dma_buf_mmap() leaves the choice to the exporter,
  * and maps lists both.

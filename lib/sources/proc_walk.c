@@ -46,7 +46,7 @@ struct pid_scan {
 	pid_t pid;
 	bool live;
 	bool announced;
-	bool no_query;		/* the kernel has no PROCMAP_QUERY */
+	bool no_query;		/* no PROCMAP_QUERY here, or refused */
 	const struct gm_scan_sink *sink;
 	struct gpumem_scan_stats *st;
 	struct gm_text *text;	/* scratch: an fdinfo, a chunk of maps */

@@ -53,7 +53,6 @@ ssize_t gm_maps_read_fd(int fd, struct gm_text *chunk, struct gm_text *kept);
  * 1, or -ENOTTY (-EINVAL) where the kernel has no such ioctl, -ESRCH once
  * the mm is gone (an exec or an exit; a kernel thread has none).
  */
-#define GM_MAPS_LINE_MAX 256
 ssize_t gm_maps_query_fd(int fd, struct gm_text *kept);
 int gm_maps_keep_vma(uint64_t start, uint64_t end, uint64_t ino,
 		     const char *name, size_t len, struct gm_text *kept);
